@@ -1,0 +1,280 @@
+// Package config holds Commonplace's typed configuration: defaults, then an
+// optional YAML file, then COMMONPLACE_* environment variables, then command
+// line flags (applied by the caller). Validate names the setting at fault so an
+// admin can fix a bad value without reading code.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration of one Commonplace process.
+type Config struct {
+	// Domain is the public host[:port] under which actors are published.
+	Domain string `yaml:"domain"`
+	// Protocol is the public scheme: https in production, http for local setups.
+	Protocol string `yaml:"protocol"`
+	// Listen is the address the HTTP server binds to.
+	Listen string `yaml:"listen"`
+	// Database is a postgres:// URL or a SQLite file path.
+	Database string `yaml:"database"`
+	// DataDir holds the default SQLite database.
+	DataDir string `yaml:"data_dir"`
+	// AllowPrivateAddresses lets the federation client reach loopback and
+	// private networks. Only for tests and closed lab setups.
+	AllowPrivateAddresses bool `yaml:"allow_private_addresses"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+	// LogFormat is text or json.
+	LogFormat string `yaml:"log_format"`
+	// MaxBodyBytes bounds every inbound request body and fetched document.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// DeliveryWorkers is the number of concurrent outbound delivery workers.
+	DeliveryWorkers int `yaml:"delivery_workers"`
+	// InboxWorkers is the number of concurrent inbound activity processors.
+	InboxWorkers int `yaml:"inbox_workers"`
+	// PerHostConcurrency bounds simultaneous requests to one remote host.
+	PerHostConcurrency int `yaml:"per_host_concurrency"`
+	// ShutdownTimeout bounds graceful shutdown.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Default returns the zero-configuration settings: SQLite under ./data,
+// listening on :8080, public address http://localhost:8080.
+func Default() Config {
+	return Config{
+		Domain:             "localhost:8080",
+		Protocol:           "http",
+		Listen:             ":8080",
+		DataDir:            "data",
+		LogLevel:           "info",
+		LogFormat:          "text",
+		MaxBodyBytes:       1 << 20,
+		DeliveryWorkers:    16,
+		InboxWorkers:       4,
+		PerHostConcurrency: 4,
+		ShutdownTimeout:    15 * time.Second,
+	}
+}
+
+// Setting describes one configuration setting for documentation and errors.
+type Setting struct {
+	Env, YAML, Default, Doc string
+}
+
+// Settings lists every setting; the README's table is written from it.
+var Settings = []Setting{
+	{"COMMONPLACE_DOMAIN", "domain", "localhost:8080", "Public host[:port] of this instance; part of every actor id, so do not change it once federating."},
+	{"COMMONPLACE_PROTOCOL", "protocol", "http with no config, https otherwise", "Public scheme, `https` or `http` (http only for local and test setups)."},
+	{"COMMONPLACE_LISTEN", "listen", ":8080", "Address the HTTP server binds to."},
+	{"COMMONPLACE_DATABASE", "database", "DATA_DIR/commonplace.db", "`postgres://` URL, or a SQLite file path."},
+	{"COMMONPLACE_DATA_DIR", "data_dir", "data", "Directory for the default SQLite database."},
+	{"COMMONPLACE_ALLOW_PRIVATE_ADDRESSES", "allow_private_addresses", "false", "Allow federation with loopback and private addresses (tests, labs). Never in production."},
+	{"COMMONPLACE_LOG_LEVEL", "log_level", "info", "`debug`, `info`, `warn` or `error`."},
+	{"COMMONPLACE_LOG_FORMAT", "log_format", "text", "`text` or `json`."},
+	{"COMMONPLACE_MAX_BODY_BYTES", "max_body_bytes", "1048576", "Largest accepted request body and fetched document, in bytes."},
+	{"COMMONPLACE_DELIVERY_WORKERS", "delivery_workers", "16", "Concurrent outbound deliveries per process."},
+	{"COMMONPLACE_INBOX_WORKERS", "inbox_workers", "4", "Concurrent inbound activity processors per process."},
+	{"COMMONPLACE_PER_HOST_CONCURRENCY", "per_host_concurrency", "4", "Simultaneous requests to one remote host per process."},
+	{"COMMONPLACE_SHUTDOWN_TIMEOUT", "shutdown_timeout", "15s", "How long a graceful shutdown waits for requests and workers."},
+}
+
+// Load builds a Config from defaults, the YAML file at path (if not empty)
+// and the environment (lookup is os.LookupEnv outside tests). It does not
+// validate: flags may still change values, so call Validate last.
+func Load(path string, lookup func(string) (string, bool)) (Config, error) {
+	c := Default()
+	explicitProtocol := false
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config file: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+			return c, fmt.Errorf("config file %s: %w", path, err)
+		}
+		explicitProtocol = bytes.Contains(data, []byte("protocol:"))
+	}
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	if err := c.applyEnv(lookup, &explicitProtocol); err != nil {
+		return c, err
+	}
+	// A domain other than the default means a real deployment: https unless
+	// the admin says otherwise.
+	if !explicitProtocol && c.Domain != Default().Domain {
+		c.Protocol = "https"
+	}
+	return c, nil
+}
+
+func (c *Config) applyEnv(lookup func(string) (string, bool), explicitProtocol *bool) error {
+	str := func(name string, dst *string) {
+		if v, ok := lookup(name); ok {
+			*dst = strings.TrimSpace(v)
+		}
+	}
+	str("COMMONPLACE_DOMAIN", &c.Domain)
+	if v, ok := lookup("COMMONPLACE_PROTOCOL"); ok {
+		c.Protocol = strings.TrimSpace(v)
+		*explicitProtocol = true
+	}
+	str("COMMONPLACE_LISTEN", &c.Listen)
+	str("COMMONPLACE_DATABASE", &c.Database)
+	str("COMMONPLACE_DATA_DIR", &c.DataDir)
+	str("COMMONPLACE_LOG_LEVEL", &c.LogLevel)
+	str("COMMONPLACE_LOG_FORMAT", &c.LogFormat)
+	if v, ok := lookup("COMMONPLACE_ALLOW_PRIVATE_ADDRESSES"); ok {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("COMMONPLACE_ALLOW_PRIVATE_ADDRESSES: %q is not true or false", v)
+		}
+		c.AllowPrivateAddresses = b
+	}
+	ints := []struct {
+		name string
+		dst  *int
+	}{
+		{"COMMONPLACE_DELIVERY_WORKERS", &c.DeliveryWorkers},
+		{"COMMONPLACE_INBOX_WORKERS", &c.InboxWorkers},
+		{"COMMONPLACE_PER_HOST_CONCURRENCY", &c.PerHostConcurrency},
+	}
+	for _, i := range ints {
+		if v, ok := lookup(i.name); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a whole number", i.name, v)
+			}
+			*i.dst = n
+		}
+	}
+	if v, ok := lookup("COMMONPLACE_MAX_BODY_BYTES"); ok {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			return fmt.Errorf("COMMONPLACE_MAX_BODY_BYTES: %q is not a whole number", v)
+		}
+		c.MaxBodyBytes = n
+	}
+	if v, ok := lookup("COMMONPLACE_SHUTDOWN_TIMEOUT"); ok {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("COMMONPLACE_SHUTDOWN_TIMEOUT: %q is not a duration like 15s", v)
+		}
+		c.ShutdownTimeout = d
+	}
+	return nil
+}
+
+// Validate checks every setting and names the first one at fault.
+func (c *Config) Validate() error {
+	if err := validDomain(c.Domain); err != nil {
+		return fmt.Errorf("COMMONPLACE_DOMAIN (domain): %w", err)
+	}
+	if c.Protocol != "http" && c.Protocol != "https" {
+		return fmt.Errorf("COMMONPLACE_PROTOCOL (protocol): %q must be https or http", c.Protocol)
+	}
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("COMMONPLACE_LISTEN (listen): %q is not host:port: %v", c.Listen, err)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("COMMONPLACE_LISTEN (listen): port %q is not a number from 0 to 65535", port)
+	}
+	if c.Database == "" && c.DataDir == "" {
+		return errors.New("COMMONPLACE_DATA_DIR (data_dir): must not be empty when COMMONPLACE_DATABASE is unset")
+	}
+	if strings.Contains(c.Database, "://") && !c.IsPostgres() {
+		return fmt.Errorf("COMMONPLACE_DATABASE (database): only postgres:// and postgresql:// URLs or a SQLite file path are supported, got scheme %q", strings.SplitN(c.Database, "://", 2)[0])
+	}
+	if _, err := ParseLevel(c.LogLevel); err != nil {
+		return fmt.Errorf("COMMONPLACE_LOG_LEVEL (log_level): %w", err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("COMMONPLACE_LOG_FORMAT (log_format): %q must be text or json", c.LogFormat)
+	}
+	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 64<<20 {
+		return fmt.Errorf("COMMONPLACE_MAX_BODY_BYTES (max_body_bytes): %d must be between 1024 and 67108864", c.MaxBodyBytes)
+	}
+	for _, w := range []struct {
+		name string
+		n    int
+	}{
+		{"COMMONPLACE_DELIVERY_WORKERS (delivery_workers)", c.DeliveryWorkers},
+		{"COMMONPLACE_INBOX_WORKERS (inbox_workers)", c.InboxWorkers},
+		{"COMMONPLACE_PER_HOST_CONCURRENCY (per_host_concurrency)", c.PerHostConcurrency},
+	} {
+		if w.n < 1 || w.n > 1024 {
+			return fmt.Errorf("%s: %d must be between 1 and 1024", w.name, w.n)
+		}
+	}
+	if c.ShutdownTimeout <= 0 {
+		return fmt.Errorf("COMMONPLACE_SHUTDOWN_TIMEOUT (shutdown_timeout): %s must be positive", c.ShutdownTimeout)
+	}
+	return nil
+}
+
+func validDomain(d string) error {
+	if d == "" {
+		return errors.New("must not be empty")
+	}
+	if strings.ContainsAny(d, "/@?# ") || strings.Contains(d, "://") {
+		return fmt.Errorf("%q must be a bare host[:port], without scheme or path", d)
+	}
+	host := d
+	if h, port, err := net.SplitHostPort(d); err == nil {
+		n, perr := strconv.Atoi(port)
+		if perr != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%q has an invalid port", d)
+		}
+		host = h
+	}
+	if host == "" || strings.HasPrefix(host, ".") || strings.HasSuffix(host, ".") || strings.Contains(host, "..") {
+		return fmt.Errorf("%q is not a valid host name", d)
+	}
+	for _, r := range host {
+		if !(r == '.' || r == '-' || r == ':' || r == '[' || r == ']' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return fmt.Errorf("%q is not a valid host name", d)
+		}
+	}
+	return nil
+}
+
+// ParseLevel maps a log level name to slog.Level.
+func ParseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("%q must be debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// IsPostgres reports whether Database is a PostgreSQL URL.
+func (c *Config) IsPostgres() bool {
+	return strings.HasPrefix(c.Database, "postgres://") || strings.HasPrefix(c.Database, "postgresql://")
+}
+
+// DatabasePath is the SQLite file used when Database is not a PostgreSQL URL.
+func (c *Config) DatabasePath() string {
+	if c.Database != "" {
+		return c.Database
+	}
+	return filepath.Join(c.DataDir, "commonplace.db")
+}
+
+// BaseURL is the public origin, e.g. https://example.org, without a slash.
+func (c *Config) BaseURL() string {
+	return c.Protocol + "://" + strings.ToLower(c.Domain)
+}

@@ -1,0 +1,292 @@
+// Package federation is Commonplace's ActivityPub core: local actors and
+// communities, inbox processing, group redistribution, delivery and remote
+// fetching. It knows nothing of Echo; handlers call its Service.
+package federation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/alexedwards/argon2id"
+
+	"github.com/commonplace/commonplace/federation/httpsig"
+	"github.com/commonplace/commonplace/storage"
+)
+
+// Service is the one door for every action on this instance's actors and
+// communities, whether it comes from the CLI, the web, the client API or an
+// inbox.
+type Service struct {
+	DB   *storage.DB
+	URLs URLs
+	Log  *slog.Logger
+}
+
+// NewService builds a Service over db for the public origin base.
+func NewService(db *storage.DB, base string, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{DB: db, URLs: URLs{Base: strings.TrimSuffix(base, "/")}, Log: log}
+}
+
+// Limits on what members and admins can create.
+const (
+	MaxNameLen     = 30
+	MaxTitleLen    = 100
+	MaxSummaryLen  = 5000
+	MaxTags        = 20
+	MaxTagLen      = 50
+	MinPasswordLen = 8
+	MaxPasswordLen = 1024
+)
+
+var nameRe = regexp.MustCompile(`^[a-z0-9_]+$`)
+
+// reserved names would shadow routes or confuse readers of handles.
+var reserved = map[string]bool{
+	"actor": true, "admin": true, "api": true, "inbox": true, "outbox": true,
+	"instance": true, "nodeinfo": true, "static": true, "well_known": true,
+	"root": true, "support": true, "postmaster": true, "webmaster": true,
+}
+
+// ValidateName checks a member or community name: 1-30 lower-case letters,
+// digits or underscores, as Mastodon and Lemmy both accept.
+func ValidateName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("%w: name must not be empty", ErrInvalid)
+	case len(name) > MaxNameLen:
+		return fmt.Errorf("%w: name %q is longer than %d characters", ErrInvalid, name, MaxNameLen)
+	case !nameRe.MatchString(name):
+		return fmt.Errorf("%w: name %q may only contain lower-case letters, digits and underscores", ErrInvalid, name)
+	case reserved[name]:
+		return fmt.Errorf("%w: name %q is reserved", ErrInvalid, name)
+	}
+	return nil
+}
+
+// newLocalActor builds a local actor with a fresh RSA-2048 key pair.
+func (s *Service) newLocalActor(typ, username, uri string) (*storage.Actor, error) {
+	key, err := httpsig.GenerateKey()
+	if err != nil {
+		return nil, fmt.Errorf("generate key: %w", err)
+	}
+	priv, err := httpsig.EncodePrivateKeyPEM(key)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := httpsig.EncodePublicKeyPEM(&key.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	return &storage.Actor{
+		URI: uri, Type: typ, Username: username, Domain: strings.ToLower(s.URLs.Host()), Local: true,
+		URL: uri, InboxURI: uri + "/inbox", OutboxURI: uri + "/outbox",
+		SharedInboxURI: s.URLs.SharedInbox(),
+		FollowersURI:   uri + "/followers", FollowingURI: uri + "/following",
+		KeyID: KeyID(uri), PublicKeyPEM: string(pub), PrivateKeyPEM: string(priv),
+		PublishedAt: &now,
+	}, nil
+}
+
+// NewAccount is what it takes to create a local member.
+type NewAccount struct {
+	Username, Email, Password string
+	DisplayName               string
+	Admin                     bool
+}
+
+// CreateAccount creates a local member with a Person actor. An empty
+// password leaves the account unable to log in until one is set.
+func (s *Service) CreateAccount(ctx context.Context, in NewAccount) (*storage.Account, error) {
+	if err := ValidateName(in.Username); err != nil {
+		return nil, err
+	}
+	addr, err := mail.ParseAddress(in.Email)
+	if err != nil || addr.Address != strings.TrimSpace(in.Email) {
+		return nil, fmt.Errorf("%w: %q is not an email address", ErrInvalid, in.Email)
+	}
+	if utf8.RuneCountInString(in.DisplayName) > MaxTitleLen {
+		return nil, fmt.Errorf("%w: display name is longer than %d characters", ErrInvalid, MaxTitleLen)
+	}
+	var hash string
+	if in.Password != "" {
+		if n := utf8.RuneCountInString(in.Password); n < MinPasswordLen || len(in.Password) > MaxPasswordLen {
+			return nil, fmt.Errorf("%w: password must be %d to %d characters", ErrInvalid, MinPasswordLen, MaxPasswordLen)
+		}
+		if hash, err = argon2id.CreateHash(in.Password, argon2id.DefaultParams); err != nil {
+			return nil, fmt.Errorf("hash password: %w", err)
+		}
+	}
+	if err := s.nameFree(ctx, in.Username); err != nil {
+		return nil, err
+	}
+	actor, err := s.newLocalActor(storage.TypePerson, in.Username, s.URLs.Member(in.Username))
+	if err != nil {
+		return nil, err
+	}
+	actor.DisplayName = in.DisplayName
+	acct := &storage.Account{Email: strings.TrimSpace(in.Email), PasswordHash: hash, Admin: in.Admin}
+	if err := s.DB.CreateAccount(ctx, actor, acct); err != nil {
+		if errors.Is(err, storage.ErrConflict) {
+			return nil, fmt.Errorf("name %q or email %q is already taken: %w", in.Username, in.Email, storage.ErrConflict)
+		}
+		return nil, err
+	}
+	return acct, nil
+}
+
+// CheckPassword reports whether password is the account's, in constant time.
+func CheckPassword(acct *storage.Account, password string) bool {
+	if acct.PasswordHash == "" || acct.Disabled {
+		return false
+	}
+	ok, err := argon2id.ComparePasswordAndHash(password, acct.PasswordHash)
+	return err == nil && ok
+}
+
+// nameFree gives a clear error when a member or community already has the
+// name; the unique index still decides under races.
+func (s *Service) nameFree(ctx context.Context, name string) error {
+	_, err := s.DB.GetLocalActor(ctx, name)
+	switch {
+	case err == nil:
+		return fmt.Errorf("name %q is already taken by a member or community: %w", name, storage.ErrConflict)
+	case errors.Is(err, storage.ErrNotFound):
+		return nil
+	default:
+		return err
+	}
+}
+
+// NewCommunity is what it takes to create a community.
+type NewCommunity struct {
+	Name, Title, Summary string
+	Tags                 []string
+	Closed               bool
+	// Owner is the username of a local member who owns the community.
+	Owner string
+}
+
+// CreateCommunity creates a local community with its Group actor.
+func (s *Service) CreateCommunity(ctx context.Context, in NewCommunity) (*storage.Community, error) {
+	if err := ValidateName(in.Name); err != nil {
+		return nil, err
+	}
+	title := strings.TrimSpace(in.Title)
+	if title == "" {
+		return nil, fmt.Errorf("%w: title must not be empty", ErrInvalid)
+	}
+	if utf8.RuneCountInString(title) > MaxTitleLen {
+		return nil, fmt.Errorf("%w: title is longer than %d characters", ErrInvalid, MaxTitleLen)
+	}
+	if utf8.RuneCountInString(in.Summary) > MaxSummaryLen {
+		return nil, fmt.Errorf("%w: summary is longer than %d characters", ErrInvalid, MaxSummaryLen)
+	}
+	tags, err := normaliseTags(in.Tags)
+	if err != nil {
+		return nil, err
+	}
+	var owner *storage.Actor
+	if in.Owner != "" {
+		acct, err := s.DB.GetAccountByUsername(ctx, in.Owner)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, fmt.Errorf("%w: owner %q is not a local member", ErrInvalid, in.Owner)
+		} else if err != nil {
+			return nil, err
+		}
+		owner = acct.Actor
+	}
+	if err := s.nameFree(ctx, in.Name); err != nil {
+		return nil, err
+	}
+	uri := s.URLs.Community(in.Name)
+	actor, err := s.newLocalActor(storage.TypeGroup, in.Name, uri)
+	if err != nil {
+		return nil, err
+	}
+	actor.DisplayName = title
+	actor.Summary = in.Summary
+	actor.FeaturedURI = uri + "/featured"
+	actor.ManuallyApprovesFollowers = in.Closed
+	c := &storage.Community{Title: title, Summary: in.Summary, Closed: in.Closed, Visibility: storage.VisibilityPublic}
+	for _, t := range tags {
+		c.Tags = append(c.Tags, storage.CommunityTag{Tag: t})
+	}
+	if err := s.DB.CreateCommunity(ctx, actor, c, owner); err != nil {
+		if errors.Is(err, storage.ErrConflict) {
+			return nil, fmt.Errorf("name %q is already taken: %w", in.Name, storage.ErrConflict)
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// normaliseTags lower-cases tags, drops a leading '#' and duplicates, and
+// checks each is a hashtag Mastodon would link.
+func normaliseTags(in []string) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range in {
+		t = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(t), "#"))
+		if t == "" || seen[t] {
+			continue
+		}
+		if utf8.RuneCountInString(t) > MaxTagLen {
+			return nil, fmt.Errorf("%w: tag %q is longer than %d characters", ErrInvalid, t, MaxTagLen)
+		}
+		for _, r := range t {
+			if !(r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r > 127 && unicode.IsLetter(r)) {
+				return nil, fmt.Errorf("%w: tag %q may only contain letters, digits and underscores", ErrInvalid, t)
+			}
+		}
+		seen[t] = true
+		out = append(out, t)
+	}
+	if len(out) > MaxTags {
+		return nil, fmt.Errorf("%w: at most %d tags", ErrInvalid, MaxTags)
+	}
+	return out, nil
+}
+
+// EnsureInstanceActor returns the instance actor (an Application that signs
+// fetches), creating it on first start. Its username is the host, as on
+// Mastodon, so it never collides with a member's name.
+func (s *Service) EnsureInstanceActor(ctx context.Context) (*storage.Actor, error) {
+	a, err := s.DB.GetActorByURI(ctx, s.URLs.InstanceActor())
+	if err == nil {
+		return a, nil
+	}
+	if !errors.Is(err, storage.ErrNotFound) {
+		return nil, err
+	}
+	host := strings.ToLower(s.URLs.Host())
+	if h, _, ok := strings.Cut(host, ":"); ok {
+		host = h
+	}
+	a, err = s.newLocalActor(storage.TypeApplication, host, s.URLs.InstanceActor())
+	if err != nil {
+		return nil, err
+	}
+	a.FollowersURI, a.FollowingURI = "", ""
+	a.URL = s.URLs.Base + "/about"
+	a.DisplayName = "Commonplace instance actor"
+	if err := s.DB.CreateActor(ctx, a); errors.Is(err, storage.ErrConflict) {
+		// Another replica created it at the same moment.
+		return s.DB.GetActorByURI(ctx, s.URLs.InstanceActor())
+	} else if err != nil {
+		return nil, fmt.Errorf("create instance actor: %w", err)
+	}
+	s.Log.Info("instance actor created", "uri", a.URI)
+	return a, nil
+}

@@ -1,0 +1,238 @@
+// Package storage keeps Commonplace's state in SQLite (the zero-configuration
+// default) or PostgreSQL (production) through GORM. The schema is owned by
+// versioned SQL migrations, one set per dialect, never by AutoMigrate.
+//
+// Nothing here knows about HTTP or ActivityPub documents: callers pass plain
+// values and get models or the sentinel errors below.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/ncruces/go-sqlite3/gormlite"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Sentinel errors. Callers match them with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("already exists")
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Dialect names the database engine behind a DB.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is the storage handle shared by the whole process. It is safe for
+// concurrent use.
+type DB struct {
+	gorm    *gorm.DB
+	sql     *sql.DB
+	dialect Dialect
+}
+
+// sqliteTimeFormat stores times as fixed-width UTC text with milliseconds (a format the driver
+// also decodes without fractions, as goose writes them), so that SQLite
+// compares them correctly as strings and its date functions understand them.
+const sqliteTimeFormat = "2006-01-02 15:04:05.000"
+
+// Open connects to dsn: a postgres:// URL, or else a SQLite file path whose
+// directory is created if missing.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	cfg := &gorm.Config{
+		Logger:         logger.Discard,
+		NowFunc:        func() time.Time { return time.Now().UTC() },
+		TranslateError: true,
+	}
+	var (
+		g       *gorm.DB
+		err     error
+		dialect Dialect
+	)
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		dialect = Postgres
+		g, err = gorm.Open(postgres.Open(dsn), cfg)
+	} else {
+		dialect = SQLite
+		if dir := filepath.Dir(dsn); dir != "" {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("create database directory: %w", err)
+			}
+		}
+		g, err = gorm.Open(gormlite.Open(sqliteDSN(dsn)), cfg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	if dialect == SQLite {
+		// One writer at a time is SQLite's nature; immediate transactions
+		// and the busy timeout make writers wait instead of failing.
+		sqlDB.SetMaxOpenConns(8)
+	} else {
+		sqlDB.SetMaxOpenConns(32)
+		sqlDB.SetMaxIdleConns(16)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
+	}
+	if dialect == SQLite {
+		if err := enableWAL(ctx, sqlDB); err != nil {
+			sqlDB.Close()
+			return nil, err
+		}
+	}
+	return &DB{gorm: g, sql: sqlDB, dialect: dialect}, nil
+}
+
+// enableWAL switches the database file to write-ahead logging, which lets
+// readers work while one writer writes. The mode is stored in the file, but
+// switching needs a moment without other writers, so it is retried briefly
+// when another process holds the file.
+func enableWAL(ctx context.Context, db *sql.DB) error {
+	var err error
+	for range 50 {
+		var mode string
+		if err = db.QueryRowContext(ctx, "PRAGMA journal_mode=wal").Scan(&mode); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("enable SQLite write-ahead log: %w", err)
+}
+
+func sqliteDSN(path string) string {
+	q := url.Values{}
+	q.Set("_txlock", "immediate")
+	q.Set("_timefmt", sqliteTimeFormat)
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(normal)")
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// Dialect reports the database engine.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Close releases the connection pool.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// Ping checks that the database answers; /readyz uses it.
+func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
+
+// Gorm exposes the GORM handle for packages that build their own queries
+// on top of storage's models.
+func (db *DB) Gorm(ctx context.Context) *gorm.DB { return db.gorm.WithContext(ctx) }
+
+// Tx runs fn in one transaction. On SQLite it is an immediate transaction,
+// so concurrent writers queue instead of failing.
+func (db *DB) Tx(ctx context.Context, fn func(tx *DB) error) error {
+	return db.gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+		return fn(&DB{gorm: g, sql: db.sql, dialect: db.dialect})
+	})
+}
+
+// MigrationResult describes one applied migration.
+type MigrationResult struct {
+	Version  int64
+	Source   string
+	Duration time.Duration
+}
+
+// Migrate applies every pending migration. A lock (PostgreSQL's session
+// advisory lock, a lock row on SQLite) makes processes that start together
+// apply them once.
+func (db *DB) Migrate(ctx context.Context, log *slog.Logger) ([]MigrationResult, error) {
+	fsys, err := fs.Sub(migrations, "migrations/"+string(db.dialect))
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	opts := []goose.ProviderOption{goose.WithSessionLocker(sqliteLocker{stale: 10 * time.Minute})}
+	gooseDialect := goose.DialectSQLite3
+	if db.dialect == Postgres {
+		gooseDialect = goose.DialectPostgres
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, fmt.Errorf("migration lock: %w", err)
+		}
+		opts = []goose.ProviderOption{goose.WithSessionLocker(locker)}
+	}
+	p, err := goose.NewProvider(gooseDialect, db.sql, fsys, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("apply migrations: %w", err)
+	}
+	out := make([]MigrationResult, 0, len(results))
+	for _, r := range results {
+		out = append(out, MigrationResult{Version: r.Source.Version, Source: r.Source.Path, Duration: r.Duration})
+		if log != nil {
+			log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+		}
+	}
+	return out, nil
+}
+
+// translate maps driver errors to the package's sentinels.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return ErrNotFound
+	}
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return ErrConflict
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return ErrConflict
+	}
+	if strings.Contains(err.Error(), "UNIQUE constraint failed") {
+		return ErrConflict
+	}
+	return err
+}
+
+// wrap gives an error its operation, keeping sentinels matchable.
+func wrap(err error, op string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	err = translate(err)
+	return fmt.Errorf("%s: %w", fmt.Sprintf(op, args...), err)
+}
