@@ -1,0 +1,84 @@
+package vocab
+
+// Object is a Note, Page, Article, Question, Tombstone or other non-actor,
+// non-activity document.
+//
+// Audience is the community a post belongs to (FEP-1b12). It is a single
+// IRI, not a list like to and cc, because Lemmy reads it only as one IRI.
+type Object struct {
+	ID           string      `json:"id"`
+	Type         string      `json:"type"`
+	AttributedTo Refs        `json:"attributedTo,omitempty"`
+	Name         string      `json:"name,omitempty"`
+	NameMap      LangMap     `json:"nameMap,omitempty"`
+	Summary      string      `json:"summary,omitempty"`
+	SummaryMap   LangMap     `json:"summaryMap,omitempty"`
+	Content      string      `json:"content,omitempty"`
+	ContentMap   LangMap     `json:"contentMap,omitempty"`
+	MediaType    string      `json:"mediaType,omitempty"`
+	Source       *Source     `json:"source,omitempty"`
+	Sensitive    bool        `json:"sensitive,omitempty"`
+	InReplyTo    IRI         `json:"inReplyTo,omitempty"`
+	Published    Time        `json:"published,omitzero"`
+	Updated      Time        `json:"updated,omitzero"`
+	To           IRIs        `json:"to,omitempty"`
+	CC           IRIs        `json:"cc,omitempty"`
+	BTo          IRIs        `json:"bto,omitempty"`
+	BCC          IRIs        `json:"bcc,omitempty"`
+	Audience     IRI         `json:"audience,omitempty"`
+	Context      IRI         `json:"context,omitempty"`
+	Conversation IRI         `json:"conversation,omitempty"`
+	Tag          Tags        `json:"tag,omitempty"`
+	URL          Links       `json:"url,omitempty"`
+	Attachment   Attachments `json:"attachment,omitempty"`
+	Image        *Image      `json:"image,omitempty"`
+	Replies      Ref         `json:"replies,omitzero"`
+
+	// Question (polls): the options, and when voting closes.
+	OneOf   []Object `json:"oneOf,omitempty"`
+	AnyOf   []Object `json:"anyOf,omitempty"`
+	EndTime Time     `json:"endTime,omitzero"`
+
+	// Tombstone: what the object was, and when it was deleted.
+	FormerType string `json:"formerType,omitempty"`
+	Deleted    Time   `json:"deleted,omitzero"`
+}
+
+// ContentIn returns the content in the first of langs that contentMap has,
+// else content, else any contentMap entry. Senders that write only
+// contentMap (some Friendica and WordPress versions) still yield text.
+func (o *Object) ContentIn(langs ...string) string {
+	for _, l := range langs {
+		if v, ok := o.ContentMap[l]; ok {
+			return v
+		}
+	}
+	if o.Content != "" {
+		return o.Content
+	}
+	return o.ContentMap.Pick(langs...)
+}
+
+// Recipients returns to, cc and audience together (not bto/bcc, which a
+// server must strip before delivery anyway).
+func (o *Object) Recipients() []string {
+	return recipients(o.To, o.CC, IRIs{string(o.Audience)})
+}
+
+// IsPublic reports whether the object is addressed to the Public
+// collection in to or cc.
+func (o *Object) IsPublic() bool { return IsPublic(o.To) || IsPublic(o.CC) }
+
+func recipients(lists ...IRIs) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, l := range lists {
+		for _, a := range l {
+			if a != "" && !seen[a] {
+				seen[a] = true
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
