@@ -18,6 +18,7 @@ import (
 	"github.com/alexedwards/argon2id"
 
 	"github.com/commonplace/commonplace/federation/httpsig"
+	"github.com/commonplace/commonplace/federation/transport"
 	"github.com/commonplace/commonplace/storage"
 )
 
@@ -28,6 +29,15 @@ type Service struct {
 	DB   *storage.DB
 	URLs URLs
 	Log  *slog.Logger
+	// Client makes every outbound federation request. Nil means this
+	// process does not federate (CLI commands that only touch the DB).
+	Client *transport.Client
+	// Wake is told when deliveries are queued, so the delivery workers
+	// start at once instead of at their next poll. May be nil.
+	Wake func()
+
+	keys      keyCache
+	inboxWake chan struct{}
 }
 
 // NewService builds a Service over db for the public origin base.
@@ -35,7 +45,10 @@ func NewService(db *storage.DB, base string, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{DB: db, URLs: URLs{Base: strings.TrimSuffix(base, "/")}, Log: log}
+	return &Service{
+		DB: db, URLs: URLs{Base: strings.TrimSuffix(base, "/")}, Log: log,
+		inboxWake: make(chan struct{}, 1),
+	}
 }
 
 // Limits on what members and admins can create.

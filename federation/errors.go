@@ -12,3 +12,6 @@ var (
 	// ErrForbidden: the caller may not do this.
 	ErrForbidden = errors.New("forbidden")
 )
+
+// ErrUnauthorized: the request is not signed, or not by whom it claims.
+var ErrUnauthorized = errors.New("unauthorized")

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -113,4 +114,52 @@ func (db *DB) CountFollowing(ctx context.Context, memberActorID int64) (int64, e
 	var n int64
 	err := db.Gorm(ctx).Model(&Membership{}).Where("member_actor_id = ? AND state = ?", memberActorID, StateAccepted).Count(&n).Error
 	return n, wrap(err, "count following of %d", memberActorID)
+}
+
+// MemberInboxes returns the distinct inboxes of a community's accepted
+// remote members: the shared inbox where a server has one, so a fan-out
+// makes one request per server, not per member.
+func (db *DB) MemberInboxes(ctx context.Context, communityActorID int64) ([]string, error) {
+	var out []string
+	err := db.Gorm(ctx).Model(&Actor{}).
+		Joins("JOIN memberships ON memberships.member_actor_id = actors.id").
+		Where("memberships.community_actor_id = ? AND memberships.state = ? AND NOT actors.local", communityActorID, StateAccepted).
+		Distinct().
+		Pluck("CASE WHEN actors.shared_inbox_uri <> '' THEN actors.shared_inbox_uri ELSE actors.inbox_uri END", &out).Error
+	return out, wrap(err, "list member inboxes of %d", communityActorID)
+}
+
+// IsModerator reports whether actor owns or moderates community.
+func (db *DB) IsModerator(ctx context.Context, communityActorID, actorID int64) (bool, error) {
+	m, err := db.GetMembership(ctx, communityActorID, actorID)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return m.State == StateAccepted && (m.Role == RoleOwner || m.Role == RoleModerator), nil
+}
+
+// PendingMembers lists a community's follow requests, oldest first.
+func (db *DB) PendingMembers(ctx context.Context, communityActorID int64, limit int) ([]Membership, error) {
+	return db.MemberPage(ctx, communityActorID, StatePending, 0, limit)
+}
+
+// HasLocalMember reports whether any local actor follows (accepted) the
+// community: only then do its Announces concern this instance.
+func (db *DB) HasLocalMember(ctx context.Context, communityActorID int64) (bool, error) {
+	var n int64
+	err := db.Gorm(ctx).Model(&Membership{}).
+		Joins("JOIN actors ON actors.id = memberships.member_actor_id").
+		Where("memberships.community_actor_id = ? AND memberships.state = ? AND actors.local", communityActorID, StateAccepted).
+		Limit(1).Count(&n).Error
+	return n > 0, wrap(err, "local members of %d", communityActorID)
+}
+
+// DeleteMemberships removes every membership of an actor (a deleted
+// account); it returns how many.
+func (db *DB) DeleteMemberships(ctx context.Context, memberActorID int64) (int64, error) {
+	res := db.Gorm(ctx).Where("member_actor_id = ?", memberActorID).Delete(&Membership{})
+	return res.RowsAffected, wrap(res.Error, "delete memberships of %d", memberActorID)
 }

@@ -2,8 +2,10 @@ package storage
 
 import (
 	"context"
+	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // CreateObject stores a new post or reply. ErrConflict if its URI is known.
@@ -66,4 +68,69 @@ func (db *DB) filterObjects(ctx context.Context, f ObjectFilter) *gorm.DB {
 		q = q.Where("objects.in_reply_to_uri = ''")
 	}
 	return q
+}
+
+// ObjectUpdate is an edit of a post.
+type ObjectUpdate struct {
+	Name, Summary, Content, Source, Raw string
+	Sensitive                           bool
+	EditedAt                            time.Time
+}
+
+// UpdateObject applies an edit to a live object.
+func (db *DB) UpdateObject(ctx context.Context, id int64, u ObjectUpdate) error {
+	res := db.Gorm(ctx).Model(&Object{}).Where("id = ? AND deleted_at IS NULL", id).Updates(map[string]any{
+		"name": u.Name, "summary": u.Summary, "content": u.Content, "source": u.Source,
+		"sensitive": u.Sensitive, "raw": u.Raw, "edited_at": u.EditedAt.UTC(), "updated_at": time.Now().UTC(),
+	})
+	if res.Error == nil && res.RowsAffected == 0 {
+		return wrap(ErrNotFound, "update object %d", id)
+	}
+	return wrap(res.Error, "update object %d", id)
+}
+
+// TombstoneObject deletes an object's content and keeps its id as a
+// tombstone, so that it is served as Tombstone (410) and never reused.
+func (db *DB) TombstoneObject(ctx context.Context, id int64, at time.Time) error {
+	err := db.Gorm(ctx).Model(&Object{}).Where("id = ?", id).Updates(map[string]any{
+		"content": "", "source": "", "name": "", "summary": "", "raw": "",
+		"deleted_at": at.UTC(), "updated_at": time.Now().UTC(),
+	}).Error
+	return wrap(err, "tombstone object %d", id)
+}
+
+// PutLike records a Like; a repeated one is not an error.
+func (db *DB) PutLike(ctx context.Context, l *Like) (bool, error) {
+	res := db.Gorm(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(l)
+	return res.RowsAffected == 1, wrap(res.Error, "put like %q", l.URI)
+}
+
+// DeleteLike removes actor's like of object. ErrNotFound if absent.
+func (db *DB) DeleteLike(ctx context.Context, actorID, objectID int64) error {
+	res := db.Gorm(ctx).Where("actor_id = ? AND object_id = ?", actorID, objectID).Delete(&Like{})
+	if res.Error == nil && res.RowsAffected == 0 {
+		return wrap(ErrNotFound, "delete like")
+	}
+	return wrap(res.Error, "delete like")
+}
+
+// GetLikeByURI returns the like created by a Like activity.
+func (db *DB) GetLikeByURI(ctx context.Context, uri string) (*Like, error) {
+	var l Like
+	err := db.Gorm(ctx).Where("uri = ?", uri).Take(&l).Error
+	return &l, wrap(err, "get like %q", uri)
+}
+
+// CountLikes counts an object's likes.
+func (db *DB) CountLikes(ctx context.Context, objectID int64) (int64, error) {
+	var n int64
+	err := db.Gorm(ctx).Model(&Like{}).Where("object_id = ?", objectID).Count(&n).Error
+	return n, wrap(err, "count likes")
+}
+
+// GetObjectByID returns the object with primary key id.
+func (db *DB) GetObjectByID(ctx context.Context, id int64) (*Object, error) {
+	var o Object
+	err := db.Gorm(ctx).Preload("AuthorActor").Preload("CommunityActor").Take(&o, id).Error
+	return &o, wrap(err, "get object %d", id)
 }

@@ -1,0 +1,113 @@
+package federation
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/commonplace/commonplace/federation/vocab"
+	"github.com/commonplace/commonplace/storage"
+)
+
+// Conversions from storage to the ActivityStreams documents we serve and
+// send (GoToSocial calls these "internal to AS").
+
+// ObjectDocument renders a stored post as the Note other servers see. A
+// deleted post renders as a Tombstone.
+func (s *Service) ObjectDocument(o *storage.Object) *vocab.Object {
+	if o.DeletedAt != nil {
+		return &vocab.Object{ID: o.URI, Type: vocab.TypeTombstone, FormerType: o.Type, Deleted: vocab.At(*o.DeletedAt)}
+	}
+	doc := &vocab.Object{
+		ID: o.URI, Type: o.Type,
+		Name: o.Name, Summary: o.Summary, Content: o.Content, Sensitive: o.Sensitive,
+		MediaType: "text/html",
+		InReplyTo: vocab.IRI(o.InReplyToURI),
+		Published: vocab.At(o.PublishedAt),
+		To:        vocab.IRIs{vocab.Public},
+		Context:   vocab.IRI(o.ContextURI),
+		URL:       vocab.LinkTo(o.URI),
+		Replies:   vocab.NewRef(o.URI + "/replies"),
+	}
+	if o.Source != "" {
+		doc.Source = &vocab.Source{Content: o.Source, MediaType: "text/plain"}
+	}
+	if o.EditedAt != nil {
+		doc.Updated = vocab.At(*o.EditedAt)
+	}
+	if o.AuthorActor != nil {
+		doc.AttributedTo = vocab.RefsTo(o.AuthorActor.URI)
+		if o.AuthorActor.FollowersURI != "" {
+			doc.CC = append(doc.CC, o.AuthorActor.FollowersURI)
+		}
+	}
+	if g := o.CommunityActor; g != nil {
+		doc.Audience = vocab.IRI(g.URI)
+		doc.CC = append(vocab.IRIs{g.URI}, doc.CC...)
+		// A Mention of the group is how Mastodon users address one, and
+		// how Mastodon shows whose conversation this is.
+		doc.Tag = vocab.Tags{{Type: vocab.TypeMention, Href: g.URI, Name: "@" + g.Handle()}}
+	}
+	return doc
+}
+
+// rawDocument is an activity whose object is embedded exactly as we got it
+// (FEP-1b12's Announce of the original activity).
+type rawDocument struct {
+	ID       string          `json:"id"`
+	Type     string          `json:"type"`
+	Actor    string          `json:"actor"`
+	Object   json.RawMessage `json:"object"`
+	To       []string        `json:"to,omitempty"`
+	CC       []string        `json:"cc,omitempty"`
+	Audience string          `json:"audience,omitempty"`
+}
+
+// announceRaw builds the community's Announce of an activity as received.
+func (s *Service) announceRaw(community *storage.Actor, raw []byte) ([]byte, error) {
+	if !json.Valid(raw) {
+		return nil, fmt.Errorf("%w: announced activity is not JSON", ErrInvalid)
+	}
+	return vocab.Marshal(rawDocument{
+		ID: s.URLs.NewActivity(), Type: vocab.TypeAnnounce, Actor: community.URI,
+		Object: raw, To: []string{vocab.Public}, CC: []string{community.FollowersURI},
+		Audience: community.URI,
+	})
+}
+
+// announceID builds the community's Announce of a bare object id: a boost,
+// the only form Mastodon and GoToSocial show.
+func (s *Service) announceID(community *storage.Actor, objectURI string) ([]byte, error) {
+	return vocab.Marshal(&vocab.Activity{
+		ID: s.URLs.NewActivity(), Type: vocab.TypeAnnounce, Actor: vocab.IRI(community.URI),
+		Object: vocab.RefsTo(objectURI), To: vocab.IRIs{vocab.Public}, CC: vocab.IRIs{community.FollowersURI},
+		Audience: vocab.IRI(community.URI),
+	})
+}
+
+// activityDoc builds an activity of ours whose object is a document or id.
+func (s *Service) activityDoc(typ string, actor *storage.Actor, object any, to, cc []string) ([]byte, error) {
+	var ref vocab.Refs
+	switch o := object.(type) {
+	case string:
+		ref = vocab.RefsTo(o)
+	case json.RawMessage:
+		var r vocab.Ref
+		if err := r.UnmarshalJSON(o); err != nil {
+			return nil, err
+		}
+		ref = vocab.Refs{r}
+	default:
+		r, err := vocab.Embed(o)
+		if err != nil {
+			return nil, err
+		}
+		ref = vocab.Refs{r}
+	}
+	return vocab.Marshal(&vocab.Activity{
+		ID: s.URLs.NewActivity(), Type: typ, Actor: vocab.IRI(actor.URI), Object: ref,
+		To: to, CC: cc,
+	})
+}
+
+// rawJSON marks stored JSON text for embedding as it is.
+func rawJSON[T string | []byte](v T) json.RawMessage { return json.RawMessage(v) }

@@ -1,0 +1,612 @@
+package federation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/commonplace/commonplace/federation/sanitize"
+	"github.com/commonplace/commonplace/federation/transport"
+	"github.com/commonplace/commonplace/federation/vocab"
+	"github.com/commonplace/commonplace/storage"
+)
+
+// postTypes are the object types stored as posts and replies.
+var postTypes = map[string]bool{
+	vocab.TypeNote: true, vocab.TypePage: true, vocab.TypeArticle: true, vocab.TypeQuestion: true,
+}
+
+// onFollow handles a Follow of a local actor. Open communities accept at
+// once; closed ones hold the request until an owner or moderator decides.
+func (s *Service) onFollow(ctx context.Context, act *vocab.Activity, raw []byte, follower *storage.Actor) error {
+	target, err := s.DB.GetActorByURI(ctx, act.Object.ID())
+	if err != nil || !target.Local {
+		return fmt.Errorf("%w: follow of %s, which is not a local actor", ErrInvalid, act.Object.ID())
+	}
+	state := storage.StateAccepted
+	switch target.Type {
+	case storage.TypeGroup:
+		c, err := s.DB.GetCommunityByActorID(ctx, target.ID)
+		if err != nil {
+			return err
+		}
+		if c.Closed {
+			state = storage.StatePending
+		}
+	case storage.TypePerson:
+	default:
+		return fmt.Errorf("%w: %s cannot be followed", ErrInvalid, target.URI)
+	}
+	// A repeated Follow from an accepted member is accepted again, never
+	// sent back to the queue.
+	if m, err := s.DB.GetMembership(ctx, target.ID, follower.ID); err == nil && m.State == storage.StateAccepted {
+		state = storage.StateAccepted
+	}
+	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
+		m := &storage.Membership{CommunityActorID: target.ID, MemberActorID: follower.ID, State: state, FollowURI: act.ID}
+		if err := tx.PutMembership(ctx, m); err != nil {
+			return err
+		}
+		if state == storage.StateAccepted {
+			return s.answerFollow(ctx, tx, vocab.TypeAccept, target, follower, act.ID, raw)
+		}
+		return nil
+	})
+	if err == nil {
+		s.notifyDeliveries()
+		s.Log.Info("follow", "community", target.URI, "follower", follower.URI, "state", state)
+	}
+	return err
+}
+
+// answerFollow sends Accept or Reject with the Follow embedded as it was
+// received, which Mastodon and Lemmy match against their pending follow.
+func (s *Service) answerFollow(ctx context.Context, tx *storage.DB, typ string, target, follower *storage.Actor, followID string, followRaw []byte) error {
+	if follower.Local {
+		return nil
+	}
+	var object any = followID
+	if len(followRaw) > 0 {
+		object = rawJSON(followRaw)
+	}
+	body, err := s.activityDoc(typ, target, object, []string{follower.URI}, nil)
+	if err != nil {
+		return err
+	}
+	_, err = s.send(ctx, tx, target, body, []string{follower.InboxURI})
+	return err
+}
+
+// onUndo handles Undo of a Follow (leaving) and of a Like.
+func (s *Service) onUndo(ctx context.Context, act *vocab.Activity, raw []byte, actor *storage.Actor) error {
+	innerID := act.Object.ID()
+	innerType := act.Object.Type()
+	var innerObject string
+	if act.Object.IsEmbedded() {
+		inner, err := act.Object.Activity()
+		if err != nil {
+			return fmt.Errorf("%w: undone activity: %v", ErrInvalid, err)
+		}
+		if string(inner.Actor) != actor.URI {
+			return fmt.Errorf("%w: %s may not undo an activity of %s", ErrForbidden, actor.URI, inner.Actor)
+		}
+		innerObject = inner.Object.ID()
+	} else if stored, err := s.DB.GetActivityByURI(ctx, innerID); err == nil {
+		if stored.ActorURI != actor.URI {
+			return fmt.Errorf("%w: %s may not undo an activity of %s", ErrForbidden, actor.URI, stored.ActorURI)
+		}
+		innerType, innerObject = stored.Type, stored.ObjectURI
+	}
+	switch innerType {
+	case vocab.TypeFollow:
+		m, err := s.DB.GetMembershipByFollowURI(ctx, innerID)
+		if errors.Is(err, storage.ErrNotFound) && innerObject != "" {
+			target, terr := s.DB.GetActorByURI(ctx, innerObject)
+			if terr != nil {
+				return nil
+			}
+			m, err = s.DB.GetMembership(ctx, target.ID, actor.ID)
+		}
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if m.MemberActorID != actor.ID {
+			return fmt.Errorf("%w: %s may not end another actor's membership", ErrForbidden, actor.URI)
+		}
+		s.Log.Info("unfollow", "community", m.CommunityActorID, "member", actor.URI)
+		return ignoreNotFound(s.DB.DeleteMembership(ctx, m.CommunityActorID, actor.ID))
+	case vocab.TypeLike:
+		like, err := s.DB.GetLikeByURI(ctx, innerID)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if like.ActorID != actor.ID {
+			return fmt.Errorf("%w: %s may not undo another actor's like", ErrForbidden, actor.URI)
+		}
+		obj, err := s.DB.GetObjectByID(ctx, like.ObjectID)
+		if err != nil {
+			return err
+		}
+		return s.DB.Tx(ctx, func(tx *storage.DB) error {
+			if err := ignoreNotFound(tx.DeleteLike(ctx, actor.ID, obj.ID)); err != nil {
+				return err
+			}
+			return s.redistribute(ctx, tx, obj, raw, "")
+		})
+	}
+	return nil
+}
+
+// onFollowAnswer handles a remote community's Accept or Reject of a local
+// member's Follow. Only the followed actor may answer.
+func (s *Service) onFollowAnswer(ctx context.Context, act *vocab.Activity, actor *storage.Actor) error {
+	m, err := s.DB.GetMembershipByFollowURI(ctx, act.Object.ID())
+	if errors.Is(err, storage.ErrNotFound) && act.Object.IsEmbedded() {
+		// Some servers answer with a Follow of their own making; match
+		// it by who follows whom.
+		if inner, perr := act.Object.Activity(); perr == nil {
+			if member, merr := s.DB.GetActorByURI(ctx, string(inner.Actor)); merr == nil && member.Local {
+				m, err = s.DB.GetMembership(ctx, actor.ID, member.ID)
+			}
+		}
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if m.CommunityActorID != actor.ID {
+		return fmt.Errorf("%w: %s answered a follow of another actor", ErrForbidden, actor.URI)
+	}
+	if act.Type == vocab.TypeAccept {
+		s.Log.Info("follow accepted", "community", actor.URI, "member", m.MemberActorID)
+		return s.DB.AcceptMembership(ctx, m.ID)
+	}
+	s.Log.Info("follow rejected", "community", actor.URI, "member", m.MemberActorID)
+	return ignoreNotFound(s.DB.DeleteMembership(ctx, m.CommunityActorID, m.MemberActorID))
+}
+
+// onCreate stores a new post or reply. One that addresses a local
+// community (to, cc, audience or a Mention, as Mastodon users write) or
+// replies to a post in one enters the community and is redistributed.
+func (s *Service) onCreate(ctx context.Context, act *vocab.Activity, raw []byte, author *storage.Actor) error {
+	obj, objRaw, err := s.objectOf(ctx, act, author)
+	if err != nil {
+		return err
+	}
+	if !postTypes[obj.Type] {
+		return nil
+	}
+	if _, err := s.DB.GetObjectByURI(ctx, obj.ID); err == nil {
+		return nil // already have it
+	}
+	community, parent, err := s.targetCommunity(ctx, obj)
+	if err != nil {
+		return err
+	}
+	if community == nil || !community.Local {
+		// Not for one of our communities: keep replies to threads we
+		// have, so that they stay complete; ignore the rest.
+		if parent == nil {
+			return nil
+		}
+		_, err := s.storeObject(ctx, s.DB, obj, objRaw, author, community, parent)
+		return ignoreConflict(err)
+	}
+	c, err := s.DB.GetCommunityByActorID(ctx, community.ID)
+	if err != nil {
+		return err
+	}
+	if c.Closed {
+		m, err := s.DB.GetMembership(ctx, community.ID, author.ID)
+		if err != nil || m.State != storage.StateAccepted {
+			return fmt.Errorf("%w: %s is not a member of the closed community %s", ErrForbidden, author.URI, community.URI)
+		}
+	}
+	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
+		o, err := s.storeObject(ctx, tx, obj, objRaw, author, community, parent)
+		if err != nil {
+			return err
+		}
+		boost := ""
+		if parent == nil {
+			boost = o.URI
+		}
+		return s.redistribute(ctx, tx, o, raw, boost)
+	})
+	if errors.Is(err, storage.ErrConflict) {
+		return nil // a concurrent copy of the same post won
+	}
+	if err == nil {
+		s.notifyDeliveries()
+		s.Log.Info("post accepted", "community", community.URI, "object", obj.ID, "author", author.URI)
+	}
+	return err
+}
+
+// redistribute sends a local community's Announce of raw (the activity as
+// received) to every remote member's server, and, when boostURI is set, an
+// Announce of that bare id too: the boost Mastodon and GoToSocial show. It
+// does nothing for posts outside local communities.
+func (s *Service) redistribute(ctx context.Context, tx *storage.DB, o *storage.Object, raw []byte, boostURI string) error {
+	if o.CommunityActorID == nil {
+		return nil
+	}
+	community, err := tx.GetActorByID(ctx, *o.CommunityActorID)
+	if err != nil || !community.Local || community.Type != storage.TypeGroup {
+		return err
+	}
+	inboxes, err := tx.MemberInboxes(ctx, community.ID)
+	if err != nil {
+		return err
+	}
+	body, err := s.announceRaw(community, raw)
+	if err != nil {
+		return err
+	}
+	if _, err := s.send(ctx, tx, community, body, inboxes); err != nil {
+		return err
+	}
+	if boostURI != "" {
+		body, err := s.announceID(community, boostURI)
+		if err != nil {
+			return err
+		}
+		if _, err := s.send(ctx, tx, community, body, inboxes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// objectOf returns the object a Create or Update carries: embedded (its
+// origin was checked when the activity was accepted) or fetched from its
+// origin.
+func (s *Service) objectOf(ctx context.Context, act *vocab.Activity, author *storage.Actor) (*vocab.Object, []byte, error) {
+	if act.Object.IsEmbedded() {
+		obj, err := act.Object.Object()
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: object: %v", ErrInvalid, err)
+		}
+		if !sameHost(obj.ID, author.URI) || obj.AttributedTo.ID() != author.URI {
+			return nil, nil, fmt.Errorf("%w: object %s is not %s's", ErrForbidden, obj.ID, author.URI)
+		}
+		return obj, act.Object.First().Raw(), nil
+	}
+	obj, raw, err := s.FetchObject(ctx, act.Object.ID())
+	if err != nil {
+		return nil, nil, err
+	}
+	if obj.AttributedTo.ID() != author.URI {
+		return nil, nil, fmt.Errorf("%w: object %s is not %s's", ErrForbidden, obj.ID, author.URI)
+	}
+	return obj, raw, nil
+}
+
+// targetCommunity finds the community a post is for: a Group it
+// addresses or mentions, else the community of the post it replies to.
+func (s *Service) targetCommunity(ctx context.Context, obj *vocab.Object) (community *storage.Actor, parent *storage.Object, err error) {
+	if obj.InReplyTo != "" {
+		p, err := s.DB.GetObjectByURI(ctx, string(obj.InReplyTo))
+		if err == nil {
+			parent = p
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return nil, nil, err
+		}
+	}
+	candidates := append([]string{string(obj.Audience)}, obj.To...)
+	candidates = append(candidates, obj.CC...)
+	for _, t := range obj.Tag.OfType(vocab.TypeMention) {
+		candidates = append(candidates, t.Href)
+	}
+	for _, uri := range candidates {
+		if uri == "" || uri == vocab.Public {
+			continue
+		}
+		a, err := s.DB.GetActorByURI(ctx, uri)
+		if err == nil && a.Type == storage.TypeGroup {
+			return a, parent, nil
+		}
+	}
+	if parent != nil && parent.CommunityActor != nil {
+		return parent.CommunityActor, parent, nil
+	}
+	return nil, parent, nil
+}
+
+// storeObject saves a post with sanitised content.
+func (s *Service) storeObject(ctx context.Context, tx *storage.DB, obj *vocab.Object, raw []byte, author, community *storage.Actor, parent *storage.Object) (*storage.Object, error) {
+	o := &storage.Object{
+		URI: obj.ID, Type: obj.Type, AuthorActorID: author.ID,
+		InReplyToURI: string(obj.InReplyTo),
+		ContextURI:   string(obj.Context),
+		URL:          obj.URL.HTML(),
+		Name:         sanitize.PlainText(obj.Name, 300),
+		Summary:      sanitize.PlainText(obj.Summary, 500),
+		Content:      sanitize.HTML(obj.ContentIn()),
+		Sensitive:    obj.Sensitive,
+		Local:        author.Local,
+		Raw:          string(raw),
+		PublishedAt:  obj.Published.Time,
+	}
+	if obj.Source != nil && author.Local {
+		o.Source = obj.Source.Content
+	}
+	if o.PublishedAt.IsZero() || o.PublishedAt.After(time.Now().Add(time.Hour)) {
+		o.PublishedAt = time.Now().UTC()
+	}
+	if community != nil {
+		o.CommunityActorID = &community.ID
+		o.CommunityActor = community
+	}
+	if parent != nil {
+		o.InReplyToID = &parent.ID
+		if o.ContextURI == "" {
+			o.ContextURI = parent.ContextURI
+		}
+	}
+	if o.ContextURI == "" {
+		o.ContextURI = o.URI
+	}
+	o.AuthorActor = author
+	if err := tx.CreateObject(ctx, o); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// mayModify reports whether actor may edit or delete o: its author, or an
+// owner or moderator of its community (or the community itself).
+func (s *Service) mayModify(ctx context.Context, actor *storage.Actor, o *storage.Object) (bool, error) {
+	if o.AuthorActorID == actor.ID {
+		return true, nil
+	}
+	if o.CommunityActorID == nil {
+		return false, nil
+	}
+	if *o.CommunityActorID == actor.ID {
+		return true, nil
+	}
+	return s.DB.IsModerator(ctx, *o.CommunityActorID, actor.ID)
+}
+
+// onUpdate applies an edit of a post (by its author) or of an actor's own
+// profile, and redistributes edits of posts in local communities.
+func (s *Service) onUpdate(ctx context.Context, act *vocab.Activity, raw []byte, actor *storage.Actor) error {
+	if act.Object.ID() == actor.URI {
+		if actor.Local {
+			return nil
+		}
+		_, err := s.FetchActor(ctx, actor.URI)
+		return err
+	}
+	stored, err := s.DB.GetObjectByURI(ctx, act.Object.ID())
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if stored.AuthorActorID != actor.ID {
+		return fmt.Errorf("%w: %s may not edit %s", ErrForbidden, actor.URI, stored.URI)
+	}
+	obj, objRaw, err := s.objectOf(ctx, act, actor)
+	if err != nil {
+		return err
+	}
+	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
+		if err := tx.UpdateObject(ctx, stored.ID, s.objectUpdate(obj, objRaw, actor)); err != nil {
+			return err
+		}
+		return s.redistribute(ctx, tx, stored, raw, "")
+	})
+	if err == nil {
+		s.notifyDeliveries()
+	}
+	return ignoreNotFound(err)
+}
+
+func (s *Service) objectUpdate(obj *vocab.Object, raw []byte, author *storage.Actor) storage.ObjectUpdate {
+	u := storage.ObjectUpdate{
+		Name:      sanitize.PlainText(obj.Name, 300),
+		Summary:   sanitize.PlainText(obj.Summary, 500),
+		Content:   sanitize.HTML(obj.ContentIn()),
+		Sensitive: obj.Sensitive,
+		Raw:       string(raw),
+		EditedAt:  obj.Updated.Time,
+	}
+	if obj.Source != nil && author.Local {
+		u.Source = obj.Source.Content
+	}
+	if u.EditedAt.IsZero() || u.EditedAt.After(time.Now().Add(time.Hour)) {
+		u.EditedAt = time.Now().UTC()
+	}
+	return u
+}
+
+// onDelete tombstones a post deleted by its author or a moderator, and
+// redistributes the deletion of posts in local communities; Mastodon
+// followers also get the boost undone, since they never see the Delete.
+func (s *Service) onDelete(ctx context.Context, act *vocab.Activity, raw []byte, actor *storage.Actor) error {
+	id := act.Object.ID()
+	if id == actor.URI {
+		n, err := s.DB.DeleteMemberships(ctx, actor.ID)
+		s.Log.Info("actor deleted", "actor", actor.URI, "memberships_removed", n)
+		return err
+	}
+	stored, err := s.DB.GetObjectByURI(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if stored.DeletedAt != nil {
+		return nil
+	}
+	ok, err := s.mayModify(ctx, actor, stored)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%w: %s may not delete %s", ErrForbidden, actor.URI, stored.URI)
+	}
+	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
+		if err := tx.TombstoneObject(ctx, stored.ID, time.Now()); err != nil {
+			return err
+		}
+		if err := s.redistribute(ctx, tx, stored, raw, ""); err != nil {
+			return err
+		}
+		return s.undoBoost(ctx, tx, stored)
+	})
+	if err == nil {
+		s.notifyDeliveries()
+		s.Log.Info("post deleted", "object", stored.URI, "by", actor.URI)
+	}
+	return err
+}
+
+// undoBoost withdraws a local community's boost of o.
+func (s *Service) undoBoost(ctx context.Context, tx *storage.DB, o *storage.Object) error {
+	if o.CommunityActor == nil || !o.CommunityActor.Local || o.InReplyToURI != "" {
+		return nil
+	}
+	announce, err := tx.FindLocalAnnounce(ctx, o.CommunityActor.URI, o.URI)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	inboxes, err := tx.MemberInboxes(ctx, o.CommunityActor.ID)
+	if err != nil {
+		return err
+	}
+	body, err := s.activityDoc(vocab.TypeUndo, o.CommunityActor, rawJSON(announce.Raw),
+		[]string{vocab.Public}, []string{o.CommunityActor.FollowersURI})
+	if err != nil {
+		return err
+	}
+	_, err = s.send(ctx, tx, o.CommunityActor, body, inboxes)
+	return err
+}
+
+// onLike records a Like of a post we have and redistributes it, FEP-1b12
+// style, when the post is in a local community.
+func (s *Service) onLike(ctx context.Context, act *vocab.Activity, raw []byte, actor *storage.Actor) error {
+	stored, err := s.DB.GetObjectByURI(ctx, act.Object.ID())
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
+		fresh, err := tx.PutLike(ctx, &storage.Like{URI: act.ID, ActorID: actor.ID, ObjectID: stored.ID})
+		if err != nil || !fresh {
+			return err
+		}
+		return s.redistribute(ctx, tx, stored, raw, "")
+	})
+	if err == nil {
+		s.notifyDeliveries()
+	}
+	return err
+}
+
+// onAnnounce handles what a remote community we follow redistributes: an
+// activity (FEP-1b12) or a bare object id. Objects from other hosts are
+// fetched from their origin: the community's signature does not vouch for
+// another server's content.
+func (s *Service) onAnnounce(ctx context.Context, act *vocab.Activity, group *storage.Actor) error {
+	if group.Local || group.Type != storage.TypeGroup {
+		return nil
+	}
+	if ok, err := s.DB.HasLocalMember(ctx, group.ID); err != nil || !ok {
+		return err
+	}
+	inner := act.Object.First()
+	if !inner.IsEmbedded() || vocab.KindOf(inner.Type()) == vocab.KindObject {
+		return s.syncRemoteObject(ctx, inner.ID(), group, inner)
+	}
+	innerAct, err := inner.Activity()
+	if err != nil {
+		return fmt.Errorf("%w: announced activity: %v", ErrInvalid, err)
+	}
+	switch innerAct.Type {
+	case vocab.TypeCreate, vocab.TypeUpdate, vocab.TypeDelete:
+		return s.syncRemoteObject(ctx, innerAct.Object.ID(), group, innerAct.Object.First())
+	}
+	return nil
+}
+
+// syncRemoteObject brings our copy of a post in a remote community up to
+// date with its origin: stored if new, updated if edited, tombstoned if
+// gone. An embedded copy is used only when the community's own server is
+// the post's origin.
+func (s *Service) syncRemoteObject(ctx context.Context, id string, group *storage.Actor, embedded vocab.Ref) error {
+	var (
+		obj *vocab.Object
+		raw []byte
+		err error
+	)
+	if embedded.IsEmbedded() && sameHost(id, group.URI) && vocab.KindOf(embedded.Type()) == vocab.KindObject {
+		obj, err = embedded.Object()
+		raw = embedded.Raw()
+	} else {
+		obj, raw, err = s.FetchObject(ctx, id)
+	}
+	stored, serr := s.DB.GetObjectByURI(ctx, id)
+	if serr != nil && !errors.Is(serr, storage.ErrNotFound) {
+		return serr
+	}
+	var se *transport.StatusError
+	if errors.As(err, &se) && se.Gone() || err == nil && obj.Type == vocab.TypeTombstone {
+		if stored != nil && serr == nil && stored.DeletedAt == nil {
+			return s.DB.TombstoneObject(ctx, stored.ID, time.Now())
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !postTypes[obj.Type] {
+		return nil
+	}
+	authorID := obj.AttributedTo.ID()
+	if !sameHost(authorID, obj.ID) {
+		return fmt.Errorf("%w: %s is attributed to %s on another host", ErrForbidden, obj.ID, authorID)
+	}
+	author, err := s.Actor(ctx, authorID)
+	if err != nil {
+		return err
+	}
+	if serr == nil {
+		if stored.DeletedAt != nil || stored.AuthorActorID != author.ID {
+			return nil
+		}
+		return ignoreNotFound(s.DB.UpdateObject(ctx, stored.ID, s.objectUpdate(obj, raw, author)))
+	}
+	_, parent, err := s.targetCommunity(ctx, obj)
+	if err != nil {
+		return err
+	}
+	_, err = s.storeObject(ctx, s.DB, obj, raw, author, group, parent)
+	return ignoreConflict(err)
+}
+
+func ignoreNotFound(err error) error {
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+func ignoreConflict(err error) error {
+	if errors.Is(err, storage.ErrConflict) {
+		return nil
+	}
+	return err
+}

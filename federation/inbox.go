@@ -1,0 +1,165 @@
+package federation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/commonplace/commonplace/federation/httpsig"
+	"github.com/commonplace/commonplace/federation/vocab"
+	"github.com/commonplace/commonplace/storage"
+)
+
+// Activity types this instance acts on. Others known to the fediverse are
+// accepted and dropped; types nobody defines are refused.
+var handledTypes = map[string]bool{
+	"Follow": true, "Undo": true, "Accept": true, "Reject": true,
+	"Create": true, "Update": true, "Delete": true, "Like": true, "Announce": true,
+}
+
+var ignoredTypes = map[string]bool{
+	"Add": true, "Remove": true, "Block": true, "Flag": true, "Move": true,
+	"Dislike": true, "EmojiReact": true, "Lock": true, "View": true, "Read": true,
+	"Listen": true, "Join": true, "Leave": true, "Invite": true, "TentativeAccept": true,
+	"TentativeReject": true, "Arrive": true, "Travel": true, "Question": true, "Offer": true,
+	"QuoteRequest": true,
+}
+
+// InboxResult tells the HTTP layer what became of a delivery.
+type InboxResult int
+
+const (
+	// Queued: stored for processing.
+	Queued InboxResult = iota
+	// Duplicate: the same activity id was accepted before.
+	Duplicate
+	// Ignored: verified but of no interest; nothing stored.
+	Ignored
+)
+
+// ReceiveInbox checks an inbox POST and queues its activity: parse, verify
+// the signature (re-fetching the key once if it fails), check that the key's
+// owner is the activity's actor and that ids belong to the actor's host,
+// then persist. Processing happens later, from the queue. body is the
+// request body, already bounded by the caller; r.Body must read the same
+// bytes.
+func (s *Service) ReceiveInbox(ctx context.Context, r *http.Request, body []byte) (InboxResult, error) {
+	act, err := vocab.ParseActivity(body)
+	if err != nil {
+		return 0, fmt.Errorf("%w: not a valid activity: %v", ErrInvalid, err)
+	}
+	if !handledTypes[act.Type] && !ignoredTypes[act.Type] {
+		return 0, fmt.Errorf("%w: unsupported activity type %q", ErrInvalid, act.Type)
+	}
+	ver, err := httpsig.Options{MaxBodyBytes: int64(len(body)) + 1}.Parse(r)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrUnauthorized, err)
+	}
+	signer, err := s.verifySignature(ctx, ver)
+	if err != nil {
+		// A deleted account announces its own deletion, and its key can no
+		// longer be fetched: nothing to do, as Mastodon does.
+		if act.Type == "Delete" && act.Object.ID() == string(act.Actor) && errors.Is(err, errKeyUnavailable) {
+			return Ignored, nil
+		}
+		return 0, err
+	}
+	if signer.URI != string(act.Actor) {
+		return 0, fmt.Errorf("%w: signed by %s but the activity's actor is %s", ErrUnauthorized, signer.URI, act.Actor)
+	}
+	if !sameHost(act.ID, signer.URI) {
+		return 0, fmt.Errorf("%w: activity id %s is not on the actor's host", ErrForbidden, act.ID)
+	}
+	if err := checkEmbedded(act); err != nil {
+		return 0, err
+	}
+	if ignoredTypes[act.Type] {
+		return Ignored, nil
+	}
+	fresh, err := s.DB.PutInboundActivity(ctx, &storage.Activity{
+		URI: act.ID, Type: act.Type, ActorURI: string(act.Actor), ObjectURI: act.Object.ID(), Raw: string(body),
+	})
+	if err != nil {
+		return 0, err
+	}
+	if !fresh {
+		return Duplicate, nil
+	}
+	s.wakeInbox()
+	return Queued, nil
+}
+
+// checkEmbedded applies the origin rule to objects carried inside a Create
+// or Update: the sender may only speak for objects on its own host and
+// attributed to itself. (Announce carries others' objects by design; those
+// are fetched from their origin when processed.)
+func checkEmbedded(act *vocab.Activity) error {
+	if act.Type != "Create" && act.Type != "Update" || !act.Object.IsEmbedded() {
+		return nil
+	}
+	id := act.Object.ID()
+	if !sameHost(id, string(act.Actor)) {
+		return fmt.Errorf("%w: %s carries object %s from another host", ErrForbidden, act.Type, id)
+	}
+	if vocab.IsActorType(act.Object.Type()) {
+		if id != string(act.Actor) {
+			return fmt.Errorf("%w: %s may not update actor %s", ErrForbidden, act.Actor, id)
+		}
+		return nil
+	}
+	obj, err := act.Object.Object()
+	if err != nil {
+		return fmt.Errorf("%w: embedded object: %v", ErrInvalid, err)
+	}
+	if author := obj.AttributedTo.ID(); author != string(act.Actor) {
+		return fmt.Errorf("%w: object %s is attributed to %q, not the sender %s", ErrForbidden, id, author, act.Actor)
+	}
+	return nil
+}
+
+var errKeyUnavailable = errors.New("signing key unavailable")
+
+// verifySignature finds the key named by the signature (cached, or fetched
+// with its actor) and checks the signature. A failure with a cached key is
+// retried once with a freshly fetched one: the actor may have rotated it.
+func (s *Service) verifySignature(ctx context.Context, ver *httpsig.Verifier) (*storage.Actor, error) {
+	keyID := ver.KeyID()
+	actor, err := s.DB.GetActorByKeyID(ctx, keyID)
+	cached := err == nil
+	if errors.Is(err, storage.ErrNotFound) {
+		actor, err = s.FetchActor(ctx, stripFragment(keyID))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w: %s: %v", ErrUnauthorized, errKeyUnavailable, keyID, err)
+	}
+	if err := s.verifyWith(ver, actor, keyID); err == nil {
+		return actor, nil
+	} else if !cached || actor.Local {
+		return nil, err
+	}
+	if actor.FetchedAt != nil && time.Since(*actor.FetchedAt) < 10*time.Second {
+		// Just fetched: a second fetch would say the same.
+		return nil, s.verifyWith(ver, actor, keyID)
+	}
+	actor, err = s.FetchActor(ctx, actor.URI)
+	if err != nil {
+		return nil, fmt.Errorf("%w: re-fetch key %s: %v", ErrUnauthorized, keyID, err)
+	}
+	return actor, s.verifyWith(ver, actor, keyID)
+}
+
+func (s *Service) verifyWith(ver *httpsig.Verifier, actor *storage.Actor, keyID string) error {
+	if actor.KeyID != keyID {
+		return fmt.Errorf("%w: key %s is not the key of %s", ErrUnauthorized, keyID, actor.URI)
+	}
+	pub, err := httpsig.ParsePublicKeyPEM([]byte(actor.PublicKeyPEM))
+	if err != nil {
+		return fmt.Errorf("%w: key %s: %v", ErrUnauthorized, keyID, err)
+	}
+	if err := ver.Verify(pub); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnauthorized, err)
+	}
+	return nil
+}

@@ -1,0 +1,435 @@
+package federation
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/commonplace/commonplace/federation/vocab"
+	"github.com/commonplace/commonplace/storage"
+)
+
+// Local members' actions. Each builds the activity a remote server would
+// send and, when it concerns a local community, passes it through the same
+// dispatch as the inbox: one door for local and remote members.
+
+// MaxPostLen bounds a post's text, as Mastodon's 500 does, but roomier for
+// the long answers communities of practice write.
+const MaxPostLen = 10000
+
+// NewPost is what a member writes.
+type NewPost struct {
+	// Community is a handle (name@domain) or actor id. Empty for a reply,
+	// which goes to the community of the post it answers.
+	Community string
+	// InReplyTo is the id of the post answered, if any.
+	InReplyTo string
+	Title     string
+	Text      string
+	Summary   string
+	Sensitive bool
+}
+
+// Post publishes a member's post or reply to a community, local or remote.
+func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (*storage.Object, error) {
+	text := strings.TrimSpace(in.Text)
+	switch {
+	case !author.Local:
+		return nil, fmt.Errorf("%w: only local members post here", ErrForbidden)
+	case text == "":
+		return nil, fmt.Errorf("%w: a post needs text", ErrInvalid)
+	case utf8.RuneCountInString(text) > MaxPostLen:
+		return nil, fmt.Errorf("%w: a post is at most %d characters", ErrInvalid, MaxPostLen)
+	case utf8.RuneCountInString(in.Title) > 300 || utf8.RuneCountInString(in.Summary) > 500:
+		return nil, fmt.Errorf("%w: title or summary too long", ErrInvalid)
+	}
+	var parent *storage.Object
+	if in.InReplyTo != "" {
+		p, err := s.DB.GetObjectByURI(ctx, in.InReplyTo)
+		if err != nil {
+			return nil, fmt.Errorf("post answered: %w", err)
+		}
+		if p.DeletedAt != nil {
+			return nil, fmt.Errorf("%w: the post answered was deleted", ErrInvalid)
+		}
+		parent = p
+	}
+	var community *storage.Actor
+	switch {
+	case in.Community != "":
+		c, err := s.resolveCommunity(ctx, in.Community)
+		if err != nil {
+			return nil, err
+		}
+		community = c
+	case parent != nil && parent.CommunityActor != nil:
+		community = parent.CommunityActor
+	default:
+		return nil, fmt.Errorf("%w: a post needs a community", ErrInvalid)
+	}
+
+	now := time.Now().UTC()
+	id := s.URLs.NewObject()
+	note := &vocab.Object{
+		ID: id, Type: vocab.TypeNote,
+		AttributedTo: vocab.RefsTo(author.URI),
+		Name:         strings.TrimSpace(in.Title),
+		Summary:      strings.TrimSpace(in.Summary),
+		Sensitive:    in.Sensitive || in.Summary != "",
+		Content:      mentionLink(community) + textToHTML(text),
+		MediaType:    "text/html",
+		Source:       &vocab.Source{Content: text, MediaType: "text/plain"},
+		Published:    vocab.At(now),
+		To:           vocab.IRIs{vocab.Public},
+		CC:           vocab.IRIs{community.URI},
+		Audience:     vocab.IRI(community.URI),
+		Tag:          vocab.Tags{{Type: vocab.TypeMention, Href: community.URI, Name: "@" + community.Handle()}},
+		URL:          vocab.LinkTo(id),
+		Replies:      vocab.NewRef(id + "/replies"),
+		Context:      vocab.IRI(id),
+	}
+	if author.FollowersURI != "" {
+		note.CC = append(note.CC, author.FollowersURI)
+	}
+	inboxes := []string{community.InboxURI}
+	if parent != nil {
+		note.InReplyTo = vocab.IRI(parent.URI)
+		note.Context = vocab.IRI(parent.ContextURI)
+		if parent.AuthorActor != nil && parent.AuthorActor.URI != author.URI {
+			note.CC = append(note.CC, parent.AuthorActor.URI)
+			inboxes = append(inboxes, parent.AuthorActor.InboxURI)
+		}
+	}
+	body, err := s.activityDoc(vocab.TypeCreate, author, note, note.To, note.CC)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.act(ctx, author, community, body, inboxes); err != nil {
+		return nil, err
+	}
+	return s.DB.GetObjectByURI(ctx, id)
+}
+
+// act records a local member's activity and delivers it: to a local
+// community through dispatch, to a remote one through its inbox (keeping
+// our own copy of what was posted).
+func (s *Service) act(ctx context.Context, actor, community *storage.Actor, body []byte, inboxes []string) error {
+	act, err := vocab.ParseActivity(body)
+	if err != nil {
+		return err
+	}
+	if community.Local {
+		if err := s.DB.PutLocalActivity(ctx, &storage.Activity{
+			URI: act.ID, Type: act.Type, ActorURI: actor.URI, ObjectURI: act.Object.ID(), Raw: string(body),
+		}); err != nil {
+			return err
+		}
+		return s.dispatch(ctx, act, body, actor)
+	}
+	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
+		if _, err := s.send(ctx, tx, actor, body, inboxes); err != nil {
+			return err
+		}
+		return s.applyOwn(ctx, tx, act, actor, community)
+	})
+	if err == nil {
+		s.notifyDeliveries()
+	}
+	return err
+}
+
+// applyOwn applies a local member's activity sent to a remote community to
+// our own copy, as the community will not send it back to its author's
+// server unless other members live here.
+func (s *Service) applyOwn(ctx context.Context, tx *storage.DB, act *vocab.Activity, actor, community *storage.Actor) error {
+	switch act.Type {
+	case vocab.TypeCreate:
+		obj, err := act.Object.Object()
+		if err != nil {
+			return err
+		}
+		var parent *storage.Object
+		if obj.InReplyTo != "" {
+			parent, _ = tx.GetObjectByURI(ctx, string(obj.InReplyTo))
+		}
+		_, err = s.storeObject(ctx, tx, obj, act.Object.First().Raw(), actor, community, parent)
+		return err
+	case vocab.TypeUpdate:
+		obj, err := act.Object.Object()
+		if err != nil {
+			return err
+		}
+		stored, err := tx.GetObjectByURI(ctx, obj.ID)
+		if err != nil {
+			return err
+		}
+		return tx.UpdateObject(ctx, stored.ID, s.objectUpdate(obj, act.Object.First().Raw(), actor))
+	case vocab.TypeDelete:
+		stored, err := tx.GetObjectByURI(ctx, act.Object.ID())
+		if err != nil {
+			return err
+		}
+		return tx.TombstoneObject(ctx, stored.ID, time.Now())
+	case vocab.TypeLike:
+		stored, err := tx.GetObjectByURI(ctx, act.Object.ID())
+		if err != nil {
+			return err
+		}
+		_, err = tx.PutLike(ctx, &storage.Like{URI: act.ID, ActorID: actor.ID, ObjectID: stored.ID})
+		return err
+	}
+	return nil
+}
+
+// ownPost loads a post of author's for editing or deleting.
+func (s *Service) ownPost(ctx context.Context, actor *storage.Actor, objectURI string) (*storage.Object, error) {
+	o, err := s.DB.GetObjectByURI(ctx, objectURI)
+	if err != nil {
+		return nil, err
+	}
+	if o.DeletedAt != nil {
+		return nil, fmt.Errorf("post %s was deleted: %w", objectURI, storage.ErrNotFound)
+	}
+	ok, err := s.mayModify(ctx, actor, o)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || !actor.Local {
+		return nil, fmt.Errorf("%w: %s may not change %s", ErrForbidden, actor.Handle(), objectURI)
+	}
+	if o.CommunityActor == nil {
+		return nil, fmt.Errorf("%w: post %s is in no community", ErrInvalid, objectURI)
+	}
+	return o, nil
+}
+
+// Edit replaces the text of a member's post.
+func (s *Service) Edit(ctx context.Context, author *storage.Actor, objectURI, text string) (*storage.Object, error) {
+	text = strings.TrimSpace(text)
+	if text == "" || utf8.RuneCountInString(text) > MaxPostLen {
+		return nil, fmt.Errorf("%w: a post needs 1 to %d characters", ErrInvalid, MaxPostLen)
+	}
+	o, err := s.ownPost(ctx, author, objectURI)
+	if err != nil {
+		return nil, err
+	}
+	if o.AuthorActorID != author.ID {
+		return nil, fmt.Errorf("%w: only the author edits a post", ErrForbidden)
+	}
+	doc := s.ObjectDocument(o)
+	doc.Content = mentionLink(o.CommunityActor) + textToHTML(text)
+	doc.Source = &vocab.Source{Content: text, MediaType: "text/plain"}
+	doc.Updated = vocab.At(time.Now().UTC())
+	inboxes := []string{o.CommunityActor.InboxURI}
+	body, err := s.activityDoc(vocab.TypeUpdate, author, doc, doc.To, doc.CC)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.act(ctx, author, o.CommunityActor, body, inboxes); err != nil {
+		return nil, err
+	}
+	return s.DB.GetObjectByURI(ctx, objectURI)
+}
+
+// Delete deletes a post, by its author or a moderator of its community.
+func (s *Service) Delete(ctx context.Context, actor *storage.Actor, objectURI string) error {
+	o, err := s.ownPost(ctx, actor, objectURI)
+	if err != nil {
+		return err
+	}
+	tomb := &vocab.Object{ID: o.URI, Type: vocab.TypeTombstone}
+	body, err := s.activityDoc(vocab.TypeDelete, actor, tomb, []string{vocab.Public}, []string{o.CommunityActor.URI})
+	if err != nil {
+		return err
+	}
+	return s.act(ctx, actor, o.CommunityActor, body, []string{o.CommunityActor.InboxURI})
+}
+
+// Like records a member's like of a post in a community.
+func (s *Service) Like(ctx context.Context, actor *storage.Actor, objectURI string) error {
+	o, err := s.DB.GetObjectByURI(ctx, objectURI)
+	if err != nil {
+		return err
+	}
+	if o.CommunityActor == nil || o.DeletedAt != nil {
+		return fmt.Errorf("%w: %s is not a live post in a community", ErrInvalid, objectURI)
+	}
+	body, err := s.activityDoc(vocab.TypeLike, actor, o.URI, []string{o.CommunityActor.URI}, nil)
+	if err != nil {
+		return err
+	}
+	return s.act(ctx, actor, o.CommunityActor, body, []string{o.CommunityActor.InboxURI})
+}
+
+// Join makes a local member follow a community: locally at once (or
+// pending approval), remotely by sending Follow.
+func (s *Service) Join(ctx context.Context, member *storage.Actor, community string) (*storage.Membership, error) {
+	g, err := s.resolveCommunity(ctx, community)
+	if err != nil {
+		return nil, err
+	}
+	if m, err := s.DB.GetMembership(ctx, g.ID, member.ID); err == nil {
+		return m, nil // already a member or waiting
+	}
+	body, err := s.activityDoc(vocab.TypeFollow, member, g.URI, []string{g.URI}, nil)
+	if err != nil {
+		return nil, err
+	}
+	act, err := vocab.ParseActivity(body)
+	if err != nil {
+		return nil, err
+	}
+	if g.Local {
+		if err := s.onFollow(ctx, act, body, member); err != nil {
+			return nil, err
+		}
+		return s.DB.GetMembership(ctx, g.ID, member.ID)
+	}
+	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
+		if _, err := s.send(ctx, tx, member, body, []string{g.InboxURI}); err != nil {
+			return err
+		}
+		return tx.PutMembership(ctx, &storage.Membership{
+			CommunityActorID: g.ID, MemberActorID: member.ID, State: storage.StatePending, FollowURI: act.ID,
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.notifyDeliveries()
+	return s.DB.GetMembership(ctx, g.ID, member.ID)
+}
+
+// Leave ends a local member's membership, telling a remote community.
+func (s *Service) Leave(ctx context.Context, member *storage.Actor, community string) error {
+	g, err := s.resolveCommunity(ctx, community)
+	if err != nil {
+		return err
+	}
+	m, err := s.DB.GetMembership(ctx, g.ID, member.ID)
+	if err != nil {
+		return err
+	}
+	if g.Local {
+		return s.DB.DeleteMembership(ctx, g.ID, member.ID)
+	}
+	follow := &vocab.Activity{ID: m.FollowURI, Type: vocab.TypeFollow, Actor: vocab.IRI(member.URI), Object: vocab.RefsTo(g.URI)}
+	body, err := s.activityDoc(vocab.TypeUndo, member, follow, []string{g.URI}, nil)
+	if err != nil {
+		return err
+	}
+	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
+		if _, err := s.send(ctx, tx, member, body, []string{g.InboxURI}); err != nil {
+			return err
+		}
+		return tx.DeleteMembership(ctx, g.ID, member.ID)
+	})
+	if err == nil {
+		s.notifyDeliveries()
+	}
+	return err
+}
+
+// Decide approves or rejects a pending request to join a local closed
+// community, as its owner or a moderator would.
+func (s *Service) Decide(ctx context.Context, communityName, member string, approve bool) (*storage.Membership, error) {
+	c, err := s.DB.GetCommunityByName(ctx, communityName)
+	if err != nil {
+		return nil, err
+	}
+	var who *storage.Actor
+	if strings.HasPrefix(member, "http://") || strings.HasPrefix(member, "https://") {
+		who, err = s.DB.GetActorByURI(ctx, member)
+	} else {
+		who, err = s.ResolveHandle(ctx, member)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("member %q: %w", member, err)
+	}
+	m, err := s.DB.GetMembership(ctx, c.ActorID, who.ID)
+	if err != nil {
+		return nil, fmt.Errorf("no request from %s to join %s: %w", member, communityName, err)
+	}
+	if m.State != storage.StatePending {
+		return nil, fmt.Errorf("%w: %s is already a member of %s", ErrInvalid, member, communityName)
+	}
+	var followRaw []byte
+	if f, err := s.DB.GetActivityByURI(ctx, m.FollowURI); err == nil {
+		followRaw = []byte(f.Raw)
+	}
+	typ := vocab.TypeReject
+	if approve {
+		typ = vocab.TypeAccept
+	}
+	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
+		if approve {
+			if err := tx.AcceptMembership(ctx, m.ID); err != nil {
+				return err
+			}
+		} else if err := tx.DeleteMembership(ctx, c.ActorID, who.ID); err != nil {
+			return err
+		}
+		return s.answerFollow(ctx, tx, typ, c.Actor, who, m.FollowURI, followRaw)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.notifyDeliveries()
+	if approve {
+		m.State = storage.StateAccepted
+	}
+	return m, nil
+}
+
+// resolveCommunity finds a community by handle or actor id.
+func (s *Service) resolveCommunity(ctx context.Context, ref string) (*storage.Actor, error) {
+	var (
+		g   *storage.Actor
+		err error
+	)
+	switch {
+	case strings.HasPrefix(ref, "http://") || strings.HasPrefix(ref, "https://"):
+		g, err = s.Actor(ctx, ref)
+	case !strings.Contains(strings.TrimPrefix(ref, "@"), "@"):
+		g, err = s.DB.GetLocalActorByType(ctx, strings.TrimPrefix(ref, "@"), storage.TypeGroup)
+	default:
+		g, err = s.ResolveHandle(ctx, ref)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("community %q: %w", ref, err)
+	}
+	if g.Type != storage.TypeGroup {
+		return nil, fmt.Errorf("%w: %s is not a community", ErrInvalid, ref)
+	}
+	return g, nil
+}
+
+// textToHTML turns plain text into escaped paragraphs and line breaks.
+func textToHTML(text string) string {
+	var b strings.Builder
+	for _, para := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n\n") {
+		para = strings.TrimSpace(para)
+		if para == "" {
+			continue
+		}
+		b.WriteString("<p>")
+		b.WriteString(strings.ReplaceAll(html.EscapeString(para), "\n", "<br>"))
+		b.WriteString("</p>")
+	}
+	return b.String()
+}
+
+// mentionLink is the Mastodon-style mention of the community that opens a
+// post, so that Mastodon readers see where it was posted.
+func mentionLink(g *storage.Actor) string {
+	href := g.URL
+	if href == "" {
+		href = g.URI
+	}
+	return `<p><span class="h-card"><a href="` + html.EscapeString(href) + `" class="u-url mention">@<span>` +
+		html.EscapeString(g.Username) + `</span></a></span></p>`
+}
+

@@ -1,0 +1,164 @@
+package federation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/commonplace/commonplace/federation/transport"
+	"github.com/commonplace/commonplace/federation/vocab"
+	"github.com/commonplace/commonplace/storage"
+)
+
+// InboxOptions tunes the inbound processing workers.
+type InboxOptions struct {
+	Workers int           // concurrent activities (default 4)
+	Poll    time.Duration // how often to look for work without a wake-up (default 1s)
+	Lease   time.Duration // how long a claimed activity is ours (default 2m)
+}
+
+// maxProcessAttempts bounds retries of an activity that fails for a
+// passing reason (a remote server down while we fetch from it).
+const maxProcessAttempts = 8
+
+func (s *Service) wakeInbox() {
+	select {
+	case s.inboxWake <- struct{}{}:
+	default:
+	}
+}
+
+// RunInbox processes queued inbound activities until ctx is done, then
+// waits for the ones in progress. Every replica runs it; claims keep them
+// from doing the same work twice.
+func (s *Service) RunInbox(ctx context.Context, o InboxOptions) error {
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
+	if o.Poll <= 0 {
+		o.Poll = time.Second
+	}
+	if o.Lease <= 0 {
+		o.Lease = 2 * time.Minute
+	}
+	slots := make(chan struct{}, o.Workers)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+		case <-s.inboxWake:
+		}
+		for {
+			free := o.Workers - len(slots)
+			if free == 0 {
+				break
+			}
+			batch, err := s.DB.ClaimInboundActivities(ctx, time.Now().UTC(), o.Lease, free)
+			if err != nil {
+				if ctx.Err() == nil {
+					s.Log.Error("claim inbound activities", "err", err)
+				}
+				break
+			}
+			for i := range batch {
+				slots <- struct{}{}
+				wg.Add(1)
+				go func(a storage.Activity) {
+					defer wg.Done()
+					defer func() { <-slots }()
+					// Finish the work even if shutdown begins meanwhile.
+					s.processOne(context.WithoutCancel(ctx), &a)
+				}(batch[i])
+			}
+			if len(batch) < free {
+				break
+			}
+		}
+		timer.Reset(o.Poll)
+	}
+}
+
+// processOne handles one claimed activity and records the outcome.
+func (s *Service) processOne(ctx context.Context, row *storage.Activity) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	err := s.Process(ctx, row)
+	log := s.Log.With("activity", row.URI, "type", row.Type, "attempt", row.Attempts+1)
+	switch {
+	case err == nil:
+		if err := s.DB.FinishActivity(ctx, row.ID); err != nil {
+			log.Error("finish activity", "err", err)
+		}
+	case permanent(err) || row.Attempts+1 >= maxProcessAttempts:
+		log.Info("activity refused", "err", err)
+		if err := s.DB.FailActivity(ctx, row.ID, err.Error()); err != nil {
+			log.Error("fail activity", "err", err)
+		}
+	default:
+		delay := time.Duration(float64(30*time.Second<<row.Attempts) * (0.5 + rand.Float64()))
+		log.Warn("activity will be retried", "err", err, "in", delay)
+		if err := s.DB.RetryActivity(ctx, row.ID, err.Error(), time.Now().Add(delay)); err != nil {
+			log.Error("retry activity", "err", err)
+		}
+	}
+}
+
+// permanent reports whether retrying cannot help.
+func permanent(err error) bool {
+	var se *transport.StatusError
+	if errors.As(err, &se) {
+		return !se.Temporary()
+	}
+	return errors.Is(err, ErrInvalid) || errors.Is(err, ErrForbidden) || errors.Is(err, ErrUnauthorized) ||
+		errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrConflict) ||
+		errors.Is(err, vocab.ErrInvalid) || errors.Is(err, vocab.ErrTooDeep) ||
+		errors.Is(err, transport.ErrForbiddenAddress) || errors.Is(err, transport.ErrBadURL) ||
+		errors.Is(err, transport.ErrTooLarge)
+}
+
+// Process applies one accepted inbound activity. Its signature and origin
+// were checked when it was accepted.
+func (s *Service) Process(ctx context.Context, row *storage.Activity) error {
+	raw := []byte(row.Raw)
+	act, err := vocab.ParseActivity(raw)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	actor, err := s.Actor(ctx, string(act.Actor))
+	if err != nil {
+		return fmt.Errorf("actor %s: %w", act.Actor, err)
+	}
+	return s.dispatch(ctx, act, raw, actor)
+}
+
+// dispatch is the one door: inbox activities and local members' actions on
+// local communities both arrive here.
+func (s *Service) dispatch(ctx context.Context, act *vocab.Activity, raw []byte, actor *storage.Actor) error {
+	switch act.Type {
+	case vocab.TypeFollow:
+		return s.onFollow(ctx, act, raw, actor)
+	case vocab.TypeUndo:
+		return s.onUndo(ctx, act, raw, actor)
+	case vocab.TypeAccept, vocab.TypeReject:
+		return s.onFollowAnswer(ctx, act, actor)
+	case vocab.TypeCreate:
+		return s.onCreate(ctx, act, raw, actor)
+	case vocab.TypeUpdate:
+		return s.onUpdate(ctx, act, raw, actor)
+	case vocab.TypeDelete:
+		return s.onDelete(ctx, act, raw, actor)
+	case vocab.TypeLike:
+		return s.onLike(ctx, act, raw, actor)
+	case vocab.TypeAnnounce:
+		return s.onAnnounce(ctx, act, actor)
+	}
+	return nil
+}

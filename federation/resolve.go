@@ -1,0 +1,348 @@
+package federation
+
+import (
+	"context"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/commonplace/commonplace/federation/httpsig"
+	"github.com/commonplace/commonplace/federation/sanitize"
+	"github.com/commonplace/commonplace/federation/transport"
+	"github.com/commonplace/commonplace/federation/vocab"
+	"github.com/commonplace/commonplace/storage"
+)
+
+// actorSigner signs requests as a local actor.
+type actorSigner struct {
+	keyID string
+	key   *rsa.PrivateKey
+}
+
+func (s actorSigner) KeyID() string               { return s.keyID }
+func (s actorSigner) PrivateKey() *rsa.PrivateKey { return s.key }
+
+// keyCache keeps parsed private keys of local actors: parsing PEM for
+// every signature is measurable in a fan-out.
+type keyCache struct {
+	mu   sync.Mutex
+	keys map[string]*rsa.PrivateKey // by PEM text, so a changed key is a miss
+}
+
+func (c *keyCache) signer(a *storage.Actor) (transport.Signer, error) {
+	if a.PrivateKeyPEM == "" {
+		return nil, fmt.Errorf("actor %s has no private key", a.URI)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if k, ok := c.keys[a.PrivateKeyPEM]; ok {
+		return actorSigner{a.KeyID, k}, nil
+	}
+	k, err := httpsig.ParsePrivateKeyPEM([]byte(a.PrivateKeyPEM))
+	if err != nil {
+		return nil, fmt.Errorf("key of %s: %w", a.URI, err)
+	}
+	if c.keys == nil || len(c.keys) > 10000 {
+		c.keys = map[string]*rsa.PrivateKey{}
+	}
+	c.keys[a.PrivateKeyPEM] = k
+	return actorSigner{a.KeyID, k}, nil
+}
+
+// SignerFor returns a signer for a local actor.
+func (s *Service) SignerFor(a *storage.Actor) (transport.Signer, error) { return s.keys.signer(a) }
+
+// instanceSigner signs fetches as the instance actor.
+func (s *Service) instanceSigner(ctx context.Context) (transport.Signer, error) {
+	a, err := s.EnsureInstanceActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.keys.signer(a)
+}
+
+// actorRefresh is how old a cached remote actor may be before it is
+// fetched again on use.
+const actorRefresh = 24 * time.Hour
+
+// fetch GETs a document from its origin, signed by the instance actor, and
+// checks that its id is the URL it came from: nobody can make us store a
+// document under an id its host does not serve.
+func (s *Service) fetch(ctx context.Context, uri string) ([]byte, vocab.Head, error) {
+	if s.Client == nil {
+		return nil, vocab.Head{}, errors.New("federation client not configured")
+	}
+	if s.URLs.IsLocal(uri) {
+		return nil, vocab.Head{}, fmt.Errorf("%w: %s is local, not fetched", ErrInvalid, uri)
+	}
+	signer, err := s.instanceSigner(ctx)
+	if err != nil {
+		return nil, vocab.Head{}, err
+	}
+	body, resp, err := s.Client.Get(ctx, uri, signer)
+	if err != nil {
+		return nil, vocab.Head{}, fmt.Errorf("fetch %s: %w", uri, err)
+	}
+	head, err := vocab.Peek(body)
+	if err != nil {
+		return nil, head, fmt.Errorf("%w: fetch %s: %v", ErrInvalid, uri, err)
+	}
+	if head.ID != stripFragment(resp.URL.String()) {
+		return nil, head, fmt.Errorf("%w: document fetched from %s claims id %q", ErrForbidden, resp.URL, head.ID)
+	}
+	return body, head, nil
+}
+
+// FetchObject fetches a post from its origin.
+func (s *Service) FetchObject(ctx context.Context, uri string) (*vocab.Object, []byte, error) {
+	body, head, err := s.fetch(ctx, uri)
+	if err != nil {
+		return nil, nil, err
+	}
+	if head.Kind != vocab.KindObject {
+		return nil, nil, fmt.Errorf("%w: %s is a %s, not a post", ErrInvalid, uri, head.Type)
+	}
+	o, err := vocab.ParseObject(body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s: %v", ErrInvalid, uri, err)
+	}
+	return o, body, nil
+}
+
+// Actor returns the actor with id uri: a local one, a cached remote one,
+// or one fetched and verified now. A cached copy older than a day is
+// refreshed; if the refresh fails the cached copy is used.
+func (s *Service) Actor(ctx context.Context, uri string) (*storage.Actor, error) {
+	uri = stripFragment(uri)
+	a, err := s.DB.GetActorByURI(ctx, uri)
+	if err == nil {
+		if a.Local || (a.FetchedAt != nil && time.Since(*a.FetchedAt) < actorRefresh) {
+			return a, nil
+		}
+		if fresh, err := s.FetchActor(ctx, uri); err == nil {
+			return fresh, nil
+		}
+		return a, nil
+	}
+	if !errors.Is(err, storage.ErrNotFound) {
+		return nil, err
+	}
+	if s.URLs.IsLocal(uri) {
+		return nil, fmt.Errorf("local actor %s: %w", uri, storage.ErrNotFound)
+	}
+	return s.FetchActor(ctx, uri)
+}
+
+// FetchActor fetches a remote actor from its origin, checks that WebFinger
+// and the document agree both ways, and stores it.
+func (s *Service) FetchActor(ctx context.Context, uri string) (*storage.Actor, error) {
+	body, head, err := s.fetch(ctx, stripFragment(uri))
+	if err != nil {
+		return nil, err
+	}
+	if head.Kind != vocab.KindActor {
+		return nil, fmt.Errorf("%w: %s is a %s, not an actor", ErrInvalid, uri, head.Type)
+	}
+	doc, err := vocab.ParseActor(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: actor %s: %v", ErrInvalid, uri, err)
+	}
+	a, err := actorFromDoc(doc)
+	if err != nil {
+		return nil, err
+	}
+	domain, err := s.verifyWebFinger(ctx, a.Username, a.URI)
+	if err != nil {
+		return nil, err
+	}
+	a.Domain = domain
+	if err := s.DB.UpsertRemoteActor(ctx, a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// actorFromDoc maps a remote actor document to storage, keeping only what
+// we use and sanitising what we show.
+func actorFromDoc(doc *vocab.Actor) (*storage.Actor, error) {
+	if doc.PreferredUsername == "" {
+		return nil, fmt.Errorf("%w: actor %s has no preferredUsername", ErrInvalid, doc.ID)
+	}
+	if doc.Inbox == "" {
+		return nil, fmt.Errorf("%w: actor %s has no inbox", ErrInvalid, doc.ID)
+	}
+	a := &storage.Actor{
+		URI: doc.ID, Type: doc.Type, Username: doc.PreferredUsername,
+		DisplayName:  sanitize.PlainText(doc.Name, MaxTitleLen),
+		Summary:      sanitize.HTML(doc.Summary),
+		URL:          doc.URL.HTML(),
+		InboxURI:     string(doc.Inbox),
+		OutboxURI:    string(doc.Outbox),
+		FollowersURI: string(doc.Followers), FollowingURI: string(doc.Following),
+		FeaturedURI:               string(doc.Featured),
+		SharedInboxURI:            doc.SharedInbox(),
+		ManuallyApprovesFollowers: doc.ManuallyApprovesFollowers,
+	}
+	if !doc.Published.IsZero() {
+		t := doc.Published.UTC()
+		a.PublishedAt = &t
+	}
+	// Inboxes must be on the actor's own host: otherwise a document could
+	// make us deliver (signed) to any URL.
+	for _, u := range []string{a.InboxURI, a.SharedInboxURI} {
+		if u != "" && !sameHost(u, a.URI) {
+			return nil, fmt.Errorf("%w: actor %s names inbox %s on another host", ErrForbidden, a.URI, u)
+		}
+	}
+	for _, k := range doc.PublicKey {
+		if k.Owner != "" && string(k.Owner) != doc.ID {
+			continue
+		}
+		if _, err := httpsig.ParsePublicKeyPEM([]byte(k.PublicKeyPem)); err != nil {
+			continue
+		}
+		if !sameHost(string(k.ID), doc.ID) {
+			continue
+		}
+		a.KeyID, a.PublicKeyPEM = string(k.ID), k.PublicKeyPem
+		break
+	}
+	if a.KeyID == "" {
+		return nil, fmt.Errorf("%w: actor %s has no usable RSA public key", ErrInvalid, doc.ID)
+	}
+	return a, nil
+}
+
+// jrd is the part of a WebFinger answer we read.
+type jrd struct {
+	Subject string `json:"subject"`
+	Links   []struct {
+		Rel  string `json:"rel"`
+		Type string `json:"type"`
+		Href string `json:"href"`
+	} `json:"links"`
+}
+
+func (j *jrd) self() string {
+	for _, l := range j.Links {
+		if l.Rel == "self" && vocab.IsActivityPubMediaType(l.Type) {
+			return l.Href
+		}
+	}
+	return ""
+}
+
+// webfinger asks domain about acct:user@domain.
+func (s *Service) webfinger(ctx context.Context, scheme, user, domain string) (*jrd, error) {
+	q := url.Values{"resource": {"acct:" + user + "@" + domain}}
+	u := scheme + "://" + domain + "/.well-known/webfinger?" + q.Encode()
+	signer, err := s.instanceSigner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	body, _, err := s.Client.Get(ctx, u, signer)
+	if err != nil {
+		return nil, fmt.Errorf("webfinger %s@%s: %w", user, domain, err)
+	}
+	var j jrd
+	if err := json.Unmarshal(body, &j); err != nil {
+		return nil, fmt.Errorf("%w: webfinger %s@%s: %v", ErrInvalid, user, domain, err)
+	}
+	return &j, nil
+}
+
+// verifyWebFinger checks that user@host-of-actorURI resolves to actorURI,
+// following a subject on another domain (Mastodon's split-domain setups)
+// once, which must itself resolve back. It returns the domain of the
+// actor's canonical handle.
+func (s *Service) verifyWebFinger(ctx context.Context, user, actorURI string) (string, error) {
+	u, err := url.Parse(actorURI)
+	if err != nil {
+		return "", fmt.Errorf("%w: actor id %q: %v", ErrInvalid, actorURI, err)
+	}
+	host := strings.ToLower(u.Host)
+	j, err := s.webfinger(ctx, u.Scheme, user, host)
+	if err != nil {
+		return "", err
+	}
+	if j.self() != actorURI {
+		return "", fmt.Errorf("%w: webfinger %s@%s points to %q, not %s", ErrForbidden, user, host, j.self(), actorURI)
+	}
+	subjUser, subjDomain, ok := parseAcct(j.Subject)
+	if !ok || subjDomain == host {
+		return host, nil
+	}
+	j2, err := s.webfinger(ctx, u.Scheme, subjUser, subjDomain)
+	if err != nil {
+		return "", err
+	}
+	if j2.self() != actorURI {
+		return "", fmt.Errorf("%w: webfinger %s points to %q, not %s", ErrForbidden, j.Subject, j2.self(), actorURI)
+	}
+	return subjDomain, nil
+}
+
+// ResolveHandle finds the actor user@domain (a leading @ and acct: are
+// allowed): local ones from the database, remote ones by WebFinger.
+func (s *Service) ResolveHandle(ctx context.Context, handle string) (*storage.Actor, error) {
+	user, domain, ok := parseAcct(handle)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q is not an address like name@example.org", ErrInvalid, handle)
+	}
+	if domain == strings.ToLower(s.URLs.Host()) {
+		return s.DB.GetLocalActor(ctx, user)
+	}
+	if a, err := s.DB.GetActorByHandle(ctx, user, domain); err == nil {
+		return a, nil
+	}
+	scheme := "https"
+	if strings.HasPrefix(s.URLs.Base, "http://") {
+		// Test and lab setups federate over plain http.
+		scheme = "http"
+	}
+	j, err := s.webfinger(ctx, scheme, user, domain)
+	if err != nil {
+		return nil, err
+	}
+	if j.self() == "" {
+		return nil, fmt.Errorf("%w: %s has no ActivityPub actor", storage.ErrNotFound, handle)
+	}
+	return s.Actor(ctx, j.self())
+}
+
+// parseAcct splits "acct:user@domain", "@user@domain" or "user@domain".
+func parseAcct(s string) (user, domain string, ok bool) {
+	s = strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "acct:"), "@")
+	user, domain, ok = strings.Cut(s, "@")
+	if !ok || user == "" || domain == "" || strings.ContainsAny(domain, "/@?# ") || len(s) > 300 {
+		return "", "", false
+	}
+	return user, strings.ToLower(domain), true
+}
+
+func stripFragment(u string) string {
+	if i := strings.IndexByte(u, '#'); i >= 0 {
+		return u[:i]
+	}
+	return u
+}
+
+// hostOf returns the lower-cased host[:port] of a URL, or "".
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Host)
+}
+
+// sameHost reports whether two URLs are on the same host[:port].
+func sameHost(a, b string) bool {
+	h := hostOf(a)
+	return h != "" && h == hostOf(b)
+}

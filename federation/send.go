@@ -1,0 +1,46 @@
+package federation
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/commonplace/commonplace/federation/vocab"
+	"github.com/commonplace/commonplace/storage"
+)
+
+// send records an activity of a local actor and queues its delivery to
+// inboxes, on tx, so that the delivery is durable exactly when what caused
+// it is. The caller notifies the delivery workers after commit.
+func (s *Service) send(ctx context.Context, tx *storage.DB, from *storage.Actor, body []byte, inboxes []string) (*storage.Activity, error) {
+	head, err := vocab.Peek(body)
+	if err != nil {
+		return nil, fmt.Errorf("outgoing activity: %w", err)
+	}
+	act, err := vocab.ParseActivity(body)
+	if err != nil {
+		return nil, fmt.Errorf("outgoing activity: %w", err)
+	}
+	a := &storage.Activity{URI: head.ID, Type: head.Type, ActorURI: from.URI, ObjectURI: act.Object.ID(), Raw: string(body)}
+	if err := tx.PutLocalActivity(ctx, a); err != nil {
+		return nil, err
+	}
+	var remote []string
+	for _, in := range inboxes {
+		if in != "" && !s.URLs.IsLocal(in) {
+			remote = append(remote, in)
+		}
+	}
+	if len(remote) > 0 {
+		if _, err := tx.EnqueueDeliveries(ctx, a.ID, from.ID, remote); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// notifyDeliveries wakes the delivery workers after a commit.
+func (s *Service) notifyDeliveries() {
+	if s.Wake != nil {
+		s.Wake()
+	}
+}

@@ -1,0 +1,130 @@
+package storage
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// PutInboundActivity persists an accepted inbound activity as pending work.
+// It reports false, without error, when an activity with the same id was
+// already accepted: the same activity delivered twice is processed once.
+func (db *DB) PutInboundActivity(ctx context.Context, a *Activity) (bool, error) {
+	now := time.Now().UTC()
+	a.Local = false
+	a.State = ActivityPending
+	a.RunAfter = &now
+	res := db.Gorm(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "uri"}}, DoNothing: true}).Create(a)
+	if res.Error != nil {
+		return false, wrap(res.Error, "put inbound activity %q", a.URI)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// PutLocalActivity records an activity this instance sends. It is not
+// processed by the inbound queue.
+func (db *DB) PutLocalActivity(ctx context.Context, a *Activity) error {
+	a.Local = true
+	a.State = ActivityDone
+	return wrap(db.Gorm(ctx).Create(a).Error, "put local activity %q", a.URI)
+}
+
+// GetActivityByURI returns the stored activity with id uri.
+func (db *DB) GetActivityByURI(ctx context.Context, uri string) (*Activity, error) {
+	var a Activity
+	err := db.Gorm(ctx).Where("uri = ?", uri).Take(&a).Error
+	return &a, wrap(err, "get activity %q", uri)
+}
+
+// GetActivityByID returns the stored activity with primary key id.
+func (db *DB) GetActivityByID(ctx context.Context, id int64) (*Activity, error) {
+	var a Activity
+	err := db.Gorm(ctx).Take(&a, id).Error
+	return &a, wrap(err, "get activity %d", id)
+}
+
+// ClaimInboundActivities takes up to limit pending inbound activities whose
+// time has come and leases them until now+lease, so that no other worker
+// or replica takes them meanwhile. A crashed worker's lease runs out and
+// the activity is taken again: nothing accepted is lost.
+func (db *DB) ClaimInboundActivities(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Activity, error) {
+	var out []Activity
+	until := now.Add(lease)
+	due := func(g *gorm.DB) *gorm.DB {
+		return g.Model(&Activity{}).
+			Where("state = ? AND run_after <= ? AND (locked_until IS NULL OR locked_until < ?)", ActivityPending, now, now).
+			Order("id").Limit(limit)
+	}
+	if db.dialect == Postgres {
+		sub := due(db.Gorm(ctx)).Select("id").Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+		err := db.Gorm(ctx).Model(&out).Clauses(clause.Returning{}).
+			Where("id IN (?)", sub).
+			Updates(map[string]any{"locked_until": until, "updated_at": now}).Error
+		return out, wrap(err, "claim inbound activities")
+	}
+	// SQLite drops locking clauses; its immediate transaction makes this
+	// select-then-update the only writer.
+	err := db.Tx(ctx, func(tx *DB) error {
+		var ids []int64
+		if err := due(tx.Gorm(ctx)).Pluck("id", &ids).Error; err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		if err := tx.Gorm(ctx).Model(&Activity{}).Where("id IN ?", ids).
+			Updates(map[string]any{"locked_until": until, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		return tx.Gorm(ctx).Where("id IN ?", ids).Order("id").Find(&out).Error
+	})
+	return out, wrap(err, "claim inbound activities")
+}
+
+// FinishActivity marks an inbound activity processed.
+func (db *DB) FinishActivity(ctx context.Context, id int64) error {
+	err := db.Gorm(ctx).Model(&Activity{}).Where("id = ?", id).
+		Updates(map[string]any{"state": ActivityDone, "locked_until": nil, "last_error": "", "updated_at": time.Now().UTC()}).Error
+	return wrap(err, "finish activity %d", id)
+}
+
+// RetryActivity records a failed processing attempt and schedules another
+// at next; FailActivity gives up on it.
+func (db *DB) RetryActivity(ctx context.Context, id int64, errText string, next time.Time) error {
+	err := db.Gorm(ctx).Model(&Activity{}).Where("id = ?", id).Updates(map[string]any{
+		"attempts": gorm.Expr("attempts + 1"), "run_after": next.UTC(), "locked_until": nil,
+		"last_error": truncateError(errText), "updated_at": time.Now().UTC(),
+	}).Error
+	return wrap(err, "retry activity %d", id)
+}
+
+// FailActivity marks an inbound activity as failed for good.
+func (db *DB) FailActivity(ctx context.Context, id int64, errText string) error {
+	err := db.Gorm(ctx).Model(&Activity{}).Where("id = ?", id).Updates(map[string]any{
+		"state": ActivityFailed, "attempts": gorm.Expr("attempts + 1"), "locked_until": nil,
+		"last_error": truncateError(errText), "updated_at": time.Now().UTC(),
+	}).Error
+	return wrap(err, "fail activity %d", id)
+}
+
+// CountActivities counts activities in a state (all when state is empty).
+func (db *DB) CountActivities(ctx context.Context, state string) (int64, error) {
+	var n int64
+	q := db.Gorm(ctx).Model(&Activity{})
+	if state != "" {
+		q = q.Where("state = ?", state)
+	}
+	err := q.Count(&n).Error
+	return n, wrap(err, "count activities")
+}
+
+// FindLocalAnnounce returns the Announce that community sent of objectURI
+// (a boost), so that it can be undone.
+func (db *DB) FindLocalAnnounce(ctx context.Context, communityURI, objectURI string) (*Activity, error) {
+	var a Activity
+	err := db.Gorm(ctx).Where("local AND type = ? AND actor_uri = ? AND object_uri = ?", "Announce", communityURI, objectURI).
+		Order("id DESC").Take(&a).Error
+	return &a, wrap(err, "find announce of %q", objectURI)
+}
