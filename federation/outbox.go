@@ -432,4 +432,3 @@ func mentionLink(g *storage.Actor) string {
 	return `<p><span class="h-card"><a href="` + html.EscapeString(href) + `" class="u-url mention">@<span>` +
 		html.EscapeString(g.Username) + `</span></a></span></p>`
 }
-
