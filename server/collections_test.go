@@ -1,0 +1,242 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/federation/vocab"
+	"github.com/commonplace/commonplace/storage"
+	"github.com/commonplace/commonplace/storage/storagetest"
+)
+
+// walk reads a paged collection from its root through every next link and
+// returns its totalItems and the items of all pages.
+func walk(t *testing.T, f *fixture, path string) (int, []vocab.Ref) {
+	t.Helper()
+	res := f.get(path, acceptAP)
+	mustStatus(t, res, http.StatusOK)
+	root, err := vocab.ParseCollection(res.body)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if root.Type != vocab.TypeOrderedCollection || root.ID != testBase+path || root.TotalItems == nil {
+		t.Fatalf("%s: root %+v", path, root)
+	}
+	next := root.First.ID()
+	if next != testBase+path+"?page=true" {
+		t.Fatalf("%s: first %q", path, next)
+	}
+	var items []vocab.Ref
+	for pages := 0; next != ""; pages++ {
+		if pages > 100 {
+			t.Fatalf("%s: more than 100 pages", path)
+		}
+		res := f.get(strings.TrimPrefix(next, testBase), acceptAP)
+		mustStatus(t, res, http.StatusOK)
+		var raw map[string]any
+		if err := json.Unmarshal(res.body, &raw); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := raw["orderedItems"].([]any); !ok {
+			t.Errorf("%s: orderedItems is not a list: %s", next, res.body)
+		}
+		page, err := vocab.ParseCollection(res.body)
+		if err != nil {
+			t.Fatalf("%s: %v", next, err)
+		}
+		if page.Type != vocab.TypeOrderedCollectionPage || page.ID != next || string(page.PartOf) != root.ID {
+			t.Errorf("%s: page %+v", next, page)
+		}
+		if n := len(page.OrderedItems); n > pageSize || n < pageSize && page.Next != "" {
+			t.Errorf("%s: %d items with next %q", next, n, page.Next)
+		}
+		items = append(items, page.OrderedItems...)
+		next = string(page.Next)
+	}
+	return *root.TotalItems, items
+}
+
+func TestCollections(t *testing.T) {
+	t.Parallel()
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		t.Parallel()
+		f := seeded(t, db)
+		ctx := t.Context()
+		com, err := db.GetCommunityByName(ctx, "practice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		alice, err := db.GetAccountByUsername(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		// 60 remote members, and one still pending who must not show.
+		const remote = 60
+		want := map[string]bool{alice.Actor.URI: true}
+		for i := range remote + 1 {
+			a := &storage.Actor{
+				URI: fmt.Sprintf("https://remote.example/users/m%d", i), Type: storage.TypePerson,
+				Username: fmt.Sprintf("m%d", i), Domain: "remote.example",
+				InboxURI: fmt.Sprintf("https://remote.example/users/m%d/inbox", i),
+			}
+			if err := db.UpsertRemoteActor(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+			state := storage.StateAccepted
+			if i == remote {
+				state = storage.StatePending
+			} else {
+				want[a.URI] = true
+			}
+			if err := db.PutMembership(ctx, &storage.Membership{CommunityActorID: com.ActorID, MemberActorID: a.ID, State: state}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		total, items := walk(t, f, "/c/practice/followers")
+		if total != remote+1 || len(items) != remote+1 {
+			t.Errorf("followers: totalItems %d, %d items; want %d", total, len(items), remote+1)
+		}
+		for _, it := range items {
+			if !want[it.ID()] {
+				t.Errorf("followers: unexpected or repeated item %q", it.ID())
+			}
+			delete(want, it.ID())
+		}
+
+		// 52 posts and a reply by alice in the community.
+		var first string
+		for i := range 53 {
+			o := &storage.Object{
+				URI: f.svc.URLs.NewObject(), Type: vocab.TypeNote, AuthorActorID: alice.ActorID,
+				CommunityActorID: &com.ActorID, Content: fmt.Sprintf("<p>post %d</p>", i),
+				Local: true, PublishedAt: time.Now().UTC(),
+			}
+			if i == 52 {
+				o.InReplyToURI = first
+			}
+			if err := db.CreateObject(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 {
+				first = o.URI
+			}
+		}
+		total, items = walk(t, f, "/c/practice/outbox")
+		if total != 52 || len(items) != 52 {
+			t.Errorf("community outbox: totalItems %d, %d items; want 52", total, len(items))
+		}
+		for _, it := range items {
+			act, err := it.Activity()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if act.Type != vocab.TypeAnnounce || string(act.Actor) != testBase+"/c/practice" || !act.IsPublic() {
+				t.Errorf("community outbox item %+v", act)
+			}
+		}
+		if act, _ := items[len(items)-1].Activity(); act.Object.ID() != first {
+			t.Errorf("community outbox is not newest first: last item announces %q", act.Object.ID())
+		}
+		total, items = walk(t, f, "/u/alice/outbox")
+		if total != 53 || len(items) != 53 {
+			t.Errorf("member outbox: totalItems %d, %d items; want 53", total, len(items))
+		}
+		if act, err := items[0].Activity(); err != nil || act.Type != vocab.TypeCreate || string(act.Actor) != testBase+"/u/alice" {
+			t.Errorf("member outbox item %+v, %v", act, err)
+		}
+
+		total, items = walk(t, f, "/u/alice/following")
+		if total != 1 || len(items) != 1 || items[0].ID() != testBase+"/c/practice" {
+			t.Errorf("following: %d %v", total, items)
+		}
+		for _, path := range []string{"/u/alice/followers", "/c/practice/following"} {
+			if total, items = walk(t, f, path); total != 0 || len(items) != 0 {
+				t.Errorf("%s: %d %v, want empty", path, total, items)
+			}
+		}
+
+		// Inline collections, read by Lemmy without paging.
+		for _, tc := range []struct {
+			path  string
+			items []string
+		}{
+			{"/c/practice/moderators", []string{testBase + "/u/alice"}},
+			{"/c/practice/featured", nil},
+			{"/actor/outbox", nil},
+		} {
+			var raw map[string]any
+			res := f.getJSON(tc.path, &raw)
+			if _, ok := raw["orderedItems"].([]any); !ok {
+				t.Errorf("%s: orderedItems is not a list: %s", tc.path, res.body)
+			}
+			c, err := vocab.ParseCollection(res.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := c.Members().IDs()
+			if c.Type != vocab.TypeOrderedCollection || c.ID != testBase+tc.path || c.TotalItems == nil ||
+				*c.TotalItems != len(tc.items) || strings.Join(ids, " ") != strings.Join(tc.items, " ") {
+				t.Errorf("%s: %s", tc.path, res.body)
+			}
+		}
+	})
+}
+
+func TestCollectionPageParameter(t *testing.T) {
+	t.Parallel()
+	f := seeded(t, storagetest.Open(t, storage.SQLite))
+	for _, q := range []string{
+		"page", "page=", "page=abc", "page=0", "page=-1", "page=01", "page=+1", "page=1.5",
+		"page=99999999999999999999", "page=true&page=1", "page=TRUE",
+	} {
+		res := f.get("/c/practice/followers?"+q, acceptAP)
+		if res.StatusCode != http.StatusBadRequest {
+			t.Errorf("?%s: status %d, want 400", q, res.StatusCode)
+		}
+	}
+	// A cursor past the end is an empty last page.
+	res := f.get("/c/practice/followers?page=9223372036854775807", acceptAP)
+	mustStatus(t, res, http.StatusOK)
+	if !strings.Contains(string(res.body), `"orderedItems":[]`) {
+		t.Errorf("body %s", res.body)
+	}
+}
+
+// A post made through the service is listed under the id of the Announce
+// the community actually sent, so that servers reading the outbox see the
+// activity they already received.
+func TestCommunityOutboxUsesSentAnnounce(t *testing.T) {
+	t.Parallel()
+	f := seeded(t, storagetest.Open(t, storage.SQLite))
+	alice, err := f.db.GetAccountByUsername(t.Context(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	post, err := f.svc.Post(t.Context(), alice.Actor, federation.NewPost{
+		Community: "practice@" + testDomain, Title: "A case", Text: "What worked for us.",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := f.db.FindLocalAnnounce(t.Context(), testBase+"/c/practice", post.URI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, items := walk(t, f, "/c/practice/outbox")
+	if len(items) != 1 {
+		t.Fatalf("%d items", len(items))
+	}
+	act, err := items[0].Activity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if act.ID != sent.URI || act.Object.ID() != post.URI {
+		t.Errorf("outbox item %s of %s, want %s of %s", act.ID, act.Object.ID(), sent.URI, post.URI)
+	}
+}

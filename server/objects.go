@@ -1,0 +1,111 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/commonplace/commonplace/federation/vocab"
+	"github.com/commonplace/commonplace/storage"
+)
+
+// object serves a local post: its Note to servers, a Tombstone with 410
+// once deleted, and a plain page to browsers.
+func (s *Server) object(c echo.Context) error {
+	o, err := s.localObject(c)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Add(echo.HeaderVary, echo.HeaderAccept)
+	if !wantsActivityJSON(c.Request()) {
+		if o.DeletedAt != nil {
+			return echo.NewHTTPError(http.StatusGone, "this post was deleted")
+		}
+		return c.Redirect(http.StatusSeeOther, s.pageOf(o))
+	}
+	doc := s.svc.ObjectDocument(o)
+	if o.DeletedAt != nil {
+		body, err := vocab.Marshal(doc)
+		if err != nil {
+			return err
+		}
+		return c.Blob(http.StatusGone, vocab.MediaTypeActivity, body)
+	}
+	return activityJSON(c, doc)
+}
+
+// pageOf is where a browser reads a post: its community's page for now.
+func (s *Server) pageOf(o *storage.Object) string {
+	if o.CommunityActor != nil && o.CommunityActor.URL != "" {
+		return o.CommunityActor.URL
+	}
+	return "/"
+}
+
+// objectReplies is the replies collection of a post.
+func (s *Server) objectReplies(c echo.Context) error {
+	o, err := s.localObject(c)
+	if err != nil {
+		return err
+	}
+	if o.DeletedAt != nil {
+		return echo.NewHTTPError(http.StatusGone, "this post was deleted")
+	}
+	id := o.URI + "/replies"
+	return s.serve(c, collection{
+		id: id,
+		count: func(ctx context.Context) (int64, error) {
+			return s.db.CountObjects(ctx, storage.ObjectFilter{InReplyToID: o.ID})
+		},
+		page: func(ctx context.Context, before int64, limit int) ([]pageItem, error) {
+			replies, err := s.db.ListObjects(ctx, storage.ObjectFilter{InReplyToID: o.ID, BeforeID: before, Limit: limit})
+			if err != nil {
+				return nil, err
+			}
+			items := make([]pageItem, 0, len(replies))
+			for _, r := range replies {
+				items = append(items, pageItem{ref: vocab.NewRef(r.URI), cursor: r.ID})
+			}
+			return items, nil
+		},
+	})
+}
+
+// localObject loads the post named by the :id parameter, a UUID.
+func (s *Server) localObject(c echo.Context) (*storage.Object, error) {
+	id := c.Param("id")
+	if _, err := uuid.Parse(id); err != nil {
+		return nil, notFound("no such post")
+	}
+	o, err := s.db.GetObjectByURI(c.Request().Context(), s.urls.Base+"/o/"+strings.ToLower(id))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, notFound("no such post")
+	}
+	return o, err
+}
+
+// activity serves a public activity this instance sent, so that servers
+// that fetch an activity by its id (to check an Announce, say) find it.
+func (s *Server) activity(c echo.Context) error {
+	id := c.Param("id")
+	if _, err := uuid.Parse(id); err != nil {
+		return notFound("no such activity")
+	}
+	a, err := s.db.GetActivityByURI(c.Request().Context(), s.urls.Base+"/a/"+strings.ToLower(id))
+	if errors.Is(err, storage.ErrNotFound) || err == nil && !a.Local {
+		return notFound("no such activity")
+	} else if err != nil {
+		return err
+	}
+	act, err := vocab.ParseActivity([]byte(a.Raw))
+	if err != nil || !act.IsPublic() {
+		// Follows and their answers name their audience; they are not
+		// public documents.
+		return notFound("no such activity")
+	}
+	return c.Blob(http.StatusOK, vocab.MediaTypeActivity, []byte(a.Raw))
+}

@@ -1,0 +1,145 @@
+// Package server is Commonplace's HTTP layer on Echo: routes, middleware,
+// and thin handlers for WebFinger, NodeInfo, actor documents, collections,
+// health and the server-rendered pages. Handlers parse, negotiate, call the
+// federation service or storage, and render; errors go to one handler
+// (errors.go) that maps error kinds to status codes.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/commonplace/commonplace/config"
+	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/storage"
+	"github.com/commonplace/commonplace/web"
+)
+
+// Version is the software version published in NodeInfo, set at build time
+// with -ldflags "-X github.com/commonplace/commonplace/server.Version=...".
+var Version = "dev"
+
+// Options is what New needs.
+type Options struct {
+	Config  config.Config
+	Service *federation.Service
+	Logger  *slog.Logger
+}
+
+// Server holds the Echo instance and what its handlers share.
+type Server struct {
+	cfg     config.Config
+	svc     *federation.Service
+	db      *storage.DB
+	urls    federation.URLs
+	log     *slog.Logger
+	echo    *echo.Echo
+	pages   *web.Templates
+	metrics *metrics
+	// domain is the configured host[:port], lower-cased: the domain part of
+	// every handle on this instance.
+	domain string
+}
+
+// New builds the server and mounts every route.
+func New(opts Options) (*Server, error) {
+	if opts.Service == nil || opts.Service.DB == nil {
+		return nil, errors.New("server: Options.Service with a DB is required")
+	}
+	// Actor ids come from the service, handles and WebFinger from the
+	// config; if they disagree, other servers would see two identities.
+	if opts.Service.URLs.Base != opts.Config.BaseURL() {
+		return nil, fmt.Errorf("server: service base URL %q differs from configured %q", opts.Service.URLs.Base, opts.Config.BaseURL())
+	}
+	if opts.Config.MaxBodyBytes <= 0 {
+		return nil, errors.New("server: Config.MaxBodyBytes must be positive")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	pages, err := web.New()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:     opts.Config,
+		svc:     opts.Service,
+		db:      opts.Service.DB,
+		urls:    opts.Service.URLs,
+		log:     log,
+		echo:    echo.New(),
+		pages:   pages,
+		metrics: newMetrics(),
+		domain:  strings.ToLower(opts.Config.Domain),
+	}
+	s.echo.HideBanner = true
+	s.echo.HidePort = true
+	s.echo.HTTPErrorHandler = s.handleError
+	s.routes()
+	return s, nil
+}
+
+// Handler is the Echo instance as an http.Handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Echo exposes the Echo instance so that later packages (the client API,
+// the admin API, the inbox) can mount their routes behind the same
+// middleware and error handler.
+func (s *Server) Echo() *echo.Echo { return s.echo }
+
+func (s *Server) routes() {
+	e := s.echo
+	// Request id first so that everything after it, including a panic,
+	// is logged with it; the access log sees the status the error handler
+	// chose; recovery turns a panic into an error the log can report.
+	e.Use(s.requestID, s.accessLog, s.recoverPanic, s.bodyLimit, securityHeaders)
+
+	get := func(path string, h echo.HandlerFunc) {
+		e.Match([]string{http.MethodGet, http.MethodHead}, path, h)
+	}
+
+	get("/.well-known/webfinger", s.webfinger)
+	get("/.well-known/host-meta", s.hostMeta)
+	get("/.well-known/nodeinfo", s.nodeInfoLinks)
+	get("/nodeinfo/2.0", s.nodeInfo("2.0"))
+	get("/nodeinfo/2.1", s.nodeInfo("2.1"))
+
+	get("/u/:name", s.person)
+	get("/u/:name/outbox", s.personOutbox)
+	get("/u/:name/followers", s.personFollowers)
+	get("/u/:name/following", s.personFollowing)
+
+	get("/c/:name", s.group)
+	get("/c/:name/outbox", s.groupOutbox)
+	get("/c/:name/followers", s.groupFollowers)
+	get("/c/:name/following", s.groupFollowing)
+	get("/c/:name/featured", s.groupFeatured)
+	get("/c/:name/moderators", s.groupModerators)
+
+	// Inboxes: one pipeline behind the shared and per-actor doors.
+	e.POST("/inbox", s.sharedInbox)
+	e.POST("/u/:name/inbox", s.personInbox)
+	e.POST("/c/:name/inbox", s.groupInbox)
+	e.POST("/actor/inbox", s.instanceInbox)
+
+	get("/o/:id", s.object)
+	get("/o/:id/replies", s.objectReplies)
+	get("/a/:id", s.activity)
+
+	get("/actor", s.instanceActor)
+	get("/actor/outbox", s.instanceOutbox)
+
+	get("/", s.home)
+	get("/about", s.home)
+	get("/static/*", s.static())
+
+	get("/livez", s.livez)
+	get("/readyz", s.readyz)
+	get("/metrics", s.metrics.handler())
+}
