@@ -1,7 +1,9 @@
 package storage
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -50,35 +52,39 @@ func (db *DB) GetActivityByID(ctx context.Context, id int64) (*Activity, error) 
 // or replica takes them meanwhile. A crashed worker's lease runs out and
 // the activity is taken again: nothing accepted is lost.
 func (db *DB) ClaimInboundActivities(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Activity, error) {
-	var out []Activity
-	until := now.Add(lease)
-	due := func(g *gorm.DB) *gorm.DB {
-		return g.Model(&Activity{}).
-			Where("state = ? AND run_after <= ? AND (locked_until IS NULL OR locked_until < ?)", ActivityPending, now, now).
-			Order("id").Limit(limit)
+	if limit <= 0 {
+		return nil, nil
 	}
+	now = now.UTC()
+	until := now.Add(lease)
+	const where = `state = ? AND run_after <= ? AND (locked_until IS NULL OR locked_until < ?)`
+	args := []any{ActivityPending, now, now}
+	var out []Activity
 	if db.dialect == Postgres {
-		sub := due(db.Gorm(ctx)).Select("id").Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
-		err := db.Gorm(ctx).Model(&out).Clauses(clause.Returning{}).
-			Where("id IN (?)", sub).
-			Updates(map[string]any{"locked_until": until, "updated_at": now}).Error
+		// The CTE runs once, so the rows locked are the rows updated, and
+		// SKIP LOCKED lets replicas claim side by side.
+		q := `WITH due AS (SELECT id FROM activities WHERE ` + where + ` ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
+			UPDATE activities SET locked_until = ?, updated_at = ? FROM due
+			WHERE activities.id = due.id RETURNING activities.*`
+		err := db.Gorm(ctx).Raw(q, append(args, limit, until, now)...).Scan(&out).Error
+		slices.SortFunc(out, func(a, b Activity) int { return cmp.Compare(a.ID, b.ID) })
 		return out, wrap(err, "claim inbound activities")
 	}
-	// SQLite drops locking clauses; its immediate transaction makes this
+	// SQLite has no row locks; its immediate transaction makes this
 	// select-then-update the only writer.
 	err := db.Tx(ctx, func(tx *DB) error {
+		g := tx.Gorm(ctx)
 		var ids []int64
-		if err := due(tx.Gorm(ctx)).Pluck("id", &ids).Error; err != nil {
+		if err := g.Raw(`SELECT id FROM activities WHERE `+where+` ORDER BY id LIMIT ?`, append(args, limit)...).Scan(&ids).Error; err != nil {
 			return err
 		}
 		if len(ids) == 0 {
 			return nil
 		}
-		if err := tx.Gorm(ctx).Model(&Activity{}).Where("id IN ?", ids).
-			Updates(map[string]any{"locked_until": until, "updated_at": now}).Error; err != nil {
+		if err := g.Exec(`UPDATE activities SET locked_until = ?, updated_at = ? WHERE id IN ?`, until, now, ids).Error; err != nil {
 			return err
 		}
-		return tx.Gorm(ctx).Where("id IN ?", ids).Order("id").Find(&out).Error
+		return g.Where("id IN ?", ids).Order("id").Find(&out).Error
 	})
 	return out, wrap(err, "claim inbound activities")
 }
