@@ -1,0 +1,177 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := m[k]
+		return v, ok
+	}
+}
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "commonplace.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDefaultIsValid(t *testing.T) {
+	c, err := Load("", env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("defaults do not validate: %v", err)
+	}
+	if c.BaseURL() != "http://localhost:8080" || c.DatabasePath() != filepath.Join("data", "commonplace.db") || c.IsPostgres() {
+		t.Errorf("defaults: %+v", c)
+	}
+}
+
+func TestLoadLayers(t *testing.T) {
+	file := writeFile(t, "domain: file.example\nlog_level: debug\ninbox_workers: 2\nshutdown_timeout: 5s\n")
+	c, err := Load(file, env(map[string]string{"COMMONPLACE_DOMAIN": "Env.Example", "COMMONPLACE_INBOX_WORKERS": " 3 "}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Domain != "Env.Example" || c.LogLevel != "debug" || c.InboxWorkers != 3 || c.ShutdownTimeout != 5*time.Second {
+		t.Errorf("environment should override the file, the file the defaults: %+v", c)
+	}
+	// A real domain means https unless a protocol is given.
+	if c.Protocol != "https" || c.BaseURL() != "https://env.example" {
+		t.Errorf("protocol %q, base %q", c.Protocol, c.BaseURL())
+	}
+	c, err = Load(writeFile(t, "domain: lab.example\nprotocol: http\n"), env(nil))
+	if err != nil || c.Protocol != "http" {
+		t.Errorf("explicit protocol in the file: %q, %v", c.Protocol, err)
+	}
+	c, err = Load("", env(map[string]string{"COMMONPLACE_DOMAIN": "lab.example", "COMMONPLACE_PROTOCOL": "http"}))
+	if err != nil || c.Protocol != "http" {
+		t.Errorf("explicit protocol in the environment: %q, %v", c.Protocol, err)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	for name, tc := range map[string]struct {
+		file string
+		env  map[string]string
+		want string
+	}{
+		"unknown key":    {file: "domian: x\n", want: "domian"},
+		"bad yaml":       {file: "domain: [\n", want: "config file"},
+		"bad bool":       {env: map[string]string{"COMMONPLACE_ALLOW_PRIVATE_ADDRESSES": "maybe"}, want: "COMMONPLACE_ALLOW_PRIVATE_ADDRESSES"},
+		"bad int":        {env: map[string]string{"COMMONPLACE_DELIVERY_WORKERS": "lots"}, want: "COMMONPLACE_DELIVERY_WORKERS"},
+		"bad body bytes": {env: map[string]string{"COMMONPLACE_MAX_BODY_BYTES": "1MB"}, want: "COMMONPLACE_MAX_BODY_BYTES"},
+		"bad duration":   {env: map[string]string{"COMMONPLACE_SHUTDOWN_TIMEOUT": "15"}, want: "COMMONPLACE_SHUTDOWN_TIMEOUT"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := ""
+			if tc.file != "" {
+				path = writeFile(t, tc.file)
+			}
+			_, err := Load(path, env(tc.env))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Load = %v, want an error mentioning %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml"), env(nil)); err == nil {
+		t.Error("a missing config file must be an error")
+	}
+}
+
+func TestValidateNamesTheSetting(t *testing.T) {
+	for _, tc := range []struct {
+		change func(*Config)
+		want   string
+	}{
+		{func(c *Config) { c.Domain = "" }, "COMMONPLACE_DOMAIN"},
+		{func(c *Config) { c.Domain = "https://example.org" }, "COMMONPLACE_DOMAIN"},
+		{func(c *Config) { c.Domain = "example.org/path" }, "COMMONPLACE_DOMAIN"},
+		{func(c *Config) { c.Domain = "example.org:99999" }, "COMMONPLACE_DOMAIN"},
+		{func(c *Config) { c.Protocol = "ftp" }, "COMMONPLACE_PROTOCOL"},
+		{func(c *Config) { c.Listen = "nope" }, "COMMONPLACE_LISTEN"},
+		{func(c *Config) { c.Listen = ":http" }, "COMMONPLACE_LISTEN"},
+		{func(c *Config) { c.Database, c.DataDir = "", "" }, "COMMONPLACE_DATA_DIR"},
+		{func(c *Config) { c.Database = "mysql://db/x" }, "COMMONPLACE_DATABASE"},
+		{func(c *Config) { c.LogLevel = "loud" }, "COMMONPLACE_LOG_LEVEL"},
+		{func(c *Config) { c.LogFormat = "xml" }, "COMMONPLACE_LOG_FORMAT"},
+		{func(c *Config) { c.MaxBodyBytes = 10 }, "COMMONPLACE_MAX_BODY_BYTES"},
+		{func(c *Config) { c.DeliveryWorkers = 0 }, "COMMONPLACE_DELIVERY_WORKERS"},
+		{func(c *Config) { c.InboxWorkers = 5000 }, "COMMONPLACE_INBOX_WORKERS"},
+		{func(c *Config) { c.PerHostConcurrency = -1 }, "COMMONPLACE_PER_HOST_CONCURRENCY"},
+		{func(c *Config) { c.ShutdownTimeout = 0 }, "COMMONPLACE_SHUTDOWN_TIMEOUT"},
+	} {
+		c := Default()
+		tc.change(&c)
+		if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%+v: Validate = %v, want an error naming %s", c, err, tc.want)
+		}
+	}
+	c := Default()
+	c.Database = "postgresql://u@db/x"
+	c.Listen = "127.0.0.1:0"
+	if err := c.Validate(); err != nil || !c.IsPostgres() || c.DatabasePath() != c.Database {
+		t.Errorf("postgresql URL: %v", err)
+	}
+}
+
+// TestSettingsCoverConfig keeps config.Settings, which documents every
+// setting, in step with the Config struct and with Load.
+func TestSettingsCoverConfig(t *testing.T) {
+	byYAML := map[string]Setting{}
+	for _, s := range Settings {
+		byYAML[s.YAML] = s
+		if want := "COMMONPLACE_" + strings.ToUpper(s.YAML); s.Env != want {
+			t.Errorf("setting %s: env %s, want %s", s.YAML, s.Env, want)
+		}
+		if s.Doc == "" || s.Default == "" {
+			t.Errorf("setting %s lacks a default or a description", s.Env)
+		}
+	}
+	typ := reflect.TypeFor[Config]()
+	if typ.NumField() != len(Settings) {
+		t.Errorf("Config has %d fields, Settings %d entries", typ.NumField(), len(Settings))
+	}
+	// A value for every setting that differs from its default; Load must
+	// pick each one up from the environment.
+	values := map[string]string{
+		"domain": "example.org", "protocol": "https", "listen": ":9090", "database": "x.db",
+		"data_dir": "/var/lib/commonplace", "allow_private_addresses": "true", "log_level": "debug",
+		"log_format": "json", "max_body_bytes": "2048", "delivery_workers": "2", "inbox_workers": "2",
+		"per_host_concurrency": "2", "shutdown_timeout": "3s",
+	}
+	def := reflect.ValueOf(Default())
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		key := f.Tag.Get("yaml")
+		s, ok := byYAML[key]
+		if !ok {
+			t.Errorf("field %s (yaml %q) is not in Settings", f.Name, key)
+			continue
+		}
+		v, ok := values[key]
+		if !ok {
+			t.Errorf("add a test value for %s", key)
+			continue
+		}
+		c, err := Load("", env(map[string]string{s.Env: v}))
+		if err != nil {
+			t.Errorf("%s=%s: %v", s.Env, v, err)
+			continue
+		}
+		if reflect.ValueOf(c).Field(i).Equal(def.Field(i)) {
+			t.Errorf("%s=%s did not change Config.%s", s.Env, v, f.Name)
+		}
+	}
+}
