@@ -50,9 +50,6 @@ func (s *Service) ReceiveInbox(ctx context.Context, r *http.Request, body []byte
 	if err != nil {
 		return 0, fmt.Errorf("%w: not a valid activity: %v", ErrInvalid, err)
 	}
-	if !handledTypes[act.Type] && !ignoredTypes[act.Type] {
-		return 0, fmt.Errorf("%w: unsupported activity type %q", ErrInvalid, act.Type)
-	}
 	ver, err := httpsig.Options{MaxBodyBytes: int64(len(body)) + 1}.Parse(r)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrUnauthorized, err)
@@ -65,6 +62,9 @@ func (s *Service) ReceiveInbox(ctx context.Context, r *http.Request, body []byte
 			return Ignored, nil
 		}
 		return 0, err
+	}
+	if !handledTypes[act.Type] && !ignoredTypes[act.Type] {
+		return 0, fmt.Errorf("%w: unsupported activity type %q", ErrInvalid, act.Type)
 	}
 	if signer.URI != string(act.Actor) {
 		return 0, fmt.Errorf("%w: signed by %s but the activity's actor is %s", ErrUnauthorized, signer.URI, act.Actor)

@@ -241,6 +241,9 @@ func (j *jrd) self() string {
 func (s *Service) webfinger(ctx context.Context, scheme, user, domain string) (*jrd, error) {
 	q := url.Values{"resource": {"acct:" + user + "@" + domain}}
 	u := scheme + "://" + domain + "/.well-known/webfinger?" + q.Encode()
+	if s.Client == nil {
+		return nil, errors.New("federation client not configured")
+	}
 	signer, err := s.instanceSigner(ctx)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,81 @@
+// Package instance assembles one Commonplace process: the federation
+// service with its outbound client, the inbox and delivery workers, and the
+// HTTP server. The serve command and the multi-instance tests build
+// processes the same way through it, so the tests run what ships.
+package instance
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/commonplace/commonplace/config"
+	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/federation/delivery"
+	"github.com/commonplace/commonplace/federation/transport"
+	"github.com/commonplace/commonplace/server"
+	"github.com/commonplace/commonplace/storage"
+)
+
+// Instance is one process's federation machinery over an open database.
+type Instance struct {
+	Config   config.Config
+	DB       *storage.DB
+	Service  *federation.Service
+	Server   *server.Server
+	Delivery *delivery.Worker
+	log      *slog.Logger
+}
+
+// New builds an instance over db, which must be migrated. It creates the
+// instance actor on first start.
+func New(ctx context.Context, cfg config.Config, db *storage.DB, log *slog.Logger) (*Instance, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	svc := federation.NewService(db, cfg.BaseURL(), log)
+	svc.Client = transport.New(transport.Options{
+		AllowPrivate: cfg.AllowPrivateAddresses,
+		UserAgent:    fmt.Sprintf("Commonplace/%s (+%s)", server.Version, cfg.BaseURL()),
+		MaxBodyBytes: cfg.MaxBodyBytes,
+	})
+	if _, err := svc.EnsureInstanceActor(ctx); err != nil {
+		return nil, fmt.Errorf("instance actor: %w", err)
+	}
+	worker := delivery.New(db, svc.Client, delivery.Options{
+		Workers: cfg.DeliveryWorkers,
+		PerHost: cfg.PerHostConcurrency,
+		Logger:  log.With("component", "delivery"),
+	})
+	svc.Wake = worker.Notify
+	srv, err := server.New(server.Options{Config: cfg, Service: svc, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("build server: %w", err)
+	}
+	return &Instance{Config: cfg, DB: db, Service: svc, Server: srv, Delivery: worker, log: log}, nil
+}
+
+// Run runs the inbox and delivery workers until ctx is done and returns
+// when both have stopped. Every replica runs them; the database keeps them
+// from doing the same work twice.
+func (i *Instance) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		errs[0] = i.Service.RunInbox(ctx, federation.InboxOptions{Workers: i.Config.InboxWorkers})
+	}()
+	go func() {
+		defer wg.Done()
+		errs[1] = i.Delivery.Run(ctx)
+	}()
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && ctx.Err() == nil {
+			return err
+		}
+	}
+	return nil
+}
