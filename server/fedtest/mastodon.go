@@ -39,6 +39,8 @@ type Mastodon struct {
 	nextID atomic.Int64
 
 	mu       sync.Mutex
+	wfSelf   string // WebFinger self link, if not the actor's id
+	actorID  string // id the actor document claims, if not its URL
 	received []Received
 	refused  []string
 	notes    map[string][]byte
@@ -90,20 +92,61 @@ func (m *Mastodon) webfinger(w http.ResponseWriter, r *http.Request) {
 		"aliases": []string{m.srv.URL + "/@alice", m.ActorURI()},
 		"links": []map[string]string{
 			{"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": m.srv.URL + "/@alice"},
-			{"rel": "self", "type": "application/activity+json", "href": m.ActorURI()},
+			{"rel": "self", "type": "application/activity+json", "href": m.wfSelfLink()},
 		},
 	})
 }
 
+func (m *Mastodon) wfSelfLink() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.wfSelf != "" {
+		return m.wfSelf
+	}
+	return m.ActorURI()
+}
+
+// SetWebFingerSelf makes WebFinger point at href instead of the actor.
+func (m *Mastodon) SetWebFingerSelf(href string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.wfSelf = href
+}
+
+// SetActorID makes the actor document claim id instead of its own URL.
+func (m *Mastodon) SetActorID(id string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.actorID = id
+}
+
+// RotateKey replaces alice's key pair, as an account migration or a key
+// compromise would.
+func (m *Mastodon) RotateKey() {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.key = key
+}
+
 func (m *Mastodon) actor(w http.ResponseWriter, r *http.Request) {
+	m.mu.Lock()
 	der, _ := x509.MarshalPKIXPublicKey(&m.key.PublicKey)
+	claimed := m.actorID
+	m.mu.Unlock()
 	pemText := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 	u := m.ActorURI()
+	if claimed == "" {
+		claimed = u
+	}
 	writeAP(w, map[string]any{
 		"@context": []any{"https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1",
 			map[string]any{"manuallyApprovesFollowers": "as:manuallyApprovesFollowers", "toot": "http://joinmastodon.org/ns#",
 				"featured": map[string]string{"@id": "toot:featured", "@type": "@id"}, "discoverable": "toot:discoverable"}},
-		"id": u, "type": "Person", "following": u + "/following", "followers": u + "/followers",
+		"id": claimed, "type": "Person", "following": u + "/following", "followers": u + "/followers",
 		"inbox": u + "/inbox", "outbox": u + "/outbox", "featured": u + "/collections/featured",
 		"featuredTags": u + "/collections/tags", "preferredUsername": "alice", "name": "Alice",
 		"summary": "<p>Nurse.</p>", "url": m.srv.URL + "/@alice", "manuallyApprovesFollowers": false,
@@ -169,8 +212,11 @@ func (m *Mastodon) inbox(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
-// verify is Mastodon's SignatureVerification, reduced to what matters.
-func (m *Mastodon) verify(r *http.Request, body []byte) error {
+func (m *Mastodon) verify(r *http.Request, body []byte) error { return verifyLikeMastodon(r, body) }
+
+// verifyLikeMastodon is Mastodon's SignatureVerification, reduced to what
+// matters.
+func verifyLikeMastodon(r *http.Request, body []byte) error {
 	raw := r.Header.Get("Signature")
 	if raw == "" {
 		return errors.New("Request not signed")
@@ -256,7 +302,7 @@ func (m *Mastodon) verify(r *http.Request, body []byte) error {
 	if err := json.Unmarshal(body, &act); err != nil {
 		return errors.New("Invalid JSON")
 	}
-	pub, owner, err := m.fetchKey(params["keyId"])
+	pub, owner, err := fetchActorKey(params["keyId"])
 	if err != nil {
 		return err
 	}
@@ -289,9 +335,9 @@ func splitParams(s string) []string {
 	return append(out, cur.String())
 }
 
-// fetchKey fetches the signer's actor document, as Mastodon does, and
+// fetchActorKey fetches the signer's actor document, as Mastodon does, and
 // returns the key and its owner.
-func (m *Mastodon) fetchKey(keyID string) (*rsa.PublicKey, string, error) {
+func fetchActorKey(keyID string) (*rsa.PublicKey, string, error) {
 	actorURL, _, _ := strings.Cut(keyID, "#")
 	req, _ := http.NewRequest(http.MethodGet, actorURL, nil)
 	req.Header.Set("Accept", "application/activity+json")
@@ -357,6 +403,14 @@ func (m *Mastodon) Do(req *http.Request) int {
 // Sign signs req (whose body is body) as Mastodon's HTTP signature code
 // does, dated at date.
 func (m *Mastodon) Sign(req *http.Request, body []byte, date time.Time) {
+	m.mu.Lock()
+	key := m.key
+	m.mu.Unlock()
+	signAs(m.t, req, body, date, m.ActorURI()+"#main-key", key)
+}
+
+// signAs signs a POST the way Mastodon does.
+func signAs(t testing.TB, req *http.Request, body []byte, date time.Time, keyID string, key *rsa.PrivateKey) {
 	sum := sha256.Sum256(body)
 	req.Header.Set("Content-Type", "application/activity+json")
 	req.Header.Set("Date", date.UTC().Format(http.TimeFormat))
@@ -370,12 +424,12 @@ func (m *Mastodon) Sign(req *http.Request, body []byte, date time.Time) {
 		"content-type: " + req.Header.Get("Content-Type"),
 	}, "\n")
 	h := sha256.Sum256([]byte(signing))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, m.key, crypto.SHA256, h[:])
+	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, h[:])
 	if err != nil {
-		m.t.Fatal(err)
+		t.Fatal(err)
 	}
-	req.Header.Set("Signature", fmt.Sprintf(`keyId="%s#main-key",algorithm="rsa-sha256",headers="(request-target) host date digest content-type",signature="%s"`,
-		m.ActorURI(), base64.StdEncoding.EncodeToString(sig)))
+	req.Header.Set("Signature", fmt.Sprintf(`keyId="%s",algorithm="rsa-sha256",headers="(request-target) host date digest content-type",signature="%s"`,
+		keyID, base64.StdEncoding.EncodeToString(sig)))
 }
 
 // NewID mints an id on the stand-in's host.

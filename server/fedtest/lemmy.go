@@ -1,0 +1,273 @@
+package fedtest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// LemmyGroup is a stand-in for a community on a Lemmy server, shaped from
+// Lemmy's own payloads: a Group at /c/NAME whose moderators are its
+// attributedTo, a user at /u/NAME who writes Pages, Follow answered with
+// Accept, and FEP-1b12 redistribution by Announce. Its inbox verifies
+// signatures as strictly as the Mastodon stand-in.
+type LemmyGroup struct {
+	t      testing.TB
+	srv    *httptest.Server
+	key    *rsa.PrivateKey // the community's
+	ukey   *rsa.PrivateKey // the user's
+	Domain string
+	nextID atomic.Int64
+
+	mu        sync.Mutex
+	followers map[string]string // actor id -> inbox
+	received  []Received
+	pages     map[string][]byte
+}
+
+// NewLemmyGroup starts a Lemmy-like server with the community "lemmings"
+// and the user "lem".
+func NewLemmyGroup(t testing.TB) *LemmyGroup {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ukey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &LemmyGroup{t: t, key: key, ukey: ukey, followers: map[string]string{}, pages: map[string][]byte{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /.well-known/webfinger", l.webfinger)
+	mux.HandleFunc("GET /c/lemmings", l.group)
+	mux.HandleFunc("GET /u/lem", l.user)
+	mux.HandleFunc("GET /post/{id}", l.page)
+	mux.HandleFunc("GET /c/lemmings/{collection}", func(w http.ResponseWriter, r *http.Request) {
+		writeAP(w, map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": l.URI() + "/" + r.PathValue("collection"),
+			"type": "OrderedCollection", "totalItems": 0, "orderedItems": []any{}})
+	})
+	mux.HandleFunc("POST /inbox", l.inbox)
+	mux.HandleFunc("POST /c/lemmings/inbox", l.inbox)
+	l.srv = httptest.NewServer(mux)
+	t.Cleanup(l.srv.Close)
+	l.Domain = strings.TrimPrefix(l.srv.URL, "http://")
+	return l
+}
+
+// URI is the community's actor id; UserURI the user's.
+func (l *LemmyGroup) URI() string     { return l.srv.URL + "/c/lemmings" }
+func (l *LemmyGroup) UserURI() string { return l.srv.URL + "/u/lem" }
+
+// Handle is lemmings@domain.
+func (l *LemmyGroup) Handle() string { return "lemmings@" + l.Domain }
+
+func (l *LemmyGroup) webfinger(w http.ResponseWriter, r *http.Request) {
+	var href string
+	switch r.URL.Query().Get("resource") {
+	case "acct:lemmings@" + l.Domain:
+		href = l.URI()
+	case "acct:lem@" + l.Domain:
+		href = l.UserURI()
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/jrd+json")
+	json.NewEncoder(w).Encode(map[string]any{
+		"subject": r.URL.Query().Get("resource"),
+		"links": []map[string]string{
+			{"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": href},
+			{"rel": "self", "type": "application/activity+json", "href": href},
+		},
+	})
+}
+
+func publicKeyPEM(k *rsa.PrivateKey) string {
+	der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+}
+
+var lemmyContext = []any{"https://join-lemmy.org/context.json", "https://www.w3.org/ns/activitystreams"}
+
+func (l *LemmyGroup) group(w http.ResponseWriter, r *http.Request) {
+	u := l.URI()
+	writeAP(w, map[string]any{
+		"@context": lemmyContext, "type": "Group", "id": u, "preferredUsername": "lemmings",
+		"name": "Lemmings", "summary": "<p>A Lemmy community.</p>", "sensitive": false,
+		"inbox": u + "/inbox", "followers": u + "/followers", "outbox": u + "/outbox",
+		"featured": u + "/featured", "attributedTo": u + "/moderators", "postingRestrictedToMods": false,
+		"endpoints": map[string]string{"sharedInbox": l.srv.URL + "/inbox"},
+		"publicKey": map[string]string{"id": u + "#main-key", "owner": u, "publicKeyPem": publicKeyPEM(l.key)},
+		"published": "2024-01-01T00:00:00Z",
+	})
+}
+
+func (l *LemmyGroup) user(w http.ResponseWriter, r *http.Request) {
+	u := l.UserURI()
+	writeAP(w, map[string]any{
+		"@context": lemmyContext, "type": "Person", "id": u, "preferredUsername": "lem",
+		"inbox": u + "/inbox", "outbox": u + "/outbox",
+		"endpoints": map[string]string{"sharedInbox": l.srv.URL + "/inbox"},
+		"publicKey": map[string]string{"id": u + "#main-key", "owner": u, "publicKeyPem": publicKeyPEM(l.ukey)},
+		"published": "2024-01-01T00:00:00Z",
+	})
+}
+
+func (l *LemmyGroup) page(w http.ResponseWriter, r *http.Request) {
+	l.mu.Lock()
+	body, ok := l.pages[r.PathValue("id")]
+	l.mu.Unlock()
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/activity+json")
+	w.Write(body)
+}
+
+func (l *LemmyGroup) inbox(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err == nil {
+		err = verifyLikeMastodon(r, body)
+	}
+	if err != nil {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	typ, _ := doc["type"].(string)
+	l.mu.Lock()
+	l.received = append(l.received, Received{Type: typ, Raw: body, Doc: doc})
+	l.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+	if typ == "Follow" && doc["object"] == l.URI() {
+		actor, _ := doc["actor"].(string)
+		go l.accept(actor, doc)
+	}
+}
+
+// accept answers a Follow as Lemmy does: Accept with the Follow embedded.
+func (l *LemmyGroup) accept(actor string, follow map[string]any) {
+	inbox, err := actorInbox(actor)
+	if err != nil {
+		l.t.Errorf("lemmy: follower %s: %v", actor, err)
+		return
+	}
+	l.mu.Lock()
+	l.followers[actor] = inbox
+	l.mu.Unlock()
+	l.deliver(inbox, map[string]any{
+		"@context": lemmyContext, "actor": l.URI(), "to": []string{actor}, "object": follow,
+		"type": "Accept", "id": fmt.Sprintf("%s/activities/accept/%d", l.srv.URL, l.nextID.Add(1)),
+	}, l.URI()+"#main-key", l.key)
+}
+
+// actorInbox reads an actor's shared inbox, or its inbox.
+func actorInbox(actor string) (string, error) {
+	req, _ := http.NewRequest(http.MethodGet, actor, nil)
+	req.Header.Set("Accept", "application/activity+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		Inbox     string `json:"inbox"`
+		Endpoints struct {
+			SharedInbox string `json:"sharedInbox"`
+		} `json:"endpoints"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		return "", err
+	}
+	if doc.Endpoints.SharedInbox != "" {
+		return doc.Endpoints.SharedInbox, nil
+	}
+	return doc.Inbox, nil
+}
+
+func (l *LemmyGroup) deliver(inbox string, doc map[string]any, keyID string, key *rsa.PrivateKey) {
+	body, _ := json.Marshal(doc)
+	req, _ := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
+	signAs(l.t, req, body, time.Now(), keyID, key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		l.t.Errorf("lemmy: deliver to %s: %v", inbox, err)
+		return
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		l.t.Errorf("lemmy: deliver %v to %s: %d", doc["type"], inbox, resp.StatusCode)
+	}
+}
+
+// Followers returns the number of accepted followers.
+func (l *LemmyGroup) Followers() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.followers)
+}
+
+// Received returns what the inbox accepted.
+func (l *LemmyGroup) Received() []Received {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]Received(nil), l.received...)
+}
+
+// NewPage makes lem write a Page in the community and returns the
+// Create, as Lemmy would send it to the community.
+func (l *LemmyGroup) NewPage(title, content string) (pageID string, create map[string]any) {
+	n := l.nextID.Add(1)
+	pageID = fmt.Sprintf("%s/post/%d", l.srv.URL, n)
+	page := map[string]any{
+		"type": "Page", "id": pageID, "attributedTo": l.UserURI(), "to": []string{l.URI(), "https://www.w3.org/ns/activitystreams#Public"},
+		"name": title, "cc": []any{}, "content": content, "mediaType": "text/html",
+		"source":    map[string]string{"content": content, "mediaType": "text/markdown"},
+		"sensitive": false, "published": time.Now().UTC().Format(time.RFC3339), "audience": l.URI(),
+	}
+	body, _ := json.Marshal(page)
+	l.mu.Lock()
+	l.pages[fmt.Sprint(n)] = body
+	l.mu.Unlock()
+	create = map[string]any{
+		"actor": l.UserURI(), "to": []string{"https://www.w3.org/ns/activitystreams#Public"}, "object": page,
+		"cc": []string{l.URI()}, "type": "Create", "id": fmt.Sprintf("%s/activities/create/%d", l.srv.URL, n), "audience": l.URI(),
+	}
+	return pageID, create
+}
+
+// Announce redistributes object (an activity or an object id) to every
+// follower, as Lemmy does: an Announce with no @context inside.
+func (l *LemmyGroup) Announce(object any) {
+	l.mu.Lock()
+	inboxes := map[string]bool{}
+	for _, in := range l.followers {
+		inboxes[in] = true
+	}
+	l.mu.Unlock()
+	for in := range inboxes {
+		l.deliver(in, map[string]any{
+			"@context": lemmyContext, "actor": l.URI(), "to": []string{"https://www.w3.org/ns/activitystreams#Public"},
+			"object": object, "cc": []string{l.URI() + "/followers"}, "type": "Announce",
+			"id": fmt.Sprintf("%s/activities/announce/%d", l.srv.URL, l.nextID.Add(1)),
+		}, l.URI()+"#main-key", l.key)
+	}
+}
