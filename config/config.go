@@ -49,6 +49,17 @@ type Config struct {
 	PerHostConcurrency int `yaml:"per_host_concurrency"`
 	// ShutdownTimeout bounds graceful shutdown.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// RequestTimeout bounds one outbound federation request (a delivery or
+	// a fetch), redirects and body included.
+	RequestTimeout time.Duration `yaml:"request_timeout"`
+	// QueueLease is how long a claimed delivery or inbound activity stays
+	// with the process that claimed it; after a crash, its rows are taken
+	// again once the lease runs out. It must outlast RequestTimeout, or a
+	// slow delivery could be sent twice.
+	QueueLease time.Duration `yaml:"queue_lease"`
+	// RetryBase is the delay before the first retry of a failed delivery,
+	// doubled for every further attempt (with jitter).
+	RetryBase time.Duration `yaml:"retry_base"`
 }
 
 // Default returns the zero-configuration settings: SQLite under ./data,
@@ -66,6 +77,9 @@ func Default() Config {
 		InboxWorkers:       4,
 		PerHostConcurrency: 4,
 		ShutdownTimeout:    15 * time.Second,
+		RequestTimeout:     10 * time.Second,
+		QueueLease:         2 * time.Minute,
+		RetryBase:          30 * time.Second,
 	}
 }
 
@@ -89,6 +103,9 @@ var Settings = []Setting{
 	{"COMMONPLACE_INBOX_WORKERS", "inbox_workers", "4", "Concurrent inbound activity processors per process."},
 	{"COMMONPLACE_PER_HOST_CONCURRENCY", "per_host_concurrency", "4", "Simultaneous requests to one remote host per process."},
 	{"COMMONPLACE_SHUTDOWN_TIMEOUT", "shutdown_timeout", "15s", "How long a graceful shutdown waits for requests and workers."},
+	{"COMMONPLACE_REQUEST_TIMEOUT", "request_timeout", "10s", "Time limit of one outbound federation request (delivery or fetch)."},
+	{"COMMONPLACE_QUEUE_LEASE", "queue_lease", "2m", "How long a claimed delivery or inbound activity is reserved for its process; after a crash it is taken up again once this runs out. Must be longer than `COMMONPLACE_REQUEST_TIMEOUT`."},
+	{"COMMONPLACE_RETRY_BASE", "retry_base", "30s", "Delay before the first retry of a failed delivery, doubled per attempt (with jitter) up to 6h."},
 }
 
 // Load builds a Config from defaults, the YAML file at path (if not empty)
@@ -107,7 +124,12 @@ func Load(path string, lookup func(string) (string, bool)) (Config, error) {
 		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 			return c, fmt.Errorf("config file %s: %w", path, err)
 		}
-		explicitProtocol = bytes.Contains(data, []byte("protocol:"))
+		// Whether the file sets protocol decides the https default below;
+		// a comment mentioning it must not count.
+		var keys map[string]any
+		if err := yaml.Unmarshal(data, &keys); err == nil {
+			_, explicitProtocol = keys["protocol"]
+		}
 	}
 	if lookup == nil {
 		lookup = os.LookupEnv
@@ -170,12 +192,23 @@ func (c *Config) applyEnv(lookup func(string) (string, bool), explicitProtocol *
 		}
 		c.MaxBodyBytes = n
 	}
-	if v, ok := lookup("COMMONPLACE_SHUTDOWN_TIMEOUT"); ok {
-		d, err := time.ParseDuration(strings.TrimSpace(v))
-		if err != nil {
-			return fmt.Errorf("COMMONPLACE_SHUTDOWN_TIMEOUT: %q is not a duration like 15s", v)
+	durations := []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"COMMONPLACE_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout},
+		{"COMMONPLACE_REQUEST_TIMEOUT", &c.RequestTimeout},
+		{"COMMONPLACE_QUEUE_LEASE", &c.QueueLease},
+		{"COMMONPLACE_RETRY_BASE", &c.RetryBase},
+	}
+	for _, d := range durations {
+		if v, ok := lookup(d.name); ok {
+			n, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a duration like 15s", d.name, v)
+			}
+			*d.dst = n
 		}
-		c.ShutdownTimeout = d
 	}
 	return nil
 }
@@ -222,6 +255,15 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return fmt.Errorf("COMMONPLACE_SHUTDOWN_TIMEOUT (shutdown_timeout): %s must be positive", c.ShutdownTimeout)
+	}
+	if c.RequestTimeout < 100*time.Millisecond || c.RequestTimeout > 5*time.Minute {
+		return fmt.Errorf("COMMONPLACE_REQUEST_TIMEOUT (request_timeout): %s must be between 100ms and 5m", c.RequestTimeout)
+	}
+	if c.QueueLease <= c.RequestTimeout || c.QueueLease > time.Hour {
+		return fmt.Errorf("COMMONPLACE_QUEUE_LEASE (queue_lease): %s must be longer than COMMONPLACE_REQUEST_TIMEOUT (%s) and at most 1h", c.QueueLease, c.RequestTimeout)
+	}
+	if c.RetryBase < 10*time.Millisecond || c.RetryBase > time.Hour {
+		return fmt.Errorf("COMMONPLACE_RETRY_BASE (retry_base): %s must be between 10ms and 1h", c.RetryBase)
 	}
 	return nil
 }

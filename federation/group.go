@@ -475,7 +475,7 @@ func (s *Service) undoBoost(ctx context.Context, tx *storage.DB, o *storage.Obje
 	if o.CommunityActor == nil || !o.CommunityActor.Local || o.InReplyToURI != "" {
 		return nil
 	}
-	announce, err := tx.FindLocalAnnounce(ctx, o.CommunityActor.URI, o.URI)
+	announce, err := tx.FindLocalActivity(ctx, vocab.TypeAnnounce, o.CommunityActor.URI, o.URI)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil
 	} else if err != nil {

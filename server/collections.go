@@ -164,7 +164,17 @@ func (s *Server) personOutbox(c echo.Context) error {
 		return err
 	}
 	return s.serve(c, s.outbox(a.OutboxURI, storage.ObjectFilter{AuthorActorID: a.ID},
-		func(_ context.Context, o *storage.Object) (*vocab.Activity, error) { return createOf(o, a), nil }))
+		func(ctx context.Context, o *storage.Object) (*vocab.Activity, error) {
+			act := createOf(o, a)
+			sent, err := s.db.FindLocalActivity(ctx, vocab.TypeCreate, a.URI, o.URI)
+			switch {
+			case err == nil:
+				act.ID = sent.URI
+			case !errors.Is(err, storage.ErrNotFound):
+				return nil, err
+			}
+			return act, nil
+		}))
 }
 
 // personFollowers is empty for now: members are followed only through
@@ -197,7 +207,7 @@ func (s *Server) groupOutbox(c echo.Context) error {
 	return s.serve(c, s.outbox(a.OutboxURI, f,
 		func(ctx context.Context, o *storage.Object) (*vocab.Activity, error) {
 			act := announceOf(o, a)
-			sent, err := s.db.FindLocalAnnounce(ctx, a.URI, o.URI)
+			sent, err := s.db.FindLocalActivity(ctx, vocab.TypeAnnounce, a.URI, o.URI)
 			switch {
 			case err == nil:
 				act.ID = sent.URI

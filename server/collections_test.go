@@ -224,7 +224,7 @@ func TestCommunityOutboxUsesSentAnnounce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sent, err := f.db.FindLocalAnnounce(t.Context(), testBase+"/c/practice", post.URI)
+	sent, err := f.db.FindLocalActivity(t.Context(), "Announce", testBase+"/c/practice", post.URI)
 	if err != nil {
 		t.Fatal(err)
 	}

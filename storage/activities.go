@@ -126,11 +126,12 @@ func (db *DB) CountActivities(ctx context.Context, state string) (int64, error) 
 	return n, wrap(err, "count activities")
 }
 
-// FindLocalAnnounce returns the Announce that community sent of objectURI
-// (a boost), so that it can be undone.
-func (db *DB) FindLocalAnnounce(ctx context.Context, communityURI, objectURI string) (*Activity, error) {
+// FindLocalActivity returns the latest activity of type typ that the local
+// actor actorURI sent about objectURI: the Create that published a post,
+// or the Announce (boost) of it that a community sent, to serve or undo.
+func (db *DB) FindLocalActivity(ctx context.Context, typ, actorURI, objectURI string) (*Activity, error) {
 	var a Activity
-	err := db.Gorm(ctx).Where("local AND type = ? AND actor_uri = ? AND object_uri = ?", "Announce", communityURI, objectURI).
+	err := db.Gorm(ctx).Where("local AND type = ? AND actor_uri = ? AND object_uri = ?", typ, actorURI, objectURI).
 		Order("id DESC").Take(&a).Error
-	return &a, wrap(err, "find announce of %q", objectURI)
+	return &a, wrap(err, "find %s of %q", typ, objectURI)
 }
