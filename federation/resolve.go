@@ -80,6 +80,9 @@ func (s *Service) fetch(ctx context.Context, uri string) ([]byte, vocab.Head, er
 	if s.URLs.IsLocal(uri) {
 		return nil, vocab.Head{}, fmt.Errorf("%w: %s is local, not fetched", ErrInvalid, uri)
 	}
+	if err := s.refuse(ctx, uri); err != nil {
+		return nil, vocab.Head{}, err
+	}
 	signer, err := s.instanceSigner(ctx)
 	if err != nil {
 		return nil, vocab.Head{}, err
@@ -158,7 +161,14 @@ func (s *Service) FetchActor(ctx context.Context, uri string) (*storage.Actor, e
 	}
 	domain, err := s.verifyWebFinger(ctx, a.Username, a.URI)
 	if err != nil {
-		return nil, err
+		// Instance actors (Lemmy's site, Mastodon's relay-style actors)
+		// only sign fetches and often have no WebFinger address; they may
+		// lack one, but not have one that points elsewhere.
+		var se *transport.StatusError
+		if !isServiceActor(a.Type) || errors.Is(err, ErrForbidden) || !(errors.As(err, &se) && se.Gone()) {
+			return nil, err
+		}
+		domain = hostOf(a.URI)
 	}
 	a.Domain = domain
 	if err := s.DB.UpsertRemoteActor(ctx, a); err != nil {
@@ -171,7 +181,10 @@ func (s *Service) FetchActor(ctx context.Context, uri string) (*storage.Actor, e
 // we use and sanitising what we show.
 func actorFromDoc(doc *vocab.Actor) (*storage.Actor, error) {
 	if doc.PreferredUsername == "" {
-		return nil, fmt.Errorf("%w: actor %s has no preferredUsername", ErrInvalid, doc.ID)
+		if !isServiceActor(doc.Type) {
+			return nil, fmt.Errorf("%w: actor %s has no preferredUsername", ErrInvalid, doc.ID)
+		}
+		doc.PreferredUsername = hostOf(doc.ID)
 	}
 	if doc.Inbox == "" {
 		return nil, fmt.Errorf("%w: actor %s has no inbox", ErrInvalid, doc.ID)
@@ -243,6 +256,9 @@ func (s *Service) webfinger(ctx context.Context, scheme, user, domain string) (*
 	u := scheme + "://" + domain + "/.well-known/webfinger?" + q.Encode()
 	if s.Client == nil {
 		return nil, errors.New("federation client not configured")
+	}
+	if err := s.refuse(ctx, u); err != nil {
+		return nil, err
 	}
 	signer, err := s.instanceSigner(ctx)
 	if err != nil {
@@ -348,4 +364,10 @@ func hostOf(raw string) string {
 func sameHost(a, b string) bool {
 	h := hostOf(a)
 	return h != "" && h == hostOf(b)
+}
+
+// isServiceActor reports whether an actor type is one servers use for
+// themselves rather than for people or communities.
+func isServiceActor(typ string) bool {
+	return typ == vocab.TypeApplication || typ == vocab.TypeService
 }
