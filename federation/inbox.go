@@ -54,6 +54,11 @@ func (s *Service) ReceiveInbox(ctx context.Context, r *http.Request, body []byte
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrUnauthorized, err)
 	}
+	// Federation policy before any other work: a refused server is not
+	// even asked for its key.
+	if err := s.checkSender(ctx, ver.KeyID(), string(act.Actor)); err != nil {
+		return 0, err
+	}
 	signer, err := s.verifySignature(ctx, ver)
 	if err != nil {
 		// A deleted account announces its own deletion, and its key can no
@@ -68,6 +73,11 @@ func (s *Service) ReceiveInbox(ctx context.Context, r *http.Request, body []byte
 	}
 	if signer.URI != string(act.Actor) {
 		return 0, fmt.Errorf("%w: signed by %s but the activity's actor is %s", ErrUnauthorized, signer.URI, act.Actor)
+	}
+	if signer.Local {
+		// Our own actors act through the service, never through the
+		// inbox: a request signed with a local key is a replay.
+		return 0, fmt.Errorf("%w: local actors do not deliver to this inbox", ErrForbidden)
 	}
 	if !sameHost(act.ID, signer.URI) {
 		return 0, fmt.Errorf("%w: activity id %s is not on the actor's host", ErrForbidden, act.ID)
@@ -128,6 +138,11 @@ func (s *Service) verifySignature(ctx context.Context, ver *httpsig.Verifier) (*
 	keyID := ver.KeyID()
 	actor, err := s.DB.GetActorByKeyID(ctx, keyID)
 	cached := err == nil
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		// Our database failing is no fault of the sender: a 5xx, which
+		// senders retry, not a 401 that says the signature is bad.
+		return nil, fmt.Errorf("look up key %s: %w", keyID, err)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		actor, err = s.FetchActor(ctx, stripFragment(keyID))
 	}
