@@ -18,6 +18,7 @@ import (
 	"github.com/alexedwards/argon2id"
 
 	"github.com/commonplace/commonplace/federation/httpsig"
+	"github.com/commonplace/commonplace/federation/policy"
 	"github.com/commonplace/commonplace/federation/transport"
 	"github.com/commonplace/commonplace/storage"
 )
@@ -35,6 +36,9 @@ type Service struct {
 	// Wake is told when deliveries are queued, so the delivery workers
 	// start at once instead of at their next poll. May be nil.
 	Wake func()
+	// Policy decides which servers this instance federates with; every
+	// inbound, fetch and delivery path asks it (see policycheck.go).
+	Policy *policy.Policy
 
 	keys      keyCache
 	inboxWake chan struct{}
@@ -45,8 +49,10 @@ func NewService(db *storage.DB, base string, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	urls := URLs{Base: strings.TrimSuffix(base, "/")}
 	return &Service{
-		DB: db, URLs: URLs{Base: strings.TrimSuffix(base, "/")}, Log: log,
+		DB: db, URLs: urls, Log: log,
+		Policy:    policy.New(db, urls.Host(), log),
 		inboxWake: make(chan struct{}, 1),
 	}
 }

@@ -18,6 +18,9 @@ type InboxOptions struct {
 	Workers int           // concurrent activities (default 4)
 	Poll    time.Duration // how often to look for work without a wake-up (default 1s)
 	Lease   time.Duration // how long a claimed activity is ours (default 2m)
+	// RetryBase is the delay before the first retry of an activity that
+	// failed for a passing reason, doubled per attempt (default 30s).
+	RetryBase time.Duration
 }
 
 // maxProcessAttempts bounds retries of an activity that fails for a
@@ -43,6 +46,9 @@ func (s *Service) RunInbox(ctx context.Context, o InboxOptions) error {
 	}
 	if o.Lease <= 0 {
 		o.Lease = 2 * time.Minute
+	}
+	if o.RetryBase <= 0 {
+		o.RetryBase = 30 * time.Second
 	}
 	slots := make(chan struct{}, o.Workers)
 	var wg sync.WaitGroup
@@ -73,9 +79,11 @@ func (s *Service) RunInbox(ctx context.Context, o InboxOptions) error {
 				wg.Add(1)
 				go func(a storage.Activity) {
 					defer wg.Done()
-					defer func() { <-slots }()
+					// A free slot claims the next activity at once, not at
+					// the next poll: a backlog drains at full speed.
+					defer func() { <-slots; s.wakeInbox() }()
 					// Finish the work even if shutdown begins meanwhile.
-					s.processOne(context.WithoutCancel(ctx), &a)
+					s.processOne(context.WithoutCancel(ctx), &a, o.RetryBase)
 				}(batch[i])
 			}
 			if len(batch) < free {
@@ -87,7 +95,7 @@ func (s *Service) RunInbox(ctx context.Context, o InboxOptions) error {
 }
 
 // processOne handles one claimed activity and records the outcome.
-func (s *Service) processOne(ctx context.Context, row *storage.Activity) {
+func (s *Service) processOne(ctx context.Context, row *storage.Activity, retryBase time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	err := s.Process(ctx, row)
@@ -103,7 +111,7 @@ func (s *Service) processOne(ctx context.Context, row *storage.Activity) {
 			log.Error("fail activity", "err", err)
 		}
 	default:
-		delay := time.Duration(float64(30*time.Second<<row.Attempts) * (0.5 + rand.Float64()))
+		delay := time.Duration(float64(retryBase<<row.Attempts) * (0.5 + rand.Float64()))
 		log.Warn("activity will be retried", "err", err, "in", delay)
 		if err := s.DB.RetryActivity(ctx, row.ID, err.Error(), time.Now().Add(delay)); err != nil {
 			log.Error("retry activity", "err", err)
@@ -131,6 +139,10 @@ func (s *Service) Process(ctx context.Context, row *storage.Activity) error {
 	act, err := vocab.ParseActivity(raw)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	// The policy may have changed since the activity was accepted.
+	if err := s.refuse(ctx, string(act.Actor)); err != nil {
+		return err
 	}
 	actor, err := s.Actor(ctx, string(act.Actor))
 	if err != nil {

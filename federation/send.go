@@ -30,6 +30,10 @@ func (s *Service) send(ctx context.Context, tx *storage.DB, from *storage.Actor,
 			remote = append(remote, in)
 		}
 	}
+	// Nothing is queued for a server the federation policy refuses.
+	if remote, err = s.allowedInboxes(ctx, remote); err != nil {
+		return nil, err
+	}
 	if len(remote) > 0 {
 		if _, err := tx.EnqueueDeliveries(ctx, a.ID, from.ID, remote); err != nil {
 			return nil, err

@@ -29,6 +29,9 @@ type ObjectFilter struct {
 	CommunityActorID int64
 	InReplyToID      int64
 	TopLevelOnly     bool
+	// HideLimited leaves out posts by authors on domains the federation
+	// policy limits: set it for public timelines and directories.
+	HideLimited bool
 	// BeforeID pages backwards: only objects with a smaller id.
 	BeforeID int64
 	Limit    int
@@ -66,6 +69,9 @@ func (db *DB) filterObjects(ctx context.Context, f ObjectFilter) *gorm.DB {
 	}
 	if f.TopLevelOnly {
 		q = q.Where("objects.in_reply_to_uri = ''")
+	}
+	if f.HideLimited {
+		q = HideLimited(q)
 	}
 	return q
 }

@@ -125,6 +125,7 @@ environment variables, then the flags below, in that order.`,
 		a.migrateCommand(),
 		a.accountCommand(),
 		a.communityCommand(),
+		a.federationCommand(),
 		a.versionCommand(),
 	)
 	return root

@@ -59,7 +59,10 @@ type Options struct {
 	// ShutdownGrace bounds how long Run waits for requests in flight when
 	// its context ends before it cancels them.
 	ShutdownGrace time.Duration
-	Logger        *slog.Logger
+	// Policy, when set, is asked before every POST: a delivery to a host
+	// the federation policy now refuses is dropped, not sent.
+	Policy HostPolicy
+	Logger *slog.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -96,6 +99,7 @@ type Stats struct {
 	Delivered int64 // accepted by the inbox
 	Retried   int64 // failed, scheduled again
 	Failed    int64 // given up: refused, unreachable for good, or too old
+	Dropped   int64 // not sent: the federation policy refuses the host
 }
 
 // Worker claims due deliveries and sends them. Build it with New and start
@@ -117,6 +121,7 @@ type Worker struct {
 	backlog bool
 
 	delivered, retried, failed atomic.Int64
+	dropped                    atomic.Int64
 }
 
 // New returns a Worker that takes deliveries from db and sends them with
@@ -154,7 +159,7 @@ func (w *Worker) signal() {
 
 // Stats returns the outcome counters.
 func (w *Worker) Stats() Stats {
-	return Stats{Delivered: w.delivered.Load(), Retried: w.retried.Load(), Failed: w.failed.Load()}
+	return Stats{Delivered: w.delivered.Load(), Retried: w.retried.Load(), Failed: w.failed.Load(), Dropped: w.dropped.Load()}
 }
 
 // Run delivers until ctx ends, then waits up to ShutdownGrace for requests
@@ -287,6 +292,9 @@ func (w *Worker) finish(host string) {
 // deliver sends one delivery and records the outcome.
 func (w *Worker) deliver(ctx context.Context, d storage.Delivery) {
 	log := w.log.With("delivery", d.ID, "host", d.Host, "attempt", d.Attempts+1)
+	if w.refused(ctx, log, d) {
+		return
+	}
 	body, signer, err := w.prepare(ctx, d)
 	if err == nil {
 		err = w.client.Post(ctx, d.InboxURI, body, signer)

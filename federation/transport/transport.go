@@ -55,6 +55,10 @@ type Options struct {
 	MaxBodyBytes int64
 	// MaxRedirects is how many redirects a GET follows; negative means none.
 	MaxRedirects int
+	// Refuse, when set, is asked before every request, each redirect hop
+	// included; an error stops the request before any connection is made.
+	// The federation policy plugs in here.
+	Refuse func(ctx context.Context, url string) error
 }
 
 // Client makes federation requests. It is safe for concurrent use.
@@ -178,6 +182,11 @@ func (c *Client) Post(ctx context.Context, rawURL string, body []byte, signer Si
 
 // do sends one request without following redirects.
 func (c *Client) do(ctx context.Context, method string, u *url.URL, body []byte, signer Signer) (*http.Response, error) {
+	if c.opts.Refuse != nil {
+		if err := c.opts.Refuse(ctx, u.String()); err != nil {
+			return nil, fmt.Errorf("transport: %s %s: %w", method, u, err)
+		}
+	}
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
