@@ -34,6 +34,23 @@ func (s *Service) onFollow(ctx context.Context, act *vocab.Activity, raw []byte,
 		if c.Closed {
 			state = storage.StatePending
 		}
+		if err := s.checkPartner(ctx, target, follower); errors.Is(err, ErrForbidden) {
+			// A partner community turns away other instances' members,
+			// telling their server so.
+			if rerr := s.DB.Tx(ctx, func(tx *storage.DB) error {
+				return s.answerFollow(ctx, tx, vocab.TypeReject, target, follower, act.ID, raw)
+			}); rerr != nil {
+				return rerr
+			}
+			s.notifyDeliveries()
+			return err
+		} else if err != nil {
+			return err
+		}
+		if s.limited(ctx, follower) {
+			// As on Mastodon: follows from a limited domain need approval.
+			state = storage.StatePending
+		}
 	case storage.TypePerson:
 	default:
 		return fmt.Errorf("%w: %s cannot be followed", ErrInvalid, target.URI)
@@ -46,6 +63,9 @@ func (s *Service) onFollow(ctx context.Context, act *vocab.Activity, raw []byte,
 	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
 		m := &storage.Membership{CommunityActorID: target.ID, MemberActorID: follower.ID, State: state, FollowURI: act.ID}
 		if err := tx.PutMembership(ctx, m); err != nil {
+			return err
+		}
+		if err := s.followed(ctx, tx, target, follower, state); err != nil {
 			return err
 		}
 		if state == storage.StateAccepted {
@@ -202,6 +222,9 @@ func (s *Service) onCreate(ctx context.Context, act *vocab.Activity, raw []byte,
 	if err != nil {
 		return err
 	}
+	if err := s.checkPartner(ctx, community, author); err != nil {
+		return err
+	}
 	if c.Closed {
 		m, err := s.DB.GetMembership(ctx, community.ID, author.ID)
 		if err != nil || m.State != storage.StateAccepted {
@@ -243,6 +266,10 @@ func (s *Service) redistribute(ctx context.Context, tx *storage.DB, o *storage.O
 	}
 	inboxes, err := tx.MemberInboxes(ctx, community.ID)
 	if err != nil {
+		return err
+	}
+	// A partner community's posts go to its partners only.
+	if inboxes, err = s.partnerInboxes(ctx, tx, community, inboxes); err != nil {
 		return err
 	}
 	body, err := s.announceRaw(community, raw)
@@ -354,7 +381,11 @@ func (s *Service) storeObject(ctx context.Context, tx *storage.DB, obj *vocab.Ob
 		o.ContextURI = o.URI
 	}
 	o.AuthorActor = author
+	o.Language = postLanguage(obj)
 	if err := tx.CreateObject(ctx, o); err != nil {
+		return nil, err
+	}
+	if err := s.objectStored(ctx, tx, o, obj); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -503,9 +534,17 @@ func (s *Service) onLike(ctx context.Context, act *vocab.Activity, raw []byte, a
 	} else if err != nil {
 		return err
 	}
+	if stored.CommunityActor != nil {
+		if err := s.checkPartner(ctx, stored.CommunityActor, actor); err != nil {
+			return err
+		}
+	}
 	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
 		fresh, err := tx.PutLike(ctx, &storage.Like{URI: act.ID, ActorID: actor.ID, ObjectID: stored.ID})
 		if err != nil || !fresh {
+			return err
+		}
+		if err := s.liked(ctx, tx, stored, actor); err != nil {
 			return err
 		}
 		return s.redistribute(ctx, tx, stored, raw, "")

@@ -31,6 +31,8 @@ type NewPost struct {
 	Text      string
 	Summary   string
 	Sensitive bool
+	// Language is the post's ISO 639 language code, if known.
+	Language string
 }
 
 // Post publishes a member's post or reply to a community, local or remote.
@@ -79,17 +81,20 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 		Name:         strings.TrimSpace(in.Title),
 		Summary:      strings.TrimSpace(in.Summary),
 		Sensitive:    in.Sensitive || in.Summary != "",
-		Content:      mentionLink(community) + textToHTML(text),
+		Content:      mentionLink(community) + s.linkHashtags(textToHTML(text)),
 		MediaType:    "text/html",
 		Source:       &vocab.Source{Content: text, MediaType: "text/plain"},
 		Published:    vocab.At(now),
 		To:           vocab.IRIs{vocab.Public},
 		CC:           vocab.IRIs{community.URI},
 		Audience:     vocab.IRI(community.URI),
-		Tag:          vocab.Tags{{Type: vocab.TypeMention, Href: community.URI, Name: "@" + community.Handle()}},
+		Tag:          append(vocab.Tags{{Type: vocab.TypeMention, Href: community.URI, Name: "@" + community.Handle()}}, s.hashtagTags(text)...),
 		URL:          vocab.LinkTo(id),
 		Replies:      vocab.NewRef(id + "/replies"),
 		Context:      vocab.IRI(id),
+	}
+	if in.Language != "" {
+		note.ContentMap = vocab.LangMap{in.Language: note.Content}
 	}
 	if author.FollowersURI != "" {
 		note.CC = append(note.CC, author.FollowersURI)
@@ -122,12 +127,20 @@ func (s *Service) act(ctx context.Context, actor, community *storage.Actor, body
 		return err
 	}
 	if community.Local {
-		if err := s.DB.PutLocalActivity(ctx, &storage.Activity{
-			URI: act.ID, Type: act.Type, ActorURI: actor.URI, ObjectURI: act.Object.ID(), Raw: string(body),
-		}); err != nil {
+		// The community's own logic first: it may refuse the activity.
+		// Then the record, and delivery to any remote inbox named
+		// besides the community (a remote author answered or liked).
+		if err := s.dispatch(ctx, act, body, actor); err != nil {
 			return err
 		}
-		return s.dispatch(ctx, act, body, actor)
+		err := s.DB.Tx(ctx, func(tx *storage.DB) error {
+			_, err := s.send(ctx, tx, actor, body, inboxes)
+			return err
+		})
+		if err == nil {
+			s.notifyDeliveries()
+		}
+		return err
 	}
 	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
 		if _, err := s.send(ctx, tx, actor, body, inboxes); err != nil {
@@ -180,6 +193,15 @@ func (s *Service) applyOwn(ctx context.Context, tx *storage.DB, act *vocab.Activ
 		}
 		_, err = tx.PutLike(ctx, &storage.Like{URI: act.ID, ActorID: actor.ID, ObjectID: stored.ID})
 		return err
+	case vocab.TypeUndo:
+		if act.Object.Type() != vocab.TypeLike {
+			return nil
+		}
+		like, err := tx.GetLikeByURI(ctx, act.Object.ID())
+		if err != nil {
+			return ignoreNotFound(err)
+		}
+		return ignoreNotFound(tx.DeleteLike(ctx, actor.ID, like.ObjectID))
 	}
 	return nil
 }
@@ -220,7 +242,8 @@ func (s *Service) Edit(ctx context.Context, author *storage.Actor, objectURI, te
 		return nil, fmt.Errorf("%w: only the author edits a post", ErrForbidden)
 	}
 	doc := s.ObjectDocument(o)
-	doc.Content = mentionLink(o.CommunityActor) + textToHTML(text)
+	doc.Content = mentionLink(o.CommunityActor) + s.linkHashtags(textToHTML(text))
+	doc.Tag = append(doc.Tag, s.hashtagTags(text)...)
 	doc.Source = &vocab.Source{Content: text, MediaType: "text/plain"}
 	doc.Updated = vocab.At(time.Now().UTC())
 	inboxes := []string{o.CommunityActor.InboxURI}
@@ -257,11 +280,48 @@ func (s *Service) Like(ctx context.Context, actor *storage.Actor, objectURI stri
 	if o.CommunityActor == nil || o.DeletedAt != nil {
 		return fmt.Errorf("%w: %s is not a live post in a community", ErrInvalid, objectURI)
 	}
-	body, err := s.activityDoc(vocab.TypeLike, actor, o.URI, []string{o.CommunityActor.URI}, nil)
+	to := []string{o.CommunityActor.URI}
+	inboxes := []string{o.CommunityActor.InboxURI}
+	if o.AuthorActor != nil && o.AuthorActor.ID != actor.ID {
+		// The author hears of it directly, as from Mastodon: an Announce
+		// of a Like from another host is not something servers trust.
+		to = append(to, o.AuthorActor.URI)
+		inboxes = append(inboxes, o.AuthorActor.InboxURI)
+	}
+	body, err := s.activityDoc(vocab.TypeLike, actor, o.URI, to, nil)
 	if err != nil {
 		return err
 	}
-	return s.act(ctx, actor, o.CommunityActor, body, []string{o.CommunityActor.InboxURI})
+	return s.act(ctx, actor, o.CommunityActor, body, inboxes)
+}
+
+// Unlike withdraws a member's like of a post: an Undo of the Like as it
+// was sent, so that the community matches it by id. ErrNotFound if the
+// member had not liked the post.
+func (s *Service) Unlike(ctx context.Context, actor *storage.Actor, objectURI string) error {
+	o, err := s.DB.GetObjectByURI(ctx, objectURI)
+	if err != nil {
+		return err
+	}
+	like, err := s.DB.GetLike(ctx, actor.ID, o.ID)
+	if err != nil {
+		return err
+	}
+	if o.CommunityActor == nil {
+		return s.DB.DeleteLike(ctx, actor.ID, o.ID)
+	}
+	inner := &vocab.Activity{ID: like.URI, Type: vocab.TypeLike, Actor: vocab.IRI(actor.URI), Object: vocab.RefsTo(o.URI)}
+	to := []string{o.CommunityActor.URI}
+	inboxes := []string{o.CommunityActor.InboxURI}
+	if o.AuthorActor != nil && o.AuthorActor.ID != actor.ID {
+		to = append(to, o.AuthorActor.URI)
+		inboxes = append(inboxes, o.AuthorActor.InboxURI)
+	}
+	body, err := s.activityDoc(vocab.TypeUndo, actor, inner, to, nil)
+	if err != nil {
+		return err
+	}
+	return s.act(ctx, actor, o.CommunityActor, body, inboxes)
 }
 
 // Join makes a local member follow a community: locally at once (or
@@ -403,6 +463,11 @@ func (s *Service) resolveCommunity(ctx context.Context, ref string) (*storage.Ac
 	}
 	if g.Type != storage.TypeGroup {
 		return nil, fmt.Errorf("%w: %s is not a community", ErrInvalid, ref)
+	}
+	if !g.Local {
+		if err := s.refuse(ctx, g.URI); err != nil {
+			return nil, err
+		}
 	}
 	return g, nil
 }

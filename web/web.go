@@ -13,6 +13,7 @@ import (
 	"io"
 	"io/fs"
 	"strings"
+	"time"
 )
 
 //go:embed templates/*.html
@@ -57,6 +58,20 @@ type Home struct {
 type CommunityPage struct {
 	Page
 	Community Community
+	// Posts are the latest top-level posts, newest first, so that people
+	// can read before they join.
+	Posts []Post
+}
+
+// Post is a post as listed on a community's page.
+type Post struct {
+	Title string
+	// Author is @user@domain; AuthorURL links to their profile.
+	Author, AuthorURL string
+	Published         time.Time
+	// Content is sanitised HTML, safe to insert as it is.
+	Content template.HTML
+	URL     string
 }
 
 // MemberPage is a member's public page.
@@ -82,6 +97,30 @@ var pages = map[string]string{
 	"community": "templates/community.html",
 	"member":    "templates/member.html",
 	"error":     "templates/error.html",
+
+	"oauth_authorize": "templates/oauth_authorize.html",
+	"oauth_code":      "templates/oauth_code.html",
+}
+
+// OAuthAuthorize is the client API's login and consent page: an app asks
+// for a member's permission.
+type OAuthAuthorize struct {
+	Page
+	AppName, AppWebsite string
+	Scopes              []string
+	Username            string
+	Error               string
+	// CSRF is the token the form sends back; Hidden are the authorization
+	// request's parameters, sent back with the form.
+	CSRF   string
+	Hidden map[string]string
+}
+
+// OAuthCode shows an authorization code to paste into an app that has no
+// redirect URI (urn:ietf:wg:oauth:2.0:oob).
+type OAuthCode struct {
+	Page
+	AppName, Code string
 }
 
 // Templates holds the parsed pages. It is safe for concurrent use.

@@ -21,6 +21,7 @@ func (a *app) accountCommand() *cobra.Command {
 	return groupCommand("account", "Manage local member accounts",
 		a.accountCreateCommand(),
 		a.accountListCommand(),
+		a.accountTokenCommand(),
 	)
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/commonplace/commonplace/federation/delivery"
 	"github.com/commonplace/commonplace/federation/transport"
 	"github.com/commonplace/commonplace/server"
+	"github.com/commonplace/commonplace/server/mastoapi"
 	"github.com/commonplace/commonplace/storage"
 )
 
@@ -39,19 +40,27 @@ func New(ctx context.Context, cfg config.Config, db *storage.DB, log *slog.Logge
 		AllowPrivate: cfg.AllowPrivateAddresses,
 		UserAgent:    fmt.Sprintf("Commonplace/%s (+%s)", server.Version, cfg.BaseURL()),
 		MaxBodyBytes: cfg.MaxBodyBytes,
+		Timeout:      cfg.RequestTimeout,
+		Refuse:       svc.RefuseURL,
 	})
 	if _, err := svc.EnsureInstanceActor(ctx); err != nil {
 		return nil, fmt.Errorf("instance actor: %w", err)
 	}
 	worker := delivery.New(db, svc.Client, delivery.Options{
-		Workers: cfg.DeliveryWorkers,
-		PerHost: cfg.PerHostConcurrency,
-		Logger:  log.With("component", "delivery"),
+		Workers:     cfg.DeliveryWorkers,
+		PerHost:     cfg.PerHostConcurrency,
+		Lease:       cfg.QueueLease,
+		BaseBackoff: cfg.RetryBase,
+		Policy:      svc.Policy,
+		Logger:      log.With("component", "delivery"),
 	})
 	svc.Wake = worker.Notify
 	srv, err := server.New(server.Options{Config: cfg, Service: svc, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("build server: %w", err)
+	}
+	if err := mastoapi.Mount(srv, svc, cfg, log); err != nil {
+		return nil, fmt.Errorf("mount client API: %w", err)
 	}
 	return &Instance{Config: cfg, DB: db, Service: svc, Server: srv, Delivery: worker, log: log}, nil
 }
@@ -65,7 +74,9 @@ func (i *Instance) Run(ctx context.Context) error {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		errs[0] = i.Service.RunInbox(ctx, federation.InboxOptions{Workers: i.Config.InboxWorkers})
+		errs[0] = i.Service.RunInbox(ctx, federation.InboxOptions{
+			Workers: i.Config.InboxWorkers, Lease: i.Config.QueueLease, RetryBase: i.Config.RetryBase,
+		})
 	}()
 	go func() {
 		defer wg.Done()

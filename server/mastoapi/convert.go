@@ -1,0 +1,288 @@
+package mastoapi
+
+import (
+	"context"
+	"html"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/commonplace/commonplace/federation/vocab"
+	"github.com/commonplace/commonplace/storage"
+	"github.com/commonplace/commonplace/web"
+)
+
+// Conversions from storage to Mastodon entities ("internal to API"). A
+// renderer lives for one request: it caches accounts and counts a whole
+// page of statuses in a few queries.
+
+const (
+	missingAvatarPath = "/avatars/original/missing.png"
+	missingHeaderPath = "/headers/original/missing.png"
+)
+
+type renderer struct {
+	a        *API
+	ctx      context.Context
+	viewer   int64
+	accounts map[int64]*Account
+	actors   map[string]*storage.Actor
+}
+
+func (a *API) renderer(c echo.Context) *renderer {
+	return &renderer{a: a, ctx: c.Request().Context(), viewer: viewerID(c),
+		accounts: map[int64]*Account{}, actors: map[string]*storage.Actor{}}
+}
+
+func id(n int64) string { return strconv.FormatInt(n, 10) }
+
+// acct is the account's address as Mastodon shows it: the bare username
+// for local accounts, username@domain for remote ones.
+func acct(a *storage.Actor) string {
+	if a.Local {
+		return a.Username
+	}
+	return a.Handle()
+}
+
+func actorURL(a *storage.Actor) string {
+	if a.URL != "" {
+		return a.URL
+	}
+	return a.URI
+}
+
+// account renders an actor; a Group is a community.
+func (r *renderer) account(a *storage.Actor) (*Account, error) {
+	if got, ok := r.accounts[a.ID]; ok {
+		return got, nil
+	}
+	db := r.a.db
+	statuses, err := db.CountObjects(r.ctx, storage.ObjectFilter{AuthorActorID: a.ID})
+	if err != nil {
+		return nil, err
+	}
+	followers, err := db.CountMembers(r.ctx, a.ID, storage.StateAccepted)
+	if err != nil {
+		return nil, err
+	}
+	following, err := db.CountFollowing(r.ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	last, err := db.LastPostAt(r.ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	created := a.CreatedAt
+	if a.PublishedAt != nil {
+		created = *a.PublishedAt
+	}
+	created = created.UTC().Truncate(24 * time.Hour)
+	note := a.Summary
+	if a.Local {
+		note = plainToHTML(a.Summary)
+	}
+	yes := true
+	avatar, header := r.a.svc.URLs.Base+missingAvatarPath, r.a.svc.URLs.Base+missingHeaderPath
+	out := &Account{
+		ID: id(a.ID), Username: a.Username, Acct: acct(a), URL: actorURL(a), URI: a.URI,
+		DisplayName: a.DisplayName, Note: note,
+		Avatar: avatar, AvatarStatic: avatar, Header: header, HeaderStatic: header,
+		Locked: a.ManuallyApprovesFollowers, Fields: []Field{}, Emojis: []Emoji{},
+		Bot:   a.Type == storage.TypeApplication || a.Type == storage.TypeService,
+		Group: a.Type == storage.TypeGroup, Discoverable: &yes, Indexable: true, HideCollection: nil,
+		Roles: []any{}, CreatedAt: iso(created),
+		StatusesCount: statuses, FollowersCount: followers, FollowingCount: following,
+	}
+	if last != nil {
+		d := last.UTC().Format(time.DateOnly)
+		out.LastStatusAt = &d
+	}
+	r.accounts[a.ID] = out
+	return out, nil
+}
+
+// plainToHTML renders plain text as Mastodon's HTML: escaped paragraphs.
+func plainToHTML(text string) string {
+	var b strings.Builder
+	for _, p := range web.Paragraphs(text) {
+		b.WriteString("<p>")
+		b.WriteString(strings.ReplaceAll(html.EscapeString(p), "\n", "<br>"))
+		b.WriteString("</p>")
+	}
+	return b.String()
+}
+
+// statusesOf renders a page of posts. reblog reports whether a post shows
+// as its community's reblog (home timelines).
+func (r *renderer) statusesOf(objs []storage.Object, reblog func(*storage.Object) bool) ([]*Status, error) {
+	ids := make([]int64, 0, len(objs))
+	var parentIDs []int64
+	for _, o := range objs {
+		ids = append(ids, o.ID)
+		if o.InReplyToID != nil {
+			parentIDs = append(parentIDs, *o.InReplyToID)
+		}
+	}
+	stats, err := r.a.db.StatusStats(r.ctx, ids, r.viewer)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := r.a.db.ObjectTags(r.ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	parents, err := r.a.db.ListObjectsByIDs(r.ctx, parentIDs)
+	if err != nil {
+		return nil, err
+	}
+	parentAuthor := map[int64]int64{}
+	for _, p := range parents {
+		parentAuthor[p.ID] = p.AuthorActorID
+	}
+	out := make([]*Status, 0, len(objs))
+	for i := range objs {
+		o := &objs[i]
+		s, err := r.status(o, stats[o.ID], tags[o.ID], parentAuthor)
+		if err != nil {
+			return nil, err
+		}
+		if reblog != nil && reblog(o) {
+			if s, err = r.reblogged(o, s); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// statusOf renders one post.
+func (r *renderer) statusOf(o *storage.Object) (*Status, error) {
+	list, err := r.statusesOf([]storage.Object{*o}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return list[0], nil
+}
+
+func (r *renderer) status(o *storage.Object, st *storage.StatusStats, tags []string, parentAuthor map[int64]int64) (*Status, error) {
+	author := o.AuthorActor
+	if author == nil {
+		a, err := r.a.db.GetActorByID(r.ctx, o.AuthorActorID)
+		if err != nil {
+			return nil, err
+		}
+		author = a
+	}
+	account, err := r.account(author)
+	if err != nil {
+		return nil, err
+	}
+	content := o.Content
+	if o.Name != "" {
+		content = "<p><strong>" + html.EscapeString(o.Name) + "</strong></p>" + content
+	}
+	url := o.URL
+	if url == "" {
+		url = o.URI
+	}
+	s := &Status{
+		ID: id(o.ID), URI: o.URI, CreatedAt: iso(o.PublishedAt), Account: account,
+		Content: content, Visibility: "public", Sensitive: o.Sensitive || o.Summary != "", SpoilerText: o.Summary,
+		MediaAttachments: []any{}, Mentions: r.mentions(o), Tags: []Tag{}, Emojis: []Emoji{},
+		URL: &url,
+	}
+	if st != nil {
+		s.RepliesCount, s.FavouritesCount = st.Replies, st.Favourites
+	}
+	for _, t := range tags {
+		s.Tags = append(s.Tags, Tag{Name: t, URL: r.a.svc.URLs.TagURL(t), History: []any{}})
+	}
+	if o.InReplyToID != nil {
+		pid := id(*o.InReplyToID)
+		s.InReplyToID = &pid
+		if aid, ok := parentAuthor[*o.InReplyToID]; ok {
+			s.InReplyToAccountID = ptr(id(aid))
+		}
+	}
+	if o.Language != "" {
+		s.Language = ptr(o.Language)
+	}
+	if o.EditedAt != nil {
+		s.EditedAt = ptr(iso(*o.EditedAt))
+	}
+	if r.viewer > 0 {
+		fav := st != nil && st.Favourited
+		s.Favourited, s.Reblogged, s.Muted, s.Bookmarked, s.Pinned = &fav, ptr(false), ptr(false), ptr(false), ptr(false)
+	}
+	return s, nil
+}
+
+// reblogged wraps s as its community's reblog, the way Mastodon shows a
+// group's boost. The wrapper has the post's id: a post appears once per
+// timeline, and paging by it stays in order.
+func (r *renderer) reblogged(o *storage.Object, s *Status) (*Status, error) {
+	if o.CommunityActor == nil {
+		return s, nil
+	}
+	account, err := r.account(o.CommunityActor)
+	if err != nil {
+		return nil, err
+	}
+	w := &Status{
+		ID: s.ID, URI: s.URI, CreatedAt: s.CreatedAt, Account: account, Visibility: s.Visibility,
+		MediaAttachments: []any{}, Mentions: []Mention{}, Tags: []Tag{}, Emojis: []Emoji{},
+		Reblog: s, Favourited: s.Favourited, Reblogged: s.Reblogged, Muted: s.Muted, Bookmarked: s.Bookmarked, Pinned: s.Pinned,
+	}
+	return w, nil
+}
+
+// mentions lists the known actors a post's Mention tags name.
+func (r *renderer) mentions(o *storage.Object) []Mention {
+	out := []Mention{}
+	if !strings.Contains(o.Raw, "Mention") {
+		return out
+	}
+	doc, err := vocab.ParseObject([]byte(o.Raw))
+	if err != nil {
+		return out
+	}
+	seen := map[string]bool{}
+	for _, t := range doc.Tag.OfType(vocab.TypeMention) {
+		if t.Href == "" || seen[t.Href] {
+			continue
+		}
+		seen[t.Href] = true
+		a, ok := r.actors[t.Href]
+		if !ok {
+			a, err = r.a.db.GetActorByURI(r.ctx, t.Href)
+			if err != nil {
+				a = nil
+			}
+			r.actors[t.Href] = a
+		}
+		if a != nil {
+			out = append(out, Mention{ID: id(a.ID), Username: a.Username, URL: actorURL(a), Acct: acct(a)})
+		}
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// appEntity renders a registered application.
+func appEntity(app *storage.OAuthApp) *Application {
+	out := &Application{
+		ID: id(app.ID), Name: app.Name, Scopes: strings.Fields(app.Scopes),
+		RedirectURIs: strings.Split(app.RedirectURIs, "\n"),
+	}
+	out.RedirectURI = strings.Join(out.RedirectURIs, "\n")
+	if app.Website != "" {
+		out.Website = &app.Website
+	}
+	return out
+}

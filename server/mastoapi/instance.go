@@ -1,0 +1,120 @@
+package mastoapi
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/server"
+	"github.com/commonplace/commonplace/storage"
+)
+
+// What the instance entities publish about limits. Posts may be long:
+// communities of practice write long answers.
+func statusesConfig() map[string]any {
+	return map[string]any{
+		"max_characters":              federation.MaxPostLen,
+		"max_media_attachments":       0,
+		"characters_reserved_per_url": 23,
+	}
+}
+
+func mediaConfig() map[string]any {
+	return map[string]any{
+		"supported_mime_types":   []string{},
+		"image_size_limit":       0,
+		"image_matrix_limit":     0,
+		"video_size_limit":       0,
+		"video_frame_rate_limit": 0,
+		"video_matrix_limit":     0,
+	}
+}
+
+func pollsConfig() map[string]any {
+	return map[string]any{
+		"max_options":               0,
+		"max_characters_per_option": 0,
+		"min_expiration":            0,
+		"max_expiration":            0,
+	}
+}
+
+const instanceDescription = "Communities of practice across organisations, on the fediverse. Communities are group accounts: follow one to join it, mention it to post to it."
+
+func (a *API) instanceTitle() string { return a.domain }
+
+func (a *API) version() string {
+	// Clients read Mastodon's version to decide which features to use;
+	// the suffix names the software, as other compatible servers do.
+	return "4.3.0 (compatible; Commonplace " + server.Version + ")"
+}
+
+// instanceV1 is GET /api/v1/instance.
+func (a *API) instanceV1(c echo.Context) error {
+	ctx := c.Request().Context()
+	u, err := a.db.Usage(ctx, a.now())
+	if err != nil {
+		return err
+	}
+	var domains int64
+	if err := a.db.Gorm(ctx).Model(&storage.Actor{}).Where("NOT local").Distinct("domain").Count(&domains).Error; err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{
+		"uri":               a.domain,
+		"title":             a.instanceTitle(),
+		"short_description": instanceDescription,
+		"description":       instanceDescription,
+		"email":             "",
+		"version":           a.version(),
+		"urls":              map[string]any{"streaming_api": nil},
+		"stats": map[string]any{
+			"user_count": u.Users, "status_count": u.LocalPosts + u.LocalComments, "domain_count": domains,
+		},
+		"thumbnail":         nil,
+		"languages":         []string{"en"},
+		"registrations":     false,
+		"approval_required": false,
+		"invites_enabled":   false,
+		"configuration": map[string]any{
+			"accounts":          map[string]any{"max_featured_tags": 0},
+			"statuses":          statusesConfig(),
+			"media_attachments": mediaConfig(),
+			"polls":             pollsConfig(),
+		},
+		"contact_account": nil,
+		"rules":           []any{},
+	})
+}
+
+// instanceV2 is GET /api/v2/instance.
+func (a *API) instanceV2(c echo.Context) error {
+	u, err := a.db.Usage(c.Request().Context(), a.now())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{
+		"domain":      a.domain,
+		"title":       a.instanceTitle(),
+		"version":     a.version(),
+		"source_url":  "https://github.com/commonplace/commonplace",
+		"description": instanceDescription,
+		"usage":       map[string]any{"users": map[string]any{"active_month": u.ActiveMonth}},
+		"thumbnail":   map[string]any{"url": a.svc.URLs.Base + missingHeaderPath, "blurhash": nil, "versions": map[string]any{}},
+		"icon":        []any{},
+		"languages":   []string{"en"},
+		"configuration": map[string]any{
+			"urls":              map[string]any{"streaming": nil, "status": nil, "about": a.svc.URLs.Base + "/about"},
+			"accounts":          map[string]any{"max_featured_tags": 0, "max_pinned_statuses": 0},
+			"statuses":          statusesConfig(),
+			"media_attachments": mediaConfig(),
+			"polls":             pollsConfig(),
+			"translation":       map[string]any{"enabled": false},
+		},
+		"registrations": map[string]any{"enabled": false, "approval_required": false, "message": nil, "url": nil},
+		"api_versions":  map[string]any{"mastodon": 2},
+		"contact":       map[string]any{"email": "", "account": nil},
+		"rules":         []any{},
+	})
+}

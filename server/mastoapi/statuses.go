@@ -1,0 +1,355 @@
+package mastoapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/storage"
+)
+
+// objectParam loads the live post named by the :id path parameter.
+func (a *API) objectParam(c echo.Context) (*storage.Object, error) {
+	return a.objectByID(c.Request().Context(), c.Param("id"))
+}
+
+func (a *API) objectByID(ctx context.Context, s string) (*storage.Object, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return nil, errNotFound
+	}
+	o, err := a.db.GetObjectByID(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	if o.DeletedAt != nil || o.Visibility != storage.VisibilityPublic {
+		return nil, errNotFound
+	}
+	return o, nil
+}
+
+func (a *API) renderStatus(c echo.Context, o *storage.Object) error {
+	s, err := a.renderer(c).statusOf(o)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s)
+}
+
+// getStatus is GET /api/v1/statuses/:id.
+func (a *API) getStatus(c echo.Context) error {
+	o, err := a.objectParam(c)
+	if err != nil {
+		return err
+	}
+	return a.renderStatus(c, o)
+}
+
+// mentionRe finds @name and @name@domain[:port] in a status's text.
+var mentionRe = regexp.MustCompile(`(?:^|[^\w@/])@([a-zA-Z0-9_]+)(?:@([a-zA-Z0-9.\-]+(?::[0-9]+)?))?`)
+
+var languageRe = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$`)
+
+// statusText checks a status's text as Mastodon would.
+func statusText(raw string) (string, error) {
+	text := strings.TrimSpace(raw)
+	if text == "" {
+		return "", errorf(http.StatusUnprocessableEntity, "Validation failed: Text can't be blank")
+	}
+	if utf8.RuneCountInString(text) > federation.MaxPostLen {
+		return "", errorf(http.StatusUnprocessableEntity, "Validation failed: Text character limit of %d exceeded", federation.MaxPostLen)
+	}
+	return text, nil
+}
+
+// createStatus is POST /api/v1/statuses. A status goes to the community
+// it mentions (@practice@example.org) or, as a reply, to the community of
+// the post it answers, through the same door as a post from any server.
+func (a *API) createStatus(c echo.Context) error {
+	p, err := a.params(c)
+	if err != nil {
+		return err
+	}
+	me := viewer(c)
+	ctx := c.Request().Context()
+	text, err := statusText(p.Get("status"))
+	if err != nil {
+		return err
+	}
+	switch p.Get("visibility") {
+	case "", "public", "unlisted":
+	case "private", "direct":
+		return errorf(http.StatusUnprocessableEntity, "Validation failed: posts to communities are public; visibility %q is not supported", p.Get("visibility"))
+	default:
+		return errorf(http.StatusUnprocessableEntity, "Validation failed: Visibility is not included in the list")
+	}
+	lang := p.Get("language")
+	if lang != "" && !languageRe.MatchString(lang) {
+		return errorf(http.StatusUnprocessableEntity, "Validation failed: Language is not a language code")
+	}
+	if len(p.list("media_ids")) > 0 || p.has("poll[options][]") || p.has("poll[options]") {
+		return errorf(http.StatusUnprocessableEntity, "Validation failed: media attachments and polls are not supported")
+	}
+	if p.Get("scheduled_at") != "" {
+		return errorf(http.StatusUnprocessableEntity, "Validation failed: scheduled statuses are not supported")
+	}
+	key := strings.TrimSpace(c.Request().Header.Get("Idempotency-Key"))
+	if len(key) > 256 {
+		return errorf(http.StatusUnprocessableEntity, "Validation failed: Idempotency-Key is too long")
+	}
+	if key != "" {
+		prev, fresh, err := a.db.ReserveIdempotencyKey(ctx, me.ID, key, idempotencyTTL)
+		if err != nil {
+			return err
+		}
+		if !fresh {
+			if prev.ObjectID == nil {
+				return errorf(http.StatusConflict, "A request with this Idempotency-Key is still being processed")
+			}
+			o, err := a.db.GetObjectByID(ctx, *prev.ObjectID)
+			if err != nil {
+				return err
+			}
+			return a.renderStatus(c, o)
+		}
+	}
+	o, err := a.post(ctx, me, p, text, lang)
+	if key != "" {
+		var oid int64
+		if err == nil {
+			oid = o.ID
+		}
+		if ferr := a.db.FinishIdempotencyKey(context.WithoutCancel(ctx), me.ID, key, oid); ferr != nil && err == nil {
+			err = ferr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return a.renderStatus(c, o)
+}
+
+func (a *API) post(ctx context.Context, me *storage.Actor, p params, text, lang string) (*storage.Object, error) {
+	in := federation.NewPost{
+		Summary:   strings.TrimSpace(p.Get("spoiler_text")),
+		Sensitive: p.bool("sensitive"),
+		Language:  lang,
+	}
+	if rid := p.Get("in_reply_to_id"); rid != "" {
+		parent, err := a.objectByID(ctx, rid)
+		if err != nil {
+			return nil, err
+		}
+		in.InReplyTo = parent.URI
+	}
+	community, err := a.mentionedCommunity(ctx, text)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case community != nil:
+		in.Community = community.URI
+		// The post opens with a link to the community; the mention
+		// itself need not be repeated in its text.
+		text = stripMention(text, community, a.domain)
+		if strings.TrimSpace(text) == "" {
+			return nil, errorf(http.StatusUnprocessableEntity, "Validation failed: Text can't be blank")
+		}
+	case in.InReplyTo == "":
+		return nil, errorf(http.StatusUnprocessableEntity, "Validation failed: mention a community (@name@%s) to post to it, or reply to a post", a.domain)
+	}
+	in.Text = text
+	return a.svc.Post(ctx, me, in)
+}
+
+// mentionedCommunity returns the first community a text mentions,
+// resolving remote ones by WebFinger, or nil.
+func (a *API) mentionedCommunity(ctx context.Context, text string) (*storage.Actor, error) {
+	for _, m := range mentionRe.FindAllStringSubmatch(text, 10) {
+		name, domain := m[1], strings.ToLower(m[2])
+		var (
+			actor *storage.Actor
+			err   error
+		)
+		if domain == "" || domain == a.domain {
+			actor, err = a.db.GetLocalActorByType(ctx, name, storage.TypeGroup)
+		} else {
+			actor, err = a.svc.ResolveHandle(ctx, name+"@"+domain)
+		}
+		if err != nil {
+			if errors.Is(err, storage.ErrNotFound) || errors.Is(err, federation.ErrInvalid) {
+				continue
+			}
+			a.log.Debug("mention not resolved", "mention", m[0], "error", err)
+			continue
+		}
+		if actor.Type == storage.TypeGroup {
+			return actor, nil
+		}
+	}
+	return nil, nil
+}
+
+// stripMention removes the mentions of community from text.
+func stripMention(text string, community *storage.Actor, localDomain string) string {
+	out := mentionRe.ReplaceAllStringFunc(text, func(m string) string {
+		sub := mentionRe.FindStringSubmatch(m)
+		domain := strings.ToLower(sub[2])
+		if domain == "" && community.Local {
+			domain = localDomain
+		}
+		if strings.EqualFold(sub[1], community.Username) && domain == strings.ToLower(community.Domain) {
+			if i := strings.IndexByte(m, '@'); i > 0 {
+				return m[:i]
+			}
+			return ""
+		}
+		return m
+	})
+	return strings.TrimSpace(out)
+}
+
+// editStatus is PUT /api/v1/statuses/:id.
+func (a *API) editStatus(c echo.Context) error {
+	o, err := a.objectParam(c)
+	if err != nil {
+		return err
+	}
+	p, err := a.params(c)
+	if err != nil {
+		return err
+	}
+	text, err := statusText(p.Get("status"))
+	if err != nil {
+		return err
+	}
+	if o.CommunityActor != nil {
+		text = stripMention(text, o.CommunityActor, a.domain)
+	}
+	edited, err := a.svc.Edit(c.Request().Context(), viewer(c), o.URI, text)
+	if err != nil {
+		return err
+	}
+	return a.renderStatus(c, edited)
+}
+
+// deleteStatus is DELETE /api/v1/statuses/:id. Like Mastodon it answers
+// with the deleted status and its source text, for "delete and redraft".
+func (a *API) deleteStatus(c echo.Context) error {
+	o, err := a.objectParam(c)
+	if err != nil {
+		return err
+	}
+	s, err := a.renderer(c).statusOf(o)
+	if err != nil {
+		return err
+	}
+	if err := a.svc.Delete(c.Request().Context(), viewer(c), o.URI); err != nil {
+		return err
+	}
+	s.Text = &o.Source
+	return c.JSON(http.StatusOK, s)
+}
+
+// maxThread bounds the posts of a thread that context returns.
+const maxThread = 1000
+
+// statusContext is GET /api/v1/statuses/:id/context.
+func (a *API) statusContext(c echo.Context) error {
+	o, err := a.objectParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	thread, err := a.db.ListThread(ctx, o.ContextURI, maxThread)
+	if err != nil {
+		return err
+	}
+	byID := map[int64]*storage.Object{}
+	children := map[int64][]int64{}
+	for i := range thread {
+		t := &thread[i]
+		byID[t.ID] = t
+		if t.InReplyToID != nil {
+			children[*t.InReplyToID] = append(children[*t.InReplyToID], t.ID)
+		}
+	}
+	var ancestors []storage.Object
+	seen := map[int64]bool{o.ID: true}
+	for cur := o; cur.InReplyToID != nil && !seen[*cur.InReplyToID]; {
+		seen[*cur.InReplyToID] = true
+		parent := byID[*cur.InReplyToID]
+		if parent == nil {
+			got, err := a.db.GetObjectByID(ctx, *cur.InReplyToID)
+			if err != nil || got.DeletedAt != nil {
+				break
+			}
+			parent = got
+		}
+		ancestors = append([]storage.Object{*parent}, ancestors...)
+		cur = parent
+	}
+	// Descendants depth first, each branch in the order written, as
+	// Mastodon lists them.
+	var descendants []storage.Object
+	var walk func(id int64)
+	walk = func(id int64) {
+		for _, child := range children[id] {
+			if seen[child] {
+				continue
+			}
+			seen[child] = true
+			descendants = append(descendants, *byID[child])
+			walk(child)
+		}
+	}
+	walk(o.ID)
+	r := a.renderer(c)
+	up, err := r.statusesOf(ancestors, nil)
+	if err != nil {
+		return err
+	}
+	down, err := r.statusesOf(descendants, nil)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, Context{Ancestors: up, Descendants: down})
+}
+
+// favourite is POST /api/v1/statuses/:id/favourite.
+func (a *API) favourite(c echo.Context) error {
+	o, err := a.objectParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	me := viewer(c)
+	if _, err := a.db.GetLike(ctx, me.ID, o.ID); errors.Is(err, storage.ErrNotFound) {
+		if err := a.svc.Like(ctx, me, o.URI); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	return a.renderStatus(c, o)
+}
+
+// unfavourite is POST /api/v1/statuses/:id/unfavourite.
+func (a *API) unfavourite(c echo.Context) error {
+	o, err := a.objectParam(c)
+	if err != nil {
+		return err
+	}
+	if err := a.svc.Unlike(c.Request().Context(), viewer(c), o.URI); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("unlike: %w", err)
+	}
+	return a.renderStatus(c, o)
+}

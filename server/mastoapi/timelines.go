@@ -1,0 +1,71 @@
+package mastoapi
+
+import (
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/commonplace/commonplace/storage"
+)
+
+// homeTimeline is GET /api/v1/timelines/home: the posts of the
+// communities the member follows, each shown as the community's reblog
+// (as Mastodon shows a group's boost), and the member's own posts.
+func (a *API) homeTimeline(c echo.Context) error {
+	pg, err := a.pageOf(c)
+	if err != nil {
+		return err
+	}
+	me := viewer(c)
+	reblog := func(o *storage.Object) bool {
+		return o.CommunityActor != nil && o.InReplyToURI == "" && o.CommunityActor.ID != me.ID
+	}
+	return a.statusPage(c, storage.StatusFilter{HomeOf: me.ID, Page: pg}, reblog)
+}
+
+// publicTimeline is GET /api/v1/timelines/public (local, remote).
+func (a *API) publicTimeline(c echo.Context) error {
+	p, err := a.params(c)
+	if err != nil {
+		return err
+	}
+	pg, err := a.pageOf(c)
+	if err != nil {
+		return err
+	}
+	if p.bool("only_media") {
+		return emptyList(c)
+	}
+	f := storage.StatusFilter{Page: pg}
+	switch {
+	case p.bool("local"):
+		f.Origin = "local"
+	case p.bool("remote"):
+		f.Origin = "remote"
+	}
+	return a.statusPage(c, f, nil)
+}
+
+// tagTimeline is GET /api/v1/timelines/tag/:hashtag.
+func (a *API) tagTimeline(c echo.Context) error {
+	p, err := a.params(c)
+	if err != nil {
+		return err
+	}
+	pg, err := a.pageOf(c)
+	if err != nil {
+		return err
+	}
+	tag := strings.ToLower(strings.TrimPrefix(c.Param("hashtag"), "#"))
+	if tag == "" || p.bool("only_media") {
+		return emptyList(c)
+	}
+	f := storage.StatusFilter{Page: pg, Tag: tag}
+	switch {
+	case p.bool("local"):
+		f.Origin = "local"
+	case p.bool("remote"):
+		f.Origin = "remote"
+	}
+	return a.statusPage(c, f, nil)
+}

@@ -1,0 +1,336 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Queries behind the client API's timelines, statuses and accounts.
+
+// pageQuery applies p to q on column col and returns the order to read in:
+// newest first, or oldest first from MinID (the caller reverses).
+func pageQuery(q *gorm.DB, col string, p Page) (*gorm.DB, string) {
+	if p.MaxID > 0 {
+		q = q.Where(col+" < ?", p.MaxID)
+	}
+	if p.SinceID > 0 {
+		q = q.Where(col+" > ?", p.SinceID)
+	}
+	if p.MinID > 0 {
+		q = q.Where(col+" > ?", p.MinID)
+		return q, col + " ASC"
+	}
+	return q, col + " DESC"
+}
+
+func reverse[T any](s []T) { slices.Reverse(s) }
+
+// StatusFilter selects a page of live public posts for a timeline. Zero
+// fields do not filter.
+type StatusFilter struct {
+	AuthorActorID    int64
+	CommunityActorID int64
+	// HomeOf is the home timeline of a member: top-level posts of the
+	// communities they follow, and their own posts.
+	HomeOf int64
+	// Local: "local" only this instance's posts, "remote" only others'.
+	Origin       string
+	Tag          string
+	TopLevelOnly bool
+	// Query matches the text of posts (a plain substring search).
+	Query string
+	Page  Page
+}
+
+// ListStatuses returns a page of live public posts, newest first.
+func (db *DB) ListStatuses(ctx context.Context, f StatusFilter) ([]Object, error) {
+	q := db.Gorm(ctx).Model(&Object{}).Where("objects.deleted_at IS NULL AND objects.visibility = ?", VisibilityPublic)
+	if f.AuthorActorID > 0 {
+		q = q.Where("objects.author_actor_id = ?", f.AuthorActorID)
+	}
+	if f.CommunityActorID > 0 {
+		q = q.Where("objects.community_actor_id = ?", f.CommunityActorID)
+	}
+	if f.HomeOf > 0 {
+		followed := db.Gorm(ctx).Model(&Membership{}).Select("community_actor_id").
+			Where("member_actor_id = ? AND state = ?", f.HomeOf, StateAccepted)
+		q = q.Where("(objects.in_reply_to_uri = '' AND objects.community_actor_id IN (?)) OR objects.author_actor_id = ?", followed, f.HomeOf)
+	}
+	switch f.Origin {
+	case "local":
+		q = q.Where("objects.local")
+	case "remote":
+		q = q.Where("NOT objects.local")
+	}
+	if f.Tag != "" {
+		q = q.Where("objects.id IN (?)", db.Gorm(ctx).Model(&ObjectTag{}).Select("object_id").Where("tag = ?", strings.ToLower(f.Tag)))
+	}
+	if f.TopLevelOnly {
+		q = q.Where("objects.in_reply_to_uri = ''")
+	}
+	if f.Query != "" {
+		like := "%" + escapeLike(strings.ToLower(f.Query)) + "%"
+		q = q.Where("(lower(objects.content) LIKE ? ESCAPE '\\' OR lower(objects.name) LIKE ? ESCAPE '\\')", like, like)
+	}
+	q, order := pageQuery(q, "objects.id", f.Page)
+	var out []Object
+	err := q.Preload("AuthorActor").Preload("CommunityActor").Order(order).Limit(f.Page.limit()).Find(&out).Error
+	if f.Page.Ascending() {
+		reverse(out)
+	}
+	return out, wrap(err, "list statuses")
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// ListObjectsByIDs returns the objects with the given ids (tombstones
+// included), in no set order.
+func (db *DB) ListObjectsByIDs(ctx context.Context, ids []int64) ([]Object, error) {
+	var out []Object
+	if len(ids) == 0 {
+		return out, nil
+	}
+	err := db.Gorm(ctx).Preload("AuthorActor").Preload("CommunityActor").Where("id IN ?", ids).Find(&out).Error
+	return out, wrap(err, "list objects by id")
+}
+
+// ListThread returns the live posts of a thread (same context), oldest
+// first, at most limit.
+func (db *DB) ListThread(ctx context.Context, contextURI string, limit int) ([]Object, error) {
+	var out []Object
+	err := db.Gorm(ctx).Preload("AuthorActor").Preload("CommunityActor").
+		Where("context_uri = ? AND deleted_at IS NULL", contextURI).Order("id").Limit(limit).Find(&out).Error
+	return out, wrap(err, "list thread %q", contextURI)
+}
+
+// ObjectTag is a hashtag of a post, lower-cased without '#'.
+type ObjectTag struct {
+	ObjectID int64  `gorm:"primaryKey;autoIncrement:false"`
+	Tag      string `gorm:"primaryKey"`
+}
+
+// PutObjectTags records a post's hashtags; known ones are kept.
+func (db *DB) PutObjectTags(ctx context.Context, objectID int64, tags []string) error {
+	if len(tags) == 0 {
+		return nil
+	}
+	rows := make([]ObjectTag, 0, len(tags))
+	for _, t := range tags {
+		rows = append(rows, ObjectTag{ObjectID: objectID, Tag: strings.ToLower(t)})
+	}
+	err := db.Gorm(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error
+	return wrap(err, "put tags of object %d", objectID)
+}
+
+// ObjectTags returns the hashtags of each of the given posts.
+func (db *DB) ObjectTags(ctx context.Context, objectIDs []int64) (map[int64][]string, error) {
+	out := map[int64][]string{}
+	if len(objectIDs) == 0 {
+		return out, nil
+	}
+	var rows []ObjectTag
+	err := db.Gorm(ctx).Where("object_id IN ?", objectIDs).Order("object_id, tag").Find(&rows).Error
+	for _, r := range rows {
+		out[r.ObjectID] = append(out[r.ObjectID], r.Tag)
+	}
+	return out, wrap(err, "list object tags")
+}
+
+// SearchTags returns known hashtags (of posts and of communities) that
+// start with prefix.
+func (db *DB) SearchTags(ctx context.Context, prefix string, limit int) ([]string, error) {
+	like := escapeLike(strings.ToLower(prefix)) + "%"
+	var a, b []string
+	if err := db.Gorm(ctx).Model(&ObjectTag{}).Distinct().Where("tag LIKE ? ESCAPE '\\'", like).Order("tag").Limit(limit).Pluck("tag", &a).Error; err != nil {
+		return nil, wrap(err, "search tags")
+	}
+	if err := db.Gorm(ctx).Model(&CommunityTag{}).Distinct().Where("tag LIKE ? ESCAPE '\\'", like).Order("tag").Limit(limit).Pluck("tag", &b).Error; err != nil {
+		return nil, wrap(err, "search tags")
+	}
+	out := append(a, b...)
+	slices.Sort(out)
+	out = slices.Compact(out)
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// SearchActors returns actors whose username or display name starts with
+// q, local ones first.
+func (db *DB) SearchActors(ctx context.Context, q string, limit int) ([]Actor, error) {
+	like := escapeLike(strings.ToLower(q)) + "%"
+	var out []Actor
+	err := db.Gorm(ctx).Where("type IN ?", []string{TypePerson, TypeGroup}).
+		Where("(lower(username) LIKE ? ESCAPE '\\' OR lower(display_name) LIKE ? ESCAPE '\\')", like, like).
+		Order("local DESC, username").Limit(limit).Find(&out).Error
+	return out, wrap(err, "search actors")
+}
+
+// StatusStats are the counters and the viewer's state of one post.
+type StatusStats struct {
+	Replies, Favourites int64
+	Favourited          bool
+}
+
+// StatusStats counts replies and likes of each post and whether viewer
+// (0 for nobody) liked it, in three queries for a whole page.
+func (db *DB) StatusStats(ctx context.Context, objectIDs []int64, viewerActorID int64) (map[int64]*StatusStats, error) {
+	out := make(map[int64]*StatusStats, len(objectIDs))
+	if len(objectIDs) == 0 {
+		return out, nil
+	}
+	for _, id := range objectIDs {
+		out[id] = &StatusStats{}
+	}
+	type count struct {
+		ID int64
+		N  int64
+	}
+	var rows []count
+	err := db.Gorm(ctx).Model(&Object{}).Select("in_reply_to_id AS id, count(*) AS n").
+		Where("in_reply_to_id IN ? AND deleted_at IS NULL", objectIDs).Group("in_reply_to_id").Scan(&rows).Error
+	if err != nil {
+		return nil, wrap(err, "count replies")
+	}
+	for _, r := range rows {
+		out[r.ID].Replies = r.N
+	}
+	rows = rows[:0]
+	err = db.Gorm(ctx).Model(&Like{}).Select("object_id AS id, count(*) AS n").
+		Where("object_id IN ?", objectIDs).Group("object_id").Scan(&rows).Error
+	if err != nil {
+		return nil, wrap(err, "count likes")
+	}
+	for _, r := range rows {
+		out[r.ID].Favourites = r.N
+	}
+	if viewerActorID > 0 {
+		var liked []int64
+		err = db.Gorm(ctx).Model(&Like{}).Where("actor_id = ? AND object_id IN ?", viewerActorID, objectIDs).Pluck("object_id", &liked).Error
+		if err != nil {
+			return nil, wrap(err, "list likes of %d", viewerActorID)
+		}
+		for _, id := range liked {
+			out[id].Favourited = true
+		}
+	}
+	return out, nil
+}
+
+// GetLike returns actor's like of object.
+func (db *DB) GetLike(ctx context.Context, actorID, objectID int64) (*Like, error) {
+	var l Like
+	err := db.Gorm(ctx).Where("actor_id = ? AND object_id = ?", actorID, objectID).Take(&l).Error
+	return &l, wrap(err, "get like of %d by %d", objectID, actorID)
+}
+
+// LastPostAt returns when actor last posted, or nil.
+func (db *DB) LastPostAt(ctx context.Context, actorID int64) (*time.Time, error) {
+	var o Object
+	err := db.Gorm(ctx).Select("published_at").Where("author_actor_id = ? AND deleted_at IS NULL", actorID).
+		Order("id DESC").Limit(1).Take(&o).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, wrap(err, "last post of %d", actorID)
+	}
+	return &o.PublishedAt, nil
+}
+
+// MembershipsOf returns member's memberships (any state) of the given
+// actors, by the followed actor's id.
+func (db *DB) MembershipsOf(ctx context.Context, memberActorID int64, actorIDs []int64) (map[int64]Membership, error) {
+	out := map[int64]Membership{}
+	if len(actorIDs) == 0 {
+		return out, nil
+	}
+	var rows []Membership
+	err := db.Gorm(ctx).Where("member_actor_id = ? AND community_actor_id IN ?", memberActorID, actorIDs).Find(&rows).Error
+	for _, m := range rows {
+		out[m.CommunityActorID] = m
+	}
+	return out, wrap(err, "list memberships of %d", memberActorID)
+}
+
+// PendingRequestsFor lists pending requests to join the local communities
+// that moderatorActorID owns or moderates, newest first, paged by
+// membership id. fromActorID > 0 selects one requester's requests.
+func (db *DB) PendingRequestsFor(ctx context.Context, moderatorActorID, fromActorID int64, p Page) ([]Membership, error) {
+	moderated := db.Gorm(ctx).Model(&Membership{}).Select("community_actor_id").
+		Where("member_actor_id = ? AND state = ? AND role IN ?", moderatorActorID, StateAccepted, []string{RoleOwner, RoleModerator})
+	q := db.Gorm(ctx).Preload("MemberActor").Preload("CommunityActor").
+		Where("state = ? AND community_actor_id IN (?)", StatePending, moderated)
+	if fromActorID > 0 {
+		q = q.Where("member_actor_id = ?", fromActorID)
+	}
+	q, order := pageQuery(q, "memberships.id", p)
+	var out []Membership
+	err := q.Order(order).Limit(p.limit()).Find(&out).Error
+	if p.Ascending() {
+		reverse(out)
+	}
+	return out, wrap(err, "list follow requests for %d", moderatorActorID)
+}
+
+// ReserveIdempotencyKey claims key for actor's next status. It returns
+// (nil, true) when the key is new or its earlier use is older than ttl (the
+// caller creates the status and calls FinishIdempotencyKey), or the earlier
+// use and false. An earlier use still in flight has ObjectID nil.
+func (db *DB) ReserveIdempotencyKey(ctx context.Context, actorID int64, key string, ttl time.Duration) (*IdempotencyKey, bool, error) {
+	now := time.Now().UTC()
+	for range 3 {
+		row := &IdempotencyKey{ActorID: actorID, Key: key, CreatedAt: now}
+		res := db.Gorm(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(row)
+		if res.Error != nil {
+			return nil, false, wrap(res.Error, "reserve idempotency key")
+		}
+		if res.RowsAffected == 1 {
+			return nil, true, nil
+		}
+		var got IdempotencyKey
+		err := db.Gorm(ctx).Where("actor_id = ? AND key = ?", actorID, key).Take(&got).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			continue // released meanwhile
+		}
+		if err != nil {
+			return nil, false, wrap(err, "get idempotency key")
+		}
+		if got.CreatedAt.After(now.Add(-ttl)) {
+			return &got, false, nil
+		}
+		// Expired: forget it and claim again.
+		if err := db.Gorm(ctx).Where("id = ? AND created_at = ?", got.ID, got.CreatedAt).Delete(&IdempotencyKey{}).Error; err != nil {
+			return nil, false, wrap(err, "expire idempotency key")
+		}
+	}
+	return nil, false, wrap(ErrConflict, "reserve idempotency key")
+}
+
+// FinishIdempotencyKey records the status created under a reserved key;
+// objectID 0 releases the key (the creation failed).
+func (db *DB) FinishIdempotencyKey(ctx context.Context, actorID int64, key string, objectID int64) error {
+	q := db.Gorm(ctx).Where("actor_id = ? AND key = ? AND object_id IS NULL", actorID, key)
+	if objectID == 0 {
+		return wrap(q.Delete(&IdempotencyKey{}).Error, "release idempotency key")
+	}
+	return wrap(q.Model(&IdempotencyKey{}).Update("object_id", objectID).Error, "finish idempotency key")
+}
+
+// IdempotencyKey remembers the status an Idempotency-Key created.
+type IdempotencyKey struct {
+	ID        int64
+	ActorID   int64
+	Key       string
+	ObjectID  *int64
+	CreatedAt time.Time
+}
