@@ -1,11 +1,14 @@
 package server
 
 import (
+	"cmp"
+	"html/template"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/federation/sanitize"
 	"github.com/commonplace/commonplace/storage"
 	"github.com/commonplace/commonplace/web"
 )
@@ -52,10 +55,24 @@ func (s *Server) group(c echo.Context) error {
 		return err
 	}
 	view := s.communityView(com, members)
-	return s.renderHTML(c, http.StatusOK, "community", web.CommunityPage{
+	posts, err := s.pagePosts(ctx, com, storage.ObjectFilter{CommunityActorID: com.ActorID, TopLevelOnly: true, Limit: communityPagePosts})
+	if err != nil {
+		return err
+	}
+	page := web.CommunityPage{
 		Page:      web.Page{Title: com.Title, Domain: s.domain, Alternate: com.Actor.URI},
 		Community: view,
-	})
+	}
+	for _, o := range posts {
+		page.Posts = append(page.Posts, web.Post{
+			Title: o.Name, Author: "@" + o.AuthorActor.Handle(), AuthorURL: cmp.Or(o.AuthorActor.URL, o.AuthorActor.URI),
+			Published: o.PublishedAt, URL: cmp.Or(o.URL, o.URI),
+			// Stored content was sanitised on the way in; sanitising
+			// again on the way out costs little and guards old rows.
+			Content: template.HTML(sanitize.HTML(o.Content)),
+		})
+	}
+	return s.renderHTML(c, http.StatusOK, "community", page)
 }
 
 // instanceActor is /actor. People are sent to the about page instead.
@@ -85,6 +102,9 @@ func (s *Server) home(c echo.Context) error {
 	}
 	return s.renderHTML(c, http.StatusOK, "home", page)
 }
+
+// communityPagePosts is how many recent posts a community's page shows.
+const communityPagePosts = 20
 
 // maxHomeCommunities bounds the home page until it has paging.
 const maxHomeCommunities = 500

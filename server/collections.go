@@ -203,7 +203,9 @@ func (s *Server) groupOutbox(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := storage.ObjectFilter{CommunityActorID: a.ID, TopLevelOnly: true}
+	// Posts from domains the federation policy limits stay out of public
+	// listings.
+	f := storage.ObjectFilter{CommunityActorID: a.ID, TopLevelOnly: true, HideLimited: true}
 	return s.serve(c, s.outbox(a.OutboxURI, f,
 		func(ctx context.Context, o *storage.Object) (*vocab.Activity, error) {
 			act := announceOf(o, a)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -47,6 +48,10 @@ func (s *Server) receive(c echo.Context) error {
 	}
 	if len(body) == 0 {
 		return badRequest("empty body")
+	}
+	if !utf8.Valid(body) {
+		// JSON is UTF-8 (RFC 8259); PostgreSQL would refuse to store it.
+		return badRequest("body is not valid UTF-8")
 	}
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	res, err := s.svc.ReceiveInbox(req.Context(), req, body)

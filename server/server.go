@@ -98,7 +98,7 @@ func (s *Server) routes() {
 	// Request id first so that everything after it, including a panic,
 	// is logged with it; the access log sees the status the error handler
 	// chose; recovery turns a panic into an error the log can report.
-	e.Use(s.requestID, s.accessLog, s.recoverPanic, s.bodyLimit, securityHeaders)
+	e.Use(s.requestID, s.accessLog, s.recoverPanic, s.bodyLimit, securityHeaders, s.secureFetch)
 
 	get := func(path string, h echo.HandlerFunc) {
 		e.Match([]string{http.MethodGet, http.MethodHead}, path, h)

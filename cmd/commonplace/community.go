@@ -19,6 +19,7 @@ func (a *app) communityCommand() *cobra.Command {
 		a.communityRequestsCommand(),
 		a.communityDecideCommand(true),
 		a.communityDecideCommand(false),
+		a.communityPartnersCommand(),
 	)
 }
 

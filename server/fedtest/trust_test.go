@@ -137,22 +137,25 @@ func TestActorTrust(t *testing.T) {
 // Likes are recorded and redistributed; a post serves its replies.
 func TestLikesAndReplies(t *testing.T) {
 	ctx := context.Background()
-	a, b := fedtest.Start(t, storage.SQLite), fedtest.Start(t, storage.SQLite)
+	a, b, c := fedtest.Start(t, storage.SQLite), fedtest.Start(t, storage.SQLite), fedtest.Start(t, storage.SQLite)
 	a.Member("olga")
 	group := a.Community("practice", false, "olga").Actor
-	bea, ben := b.Member("bea"), b.Member("ben")
-	for _, who := range []*storage.Actor{bea, ben} {
-		if _, err := b.Service.Join(ctx, who, a.Handle("practice")); err != nil {
+	bea, ben := b.Member("bea"), c.Member("ben")
+	for _, m := range []struct {
+		node *fedtest.Node
+		who  *storage.Actor
+	}{{b, bea}, {c, ben}} {
+		if _, err := m.node.Service.Join(ctx, m.who, a.Handle("practice")); err != nil {
 			t.Fatal(err)
 		}
-		fedtest.Eventually(t, "join accepted", accepted(b, group.URI, who.URI))
+		fedtest.Eventually(t, "join accepted", accepted(m.node, group.URI, m.who.URI))
 	}
 	post, err := b.Service.Post(ctx, bea, federation.NewPost{Community: a.Handle("practice"), Text: "A question"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fedtest.Eventually(t, "A has the post", func() (bool, error) { _, err := object(a, post.URI); return err == nil, nil })
-	if err := b.Service.Like(ctx, ben, post.URI); err != nil {
+	fedtest.Eventually(t, "C has the post", func() (bool, error) { _, err := object(c, post.URI); return err == nil, nil })
+	if err := c.Service.Like(ctx, ben, post.URI); err != nil {
 		t.Fatal(err)
 	}
 	fedtest.Eventually(t, "A records the like", func() (bool, error) {
@@ -163,9 +166,14 @@ func TestLikesAndReplies(t *testing.T) {
 		n, err := a.DB.CountLikes(ctx, o.ID)
 		return n == 1, err
 	})
+	// bea's own server hears of it too, from C directly.
+	fedtest.Eventually(t, "B records the like on bea's post", func() (bool, error) {
+		n, err := b.DB.CountLikes(ctx, post.ID)
+		return n == 1, err
+	})
 	a.Settled()
 
-	reply, err := b.Service.Post(ctx, ben, federation.NewPost{InReplyTo: post.URI, Text: "An answer"})
+	reply, err := c.Service.Post(ctx, ben, federation.NewPost{InReplyTo: post.URI, Text: "An answer"})
 	if err != nil {
 		t.Fatal(err)
 	}
