@@ -111,6 +111,9 @@ func TestValidateNamesTheSetting(t *testing.T) {
 		{func(c *Config) { c.InboxWorkers = 5000 }, "COMMONPLACE_INBOX_WORKERS"},
 		{func(c *Config) { c.PerHostConcurrency = -1 }, "COMMONPLACE_PER_HOST_CONCURRENCY"},
 		{func(c *Config) { c.ShutdownTimeout = 0 }, "COMMONPLACE_SHUTDOWN_TIMEOUT"},
+		{func(c *Config) { c.RequestTimeout = time.Millisecond }, "COMMONPLACE_REQUEST_TIMEOUT"},
+		{func(c *Config) { c.QueueLease = c.RequestTimeout }, "COMMONPLACE_QUEUE_LEASE"},
+		{func(c *Config) { c.RetryBase = 0 }, "COMMONPLACE_RETRY_BASE"},
 	} {
 		c := Default()
 		tc.change(&c)
@@ -150,6 +153,7 @@ func TestSettingsCoverConfig(t *testing.T) {
 		"data_dir": "/var/lib/commonplace", "allow_private_addresses": "true", "log_level": "debug",
 		"log_format": "json", "max_body_bytes": "2048", "delivery_workers": "2", "inbox_workers": "2",
 		"per_host_concurrency": "2", "shutdown_timeout": "3s",
+		"request_timeout": "2s", "queue_lease": "5s", "retry_base": "1s",
 	}
 	def := reflect.ValueOf(Default())
 	for i := range typ.NumField() {
