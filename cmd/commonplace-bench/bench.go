@@ -1,0 +1,437 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/server/faulttest"
+	"github.com/commonplace/commonplace/storage"
+)
+
+func buildBinary(ctx context.Context, dir string) (string, error) {
+	return faulttest.Build(ctx, dir)
+}
+
+type bench struct {
+	o    options
+	bin  string
+	dir  string
+	log  *slog.Logger
+	logw io.Writer
+	keys []*rsa.PrivateKey
+	n    int
+}
+
+type result map[string]any
+
+// env is one run: a fresh database with a community, and the settings of
+// the process that serves it.
+type env struct {
+	dsn       string
+	db        *storage.DB
+	addr      string
+	community *storage.Actor
+	cleanup   []func()
+}
+
+func (e *env) close() {
+	for i := len(e.cleanup) - 1; i >= 0; i-- {
+		e.cleanup[i]()
+	}
+}
+
+func (b *bench) newEnv(ctx context.Context, dbKind string) (*env, error) {
+	b.n++
+	e := &env{}
+	if dbKind == "sqlite" {
+		e.dsn = filepath.Join(b.dir, fmt.Sprintf("run%d", b.n), "commonplace.db")
+		e.cleanup = append(e.cleanup, func() { os.RemoveAll(filepath.Dir(e.dsn)) })
+	} else {
+		dsn, drop, err := pgSchema(ctx, b.o.postgres, fmt.Sprintf("bench_%d_%d", os.Getpid(), b.n))
+		if err != nil {
+			return nil, err
+		}
+		e.dsn = dsn
+		e.cleanup = append(e.cleanup, drop)
+	}
+	db, err := storage.Open(ctx, e.dsn)
+	if err != nil {
+		e.close()
+		return nil, err
+	}
+	e.db = db
+	e.cleanup = append(e.cleanup, func() { db.Close() })
+	if _, err := db.Migrate(ctx, nil); err != nil {
+		e.close()
+		return nil, err
+	}
+	if e.addr, err = faulttest.FreeAddr(); err != nil {
+		e.close()
+		return nil, err
+	}
+	svc := federation.NewService(db, "http://"+e.addr, slog.New(slog.DiscardHandler))
+	c, err := svc.CreateCommunity(ctx, federation.NewCommunity{Name: "practice", Title: "Practice", Summary: "Benchmarks."})
+	if err != nil {
+		e.close()
+		return nil, err
+	}
+	e.community = c.Actor
+	return e, nil
+}
+
+// pgSchema creates a schema for one run and returns a URL that uses it.
+func pgSchema(ctx context.Context, base, schema string) (string, func(), error) {
+	admin, err := storage.Open(ctx, base)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := admin.Gorm(ctx).Exec("CREATE SCHEMA " + schema).Error; err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	drop := func() {
+		admin.Gorm(context.Background()).Exec("DROP SCHEMA " + schema + " CASCADE")
+		admin.Close()
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		drop()
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), drop, nil
+}
+
+// proc starts commonplace for e with the default settings, apart from
+// what loopback needs.
+func (b *bench) proc(ctx context.Context, e *env) (*faulttest.Proc, error) {
+	p := &faulttest.Proc{Bin: b.bin, Listen: e.addr, Env: []string{
+		"COMMONPLACE_DOMAIN=" + e.addr, "COMMONPLACE_PROTOCOL=http", "COMMONPLACE_LISTEN=" + e.addr,
+		"COMMONPLACE_DATABASE=" + e.dsn, "COMMONPLACE_ALLOW_PRIVATE_ADDRESSES=true", "COMMONPLACE_LOG_LEVEL=warn",
+	}}
+	if b.o.verbose {
+		p.Log = b.logw
+	}
+	if err := p.Start(ctx); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func (b *bench) sharedKeys() ([]*rsa.PrivateKey, error) {
+	if b.keys == nil {
+		keys, err := faulttest.Keys(4)
+		if err != nil {
+			return nil, err
+		}
+		b.keys = keys
+	}
+	return b.keys, nil
+}
+
+func (b *bench) run(ctx context.Context, scenario, dbKind string) (result, error) {
+	e, err := b.newEnv(ctx, dbKind)
+	if err != nil {
+		return nil, err
+	}
+	defer e.close()
+	res := result{"scenario": scenario, "db": dbKind}
+	var body func(*faulttest.Proc) error
+	switch scenario {
+	case "start":
+		body = func(*faulttest.Proc) error { return nil }
+	case "fanout":
+		farm, err := b.seedFanout(ctx, e, res)
+		if err != nil {
+			return nil, err
+		}
+		defer farm.Close()
+		body = func(*faulttest.Proc) error { return b.fanout(ctx, e, farm, res) }
+	case "inbox":
+		farm, reqs, err := b.seedInbox(ctx, e, res)
+		if err != nil {
+			return nil, err
+		}
+		defer farm.Close()
+		body = func(*faulttest.Proc) error { return b.inbox(ctx, e, reqs, res) }
+	default:
+		return nil, fmt.Errorf("unknown scenario %q", scenario)
+	}
+	p, err := b.proc(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	defer p.Stop()
+	res["start_ms"] = ms(p.Ready)
+	time.Sleep(time.Second) // let start-up garbage settle
+	rss, _, err := p.Memory()
+	if err != nil {
+		return nil, err
+	}
+	res["rss_idle_mb"] = mb(rss)
+	if err := body(p); err != nil {
+		return nil, err
+	}
+	_, peak, err := p.Memory()
+	if err != nil {
+		return nil, err
+	}
+	res["rss_peak_mb"] = mb(peak)
+	return res, nil
+}
+
+// seedFanout stores the community's followers, evenly over the hosts,
+// and a poster on a host of its own.
+func (b *bench) seedFanout(ctx context.Context, e *env, res result) (*faulttest.Farm, error) {
+	keys, err := b.sharedKeys()
+	if err != nil {
+		return nil, err
+	}
+	farm, err := faulttest.NewFarm(b.o.hosts + 1)
+	if err != nil {
+		return nil, err
+	}
+	var followers []*faulttest.RemoteActor
+	for i := range b.o.followers {
+		h := farm.Hosts[i%b.o.hosts]
+		a, err := farm.NewActor(h, fmt.Sprintf("u%d", i), keys[i%len(keys)])
+		if err != nil {
+			farm.Close()
+			return nil, err
+		}
+		followers = append(followers, a)
+	}
+	poster, err := farm.NewActor(farm.Hosts[b.o.hosts], "poster", keys[0])
+	if err == nil {
+		err = faulttest.Seed(ctx, e.db, e.community, followers)
+	}
+	if err == nil {
+		err = faulttest.Seed(ctx, e.db, nil, []*faulttest.RemoteActor{poster})
+	}
+	if err != nil {
+		farm.Close()
+		return nil, err
+	}
+	res["hosts"], res["followers"] = b.o.hosts, b.o.followers
+	e.cleanup = append(e.cleanup, func() {}) // farm closed by the caller
+	fanoutPoster[e] = poster
+	return farm, nil
+}
+
+var fanoutPoster = map[*env]*faulttest.RemoteActor{}
+
+// fanout posts once and waits for every host to acknowledge both
+// Announces (of the Create, and the boost of the post).
+func (b *bench) fanout(ctx context.Context, e *env, farm *faulttest.Farm, res result) error {
+	poster := fanoutPoster[e]
+	delete(fanoutPoster, e)
+	_, body := poster.Create(e.community.URI, "", 1)
+	req, err := poster.Request("http://"+e.addr+"/inbox", body, time.Now())
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	accepted := time.Now()
+	if resp.StatusCode != http.StatusAccepted {
+		return fmt.Errorf("post answered %d", resp.StatusCode)
+	}
+	const activities = 2
+	want := int64(activities * b.o.hosts)
+	deadline := time.Now().Add(10 * time.Minute)
+	for farm.Accepted.Load() < want {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("only %d of %d deliveries acknowledged", farm.Accepted.Load(), want)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // a duplicate or a stray request would show now
+	res["activities"] = activities
+	res["accept_to_last_ack_ms"] = ms(farm.LastAck().Sub(accepted))
+	res["requests"] = farm.Requests.Load()
+	res["signatures_verified"] = farm.Verified.Load()
+	res["refused"] = farm.Refused.Load()
+	res["requests_per_host_per_activity"] = round2(float64(farm.Requests.Load()) / float64(b.o.hosts*activities))
+	return nil
+}
+
+// prepared is a signed inbox POST, ready to send.
+type prepared struct {
+	body   []byte
+	header http.Header
+}
+
+// seedInbox stores the sending actors (keys cached, not members: the
+// community is open) on actors/100 hosts, one follower on a host of its
+// own so that each post is redistributed, and signs every request in
+// advance so that the harness's signing does not compete with the server.
+func (b *bench) seedInbox(ctx context.Context, e *env, res result) (*faulttest.Farm, []prepared, error) {
+	keys, err := b.sharedKeys()
+	if err != nil {
+		return nil, nil, err
+	}
+	senderHosts := max(1, b.o.actors/100)
+	farm, err := faulttest.NewFarm(senderHosts + 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	var senders []*faulttest.RemoteActor
+	for i := range b.o.actors {
+		a, err := farm.NewActor(farm.Hosts[i%senderHosts], fmt.Sprintf("u%d", i), keys[i%len(keys)])
+		if err != nil {
+			farm.Close()
+			return nil, nil, err
+		}
+		senders = append(senders, a)
+	}
+	follower, err := farm.NewActor(farm.Hosts[senderHosts], "follower", keys[0])
+	if err == nil {
+		err = faulttest.Seed(ctx, e.db, nil, senders)
+	}
+	if err == nil {
+		err = faulttest.Seed(ctx, e.db, e.community, []*faulttest.RemoteActor{follower})
+	}
+	if err != nil {
+		farm.Close()
+		return nil, nil, err
+	}
+	inbox := "http://" + e.addr + "/inbox"
+	reqs := make([]prepared, b.o.activities)
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	workers := 8
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(reqs); i += workers {
+				a := senders[i%len(senders)]
+				_, body := a.Create(e.community.URI, "", i+1)
+				req, err := a.Request(inbox, body, time.Now())
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				reqs[i] = prepared{body: body, header: req.Header}
+			}
+		})
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		farm.Close()
+		return nil, nil, err
+	}
+	res["actors"], res["activities"], res["concurrency"] = b.o.actors, b.o.activities, b.o.concurrency
+	return farm, reqs, nil
+}
+
+// inbox sends the prepared requests at the chosen concurrency and waits
+// until the server has processed every accepted one.
+func (b *bench) inbox(ctx context.Context, e *env, reqs []prepared, res result) error {
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: b.o.concurrency, MaxIdleConnsPerHost: b.o.concurrency,
+	}}
+	defer client.CloseIdleConnections()
+	inbox := "http://" + e.addr + "/inbox"
+	latencies := make([]time.Duration, len(reqs))
+	codes := make([]int, len(reqs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range b.o.concurrency {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(reqs) || ctx.Err() != nil {
+					return
+				}
+				req, _ := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(reqs[i].body))
+				req.Header = reqs[i].header.Clone()
+				t := time.Now()
+				resp, err := client.Do(req)
+				latencies[i] = time.Since(t)
+				if err != nil {
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				codes[i] = resp.StatusCode
+			}
+		})
+	}
+	wg.Wait()
+	sent := time.Since(start)
+	accepted := 0
+	other := map[int]int{}
+	for _, c := range codes {
+		if c == http.StatusAccepted {
+			accepted++
+		} else {
+			other[c]++
+		}
+	}
+	// Processed: the activity is done (stored, redistribution queued).
+	deadline := time.Now().Add(10 * time.Minute)
+	var processed int64
+	for {
+		n, err := countInbound(ctx, e.db, storage.ActivityDone)
+		if err != nil {
+			return err
+		}
+		failed, _ := countInbound(ctx, e.db, storage.ActivityFailed)
+		processed = n
+		if n+failed >= int64(accepted) {
+			if failed > 0 {
+				res["failed"] = failed
+			}
+			break
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("only %d of %d accepted activities processed", n, accepted)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	done := time.Since(start)
+	slices.Sort(latencies)
+	res["accepted"] = accepted
+	if len(other) > 0 {
+		res["refused_by_status"] = other
+	}
+	res["accepted_per_s"] = round2(float64(accepted) / sent.Seconds())
+	res["p50_ms"] = ms(latencies[len(latencies)/2])
+	res["p99_ms"] = ms(latencies[len(latencies)*99/100])
+	res["processed"] = processed
+	res["processed_per_s"] = round2(float64(processed) / done.Seconds())
+	if accepted == 0 {
+		return errors.New("no activity accepted")
+	}
+	return nil
+}
+
+func ms(d time.Duration) float64 { return round2(float64(d) / float64(time.Millisecond)) }
+func mb(b int64) float64         { return round2(float64(b) / (1 << 20)) }
+func round2(f float64) float64   { return float64(int64(f*100+0.5)) / 100 }
+
+// countInbound counts received (not local) activities in state.
+func countInbound(ctx context.Context, db *storage.DB, state string) (int64, error) {
+	var n int64
+	err := db.Gorm(ctx).Model(&storage.Activity{}).Where("local = ? AND state = ?", false, state).Count(&n).Error
+	return n, err
+}

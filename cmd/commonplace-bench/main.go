@@ -1,0 +1,157 @@
+// Command commonplace-bench is the load harness: it starts a real
+// commonplace process (the binary, so that its memory is its own) over a
+// fresh database, and on loopback as many stand-in remote servers as a
+// scenario needs. The stand-ins verify every signature they receive, so a
+// run cannot pass by skipping work. Each run prints one JSON line.
+//
+//	commonplace-bench -scenario fanout,inbox,start -db sqlite,postgres -runs 3
+//
+// Scenarios:
+//
+//	fanout  a community with -followers followers over -hosts hosts (each
+//	        with a shared inbox) gets one post; time from the post being
+//	        accepted (202) to the last host acknowledging; requests and
+//	        signatures made.
+//	inbox   -activities signed Create activities from -actors remote
+//	        actors (keys already cached) at -concurrency: accepted/s,
+//	        p50/p99 latency, processed/s (stored, redistribution queued).
+//	start   an empty instance: time from exec to /readyz answering, and
+//	        its idle memory.
+//
+// Every run also reports the time to /readyz and resident memory idle
+// (after start) and at the peak (VmHWM).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	o := defaultOptions()
+	fs := flag.NewFlagSet("commonplace-bench", flag.ExitOnError)
+	o.register(fs)
+	fs.Parse(os.Args[1:])
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "commonplace-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the harness's flags.
+type options struct {
+	scenarios   string
+	dbs         string
+	postgres    string
+	runs        int
+	small       bool
+	bin         string
+	hosts       int
+	followers   int
+	actors      int
+	activities  int
+	concurrency int
+	verbose     bool
+}
+
+func defaultOptions() options {
+	return options{
+		scenarios: "fanout,inbox,start", dbs: "sqlite", postgres: os.Getenv("COMMONPLACE_TEST_POSTGRES"), runs: 1,
+		hosts: 1000, followers: 10000, actors: 1000, activities: 10000, concurrency: 64,
+	}
+}
+
+func (o *options) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.scenarios, "scenario", o.scenarios, "comma-separated scenarios: fanout, inbox, start")
+	fs.StringVar(&o.dbs, "db", o.dbs, "comma-separated databases: sqlite, postgres")
+	fs.StringVar(&o.postgres, "postgres", o.postgres, "PostgreSQL URL for -db postgres (each run gets a schema of its own, dropped after); default $COMMONPLACE_TEST_POSTGRES")
+	fs.IntVar(&o.runs, "runs", o.runs, "runs of each scenario on each database")
+	fs.BoolVar(&o.small, "small", o.small, "small scale (20 hosts, 100 followers, 20 actors, 200 activities): shows the harness works, in seconds")
+	fs.StringVar(&o.bin, "bin", o.bin, "commonplace binary to run (default: go build it into a temporary directory)")
+	fs.IntVar(&o.hosts, "hosts", o.hosts, "fanout: stand-in remote hosts")
+	fs.IntVar(&o.followers, "followers", o.followers, "fanout: followers of the community, spread evenly over the hosts")
+	fs.IntVar(&o.actors, "actors", o.actors, "inbox: remote actors sending (100 per stand-in host)")
+	fs.IntVar(&o.activities, "activities", o.activities, "inbox: activities sent")
+	fs.IntVar(&o.concurrency, "concurrency", o.concurrency, "inbox: requests in flight")
+	fs.BoolVar(&o.verbose, "v", o.verbose, "show the server's log")
+}
+
+func (o *options) scale() {
+	if o.small {
+		o.hosts, o.followers, o.actors, o.activities, o.concurrency = 20, 100, 20, 200, 8
+	}
+}
+
+// run runs every scenario on every database o.runs times and writes one
+// summary line per run to out.
+func run(ctx context.Context, o options, out, logw io.Writer) error {
+	o.scale()
+	log := slog.New(slog.NewTextHandler(logw, nil))
+	raiseFileLimit(log)
+	dir, err := os.MkdirTemp("", "commonplace-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin := o.bin
+	if bin == "" {
+		log.Info("building commonplace")
+		if bin, err = buildBinary(ctx, dir); err != nil {
+			return err
+		}
+	}
+	b := &bench{o: o, bin: bin, dir: dir, log: log, logw: logw}
+	enc := json.NewEncoder(out)
+	for _, db := range strings.Split(o.dbs, ",") {
+		db = strings.TrimSpace(db)
+		if db != "sqlite" && db != "postgres" {
+			return fmt.Errorf("unknown database %q", db)
+		}
+		if db == "postgres" && o.postgres == "" {
+			return fmt.Errorf("-db postgres needs -postgres or COMMONPLACE_TEST_POSTGRES")
+		}
+		for _, sc := range strings.Split(o.scenarios, ",") {
+			sc = strings.TrimSpace(sc)
+			for i := range o.runs {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				log.Info("run", "scenario", sc, "db", db, "run", i+1)
+				res, err := b.run(ctx, sc, db)
+				if err != nil {
+					return fmt.Errorf("%s on %s: %w", sc, db, err)
+				}
+				res["run"] = i + 1
+				if err := enc.Encode(res); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// raiseFileLimit lifts the soft limit on open files to the hard one: a
+// thousand stand-in servers and the connections to them need thousands.
+func raiseFileLimit(log *slog.Logger) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return
+	}
+	if lim.Cur < lim.Max {
+		lim.Cur = lim.Max
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			log.Warn("raise the open file limit", "err", err)
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"testing"
+	"time"
+)
+
+// TestSmallScale runs every scenario at small scale: it shows that the
+// harness works and that its stand-ins verify what they receive. Timings
+// are printed, never asserted.
+func TestSmallScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server")
+	}
+	o := defaultOptions()
+	o.small = true
+	o.dbs = "sqlite"
+	if os.Getenv("COMMONPLACE_TEST_POSTGRES") != "" {
+		o.scenarios, o.dbs = "fanout,start", "sqlite,postgres"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	if err := run(ctx, o, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(&out)
+	lines := 0
+	for sc.Scan() {
+		lines++
+		var r map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("summary is not one JSON line: %q", sc.Text())
+		}
+		t.Log(sc.Text())
+		if r["start_ms"] == nil || r["rss_idle_mb"] == nil || r["rss_peak_mb"] == nil {
+			t.Errorf("summary lacks start or memory: %s", sc.Text())
+		}
+		switch r["scenario"] {
+		case "fanout":
+			if r["refused"] != 0.0 || r["signatures_verified"] != r["requests"] || r["requests_per_host_per_activity"] != 1.0 {
+				t.Errorf("fan-out: %s", sc.Text())
+			}
+		case "inbox":
+			// A refusal under load (refused_by_status) is reported, not
+			// failed on: this is a smoke test, not a benchmark.
+			if r["accepted"] == 0.0 || r["processed"] != r["accepted"] {
+				t.Errorf("inbox: %s", sc.Text())
+			}
+		}
+	}
+	if lines == 0 {
+		t.Fatal("no summary printed")
+	}
+}

@@ -1,0 +1,451 @@
+// Package faulttest holds what the fault tests and the load harness
+// (cmd/commonplace-bench) share: a farm of stand-in remote servers on
+// loopback that verify every signature they receive and count what they
+// accept, remote actors with keys to sign with, seeding of followers
+// straight into the database, and control of a real commonplace process
+// (start, SIGKILL, restart, memory).
+//
+// The stand-ins check signatures by hand (signing string, RSA-SHA256,
+// Digest, Date window, key owner = actor), not with Commonplace's own
+// httpsig package, so that a bug there cannot hide and a benchmark cannot
+// pass by skipping work.
+package faulttest
+
+import (
+	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Reply is how a stand-in answers one inbox POST. The zero Reply is 202.
+type Reply struct {
+	Status     int           // 0 means 202
+	RetryAfter string        // Retry-After header, if any
+	Delay      time.Duration // wait before answering (a slow or hung server)
+}
+
+// Host is one stand-in remote server with a shared inbox at /inbox.
+type Host struct {
+	farm   *Farm
+	Index  int
+	Domain string // 127.0.0.1:port
+	URL    string // http://127.0.0.1:port
+
+	// Respond, if set, chooses the answer to the n-th inbox request
+	// (counted from 0, before verification). It is read under the lock.
+	Respond func(n int) Reply
+
+	mu       sync.Mutex
+	srv      *http.Server
+	requests int
+	times    []time.Time    // arrival of each inbox request
+	got      map[string]int // activity id -> times accepted
+	types    map[string]string
+	refused  []string
+	down     bool
+}
+
+// Farm is a set of stand-in hosts sharing one cache of the sender's keys
+// (each key is fetched from its actor document once; a real server would
+// cache it too).
+type Farm struct {
+	Hosts []*Host
+
+	keysMu sync.Mutex
+	keys   map[string]*keyEntry
+	client *http.Client
+
+	actorsMu sync.Mutex
+	actors   map[string]*RemoteActor // by URI
+
+	// Counters over all hosts.
+	Requests atomic.Int64 // inbox POSTs received
+	Verified atomic.Int64 // signatures verified
+	Accepted atomic.Int64 // POSTs answered 2xx
+	Refused  atomic.Int64 // POSTs refused for a bad signature
+	lastAck  atomic.Int64 // unix nanos of the latest 2xx
+}
+
+type keyEntry struct {
+	done  chan struct{}
+	pub   *rsa.PublicKey
+	owner string
+	err   error
+}
+
+// NewFarm starts n stand-in hosts on 127.0.0.1. Close stops them.
+func NewFarm(n int) (*Farm, error) {
+	f := &Farm{
+		keys:   map[string]*keyEntry{},
+		actors: map[string]*RemoteActor{},
+		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+			MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second,
+		}},
+	}
+	for i := range n {
+		h := &Host{farm: f, Index: i, got: map[string]int{}, types: map[string]string{}}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("stand-in host %d: %w", i, err)
+		}
+		h.Domain = ln.Addr().String()
+		h.URL = "http://" + h.Domain
+		h.serve(ln)
+		f.Hosts = append(f.Hosts, h)
+	}
+	return f, nil
+}
+
+// Close stops every host.
+func (f *Farm) Close() {
+	for _, h := range f.Hosts {
+		h.mu.Lock()
+		if h.srv != nil {
+			h.srv.Close()
+		}
+		h.down = true
+		h.mu.Unlock()
+	}
+	f.client.CloseIdleConnections()
+}
+
+// LastAck is when a host last answered an inbox POST with 2xx.
+func (f *Farm) LastAck() time.Time { return time.Unix(0, f.lastAck.Load()) }
+
+func (h *Host) serve(ln net.Listener) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /inbox", h.inbox)
+	mux.HandleFunc("POST /users/{name}/inbox", h.inbox)
+	mux.HandleFunc("GET /users/{name}", h.actor)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	h.srv = srv
+	go srv.Serve(ln)
+}
+
+// Down closes the host's listener and its connections: connections to it
+// are refused until Up.
+func (h *Host) Down() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.down {
+		return
+	}
+	h.down = true
+	h.srv.Close()
+}
+
+// Up listens again on the host's address.
+func (h *Host) Up() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.down {
+		return nil
+	}
+	ln, err := net.Listen("tcp", h.Domain)
+	if err != nil {
+		return err
+	}
+	h.down = false
+	h.serve(ln)
+	return nil
+}
+
+// Requests is the number of inbox POSTs the host received.
+func (h *Host) Requests() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.requests
+}
+
+// Times returns when each inbox POST arrived.
+func (h *Host) Times() []time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]time.Time(nil), h.times...)
+}
+
+// Got returns how many times the host accepted each activity id.
+func (h *Host) Got() map[string]int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make(map[string]int, len(h.got))
+	for k, v := range h.got {
+		out[k] = v
+	}
+	return out
+}
+
+// GotType returns how many distinct activities of type typ the host
+// accepted, and how many deliveries of them in all.
+func (h *Host) GotType(typ string) (distinct, total int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id, n := range h.got {
+		if h.types[id] == typ {
+			distinct++
+			total += n
+		}
+	}
+	return distinct, total
+}
+
+// Refused returns the reasons of refused POSTs.
+func (h *Host) Refused() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.refused...)
+}
+
+func (h *Host) inbox(w http.ResponseWriter, r *http.Request) {
+	h.farm.Requests.Add(1)
+	h.mu.Lock()
+	n := h.requests
+	h.requests++
+	h.times = append(h.times, time.Now())
+	var reply Reply
+	if h.Respond != nil {
+		reply = h.Respond(n)
+	}
+	h.mu.Unlock()
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	var act activityHead
+	if err == nil {
+		act, err = h.farm.verify(r, body)
+	}
+	if err != nil {
+		h.farm.Refused.Add(1)
+		h.mu.Lock()
+		h.refused = append(h.refused, err.Error())
+		h.mu.Unlock()
+		http.Error(w, err.Error(), http.StatusUnauthorized)
+		return
+	}
+	h.farm.Verified.Add(1)
+	if reply.Delay > 0 {
+		select {
+		case <-time.After(reply.Delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if reply.Status != 0 && reply.Status/100 != 2 {
+		if reply.RetryAfter != "" {
+			w.Header().Set("Retry-After", reply.RetryAfter)
+		}
+		w.WriteHeader(reply.Status)
+		return
+	}
+	if r.Context().Err() != nil {
+		return // the sender gave up: it will not count this as delivered
+	}
+	h.mu.Lock()
+	h.got[act.ID]++
+	h.types[act.ID] = act.Type
+	h.mu.Unlock()
+	h.farm.Accepted.Add(1)
+	h.farm.lastAck.Store(time.Now().UnixNano())
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// actor serves a minimal actor document for users seeded on this host, so
+// that a server that does fetch one finds it consistent.
+func (h *Host) actor(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	a, ok := h.farm.actorByURI(h.URL + "/users/" + name)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/activity+json")
+	json.NewEncoder(w).Encode(a.Document())
+}
+
+type activityHead struct {
+	ID    string `json:"id"`
+	Type  string `json:"type"`
+	Actor string `json:"actor"`
+}
+
+// Mastodon's window: up to 12 hours old, up to an hour in the future.
+const (
+	maxAge    = 12 * time.Hour
+	maxFuture = time.Hour
+)
+
+// verify checks a POST as Mastodon does: (request-target), host, date and
+// digest signed; Digest matches the body; Date in the window; the key
+// belongs to the activity's actor; the RSA-SHA256 signature is valid.
+func (f *Farm) verify(r *http.Request, body []byte) (activityHead, error) {
+	var act activityHead
+	params := map[string]string{}
+	for _, part := range splitParams(r.Header.Get("Signature")) {
+		k, v, ok := strings.Cut(part, "=")
+		if !ok {
+			return act, errors.New("malformed Signature header")
+		}
+		params[strings.TrimSpace(k)] = strings.Trim(strings.TrimSpace(v), `"`)
+	}
+	if params["keyId"] == "" || params["signature"] == "" {
+		return act, errors.New("not signed")
+	}
+	if a := params["algorithm"]; a != "" && a != "rsa-sha256" && a != "hs2019" {
+		return act, fmt.Errorf("unsupported algorithm %q", a)
+	}
+	headers := strings.Fields(strings.ToLower(params["headers"]))
+	for _, need := range []string{"(request-target)", "host", "date", "digest"} {
+		found := false
+		for _, h := range headers {
+			found = found || h == need
+		}
+		if !found {
+			return act, fmt.Errorf("%s is not signed", need)
+		}
+	}
+	date, err := http.ParseTime(r.Header.Get("Date"))
+	if err != nil {
+		return act, errors.New("invalid Date")
+	}
+	if age := time.Since(date); age > maxAge || age < -maxFuture {
+		return act, errors.New("Date outside the window")
+	}
+	sum := sha256.Sum256(body)
+	if r.Header.Get("Digest") != "SHA-256="+base64.StdEncoding.EncodeToString(sum[:]) {
+		return act, errors.New("Digest does not match the body")
+	}
+	var lines []string
+	for _, h := range headers {
+		switch h {
+		case "(request-target)":
+			lines = append(lines, "(request-target): "+strings.ToLower(r.Method)+" "+r.URL.RequestURI())
+		case "host":
+			lines = append(lines, "host: "+r.Host)
+		default:
+			lines = append(lines, h+": "+strings.Join(r.Header.Values(h), ", "))
+		}
+	}
+	sig, err := base64.StdEncoding.DecodeString(params["signature"])
+	if err != nil {
+		return act, errors.New("signature is not base64")
+	}
+	if err := json.Unmarshal(body, &act); err != nil || act.ID == "" {
+		return act, errors.New("body is not an activity")
+	}
+	pub, owner, err := f.key(r.Context(), params["keyId"])
+	if err != nil {
+		return act, err
+	}
+	if owner != act.Actor {
+		return act, fmt.Errorf("signed by %s, but the actor is %s", owner, act.Actor)
+	}
+	digest := sha256.Sum256([]byte(strings.Join(lines, "\n")))
+	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sig); err != nil {
+		return act, errors.New("signature verification failed")
+	}
+	return act, nil
+}
+
+func splitParams(s string) []string {
+	var out []string
+	var cur strings.Builder
+	inQuote := false
+	for _, r := range s {
+		switch {
+		case r == '"':
+			inQuote = !inQuote
+			cur.WriteRune(r)
+		case r == ',' && !inQuote:
+			out = append(out, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	return append(out, cur.String())
+}
+
+// key returns the public key keyID names and its owner, fetching the
+// owner's document once. A failed fetch is not cached.
+func (f *Farm) key(ctx context.Context, keyID string) (*rsa.PublicKey, string, error) {
+	f.keysMu.Lock()
+	e, ok := f.keys[keyID]
+	if !ok {
+		e = &keyEntry{done: make(chan struct{})}
+		f.keys[keyID] = e
+		f.keysMu.Unlock()
+		e.pub, e.owner, e.err = f.fetchKey(ctx, keyID)
+		close(e.done)
+		if e.err != nil {
+			f.keysMu.Lock()
+			delete(f.keys, keyID)
+			f.keysMu.Unlock()
+		}
+		return e.pub, e.owner, e.err
+	}
+	f.keysMu.Unlock()
+	select {
+	case <-e.done:
+	case <-ctx.Done():
+		return nil, "", ctx.Err()
+	}
+	return e.pub, e.owner, e.err
+}
+
+func (f *Farm) fetchKey(ctx context.Context, keyID string) (*rsa.PublicKey, string, error) {
+	actorURL, _, _ := strings.Cut(keyID, "#")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, actorURL, nil)
+	if err != nil {
+		return nil, "", fmt.Errorf("key id %q: %w", keyID, err)
+	}
+	req.Header.Set("Accept", "application/activity+json")
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return nil, "", fmt.Errorf("fetch key: %w", err)
+	}
+	defer resp.Body.Close()
+	var doc struct {
+		ID        string `json:"id"`
+		PublicKey struct {
+			ID           string `json:"id"`
+			Owner        string `json:"owner"`
+			PublicKeyPem string `json:"publicKeyPem"`
+		} `json:"publicKey"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&doc) != nil {
+		return nil, "", fmt.Errorf("fetch key %s: status %d", keyID, resp.StatusCode)
+	}
+	if doc.PublicKey.ID != keyID || doc.PublicKey.Owner != doc.ID || doc.ID != actorURL {
+		return nil, "", fmt.Errorf("key %s does not belong to %s", keyID, doc.ID)
+	}
+	block, _ := pem.Decode([]byte(doc.PublicKey.PublicKeyPem))
+	if block == nil {
+		return nil, "", errors.New("key PEM does not parse")
+	}
+	k, err := x509.ParsePKIXPublicKey(block.Bytes)
+	rk, ok := k.(*rsa.PublicKey)
+	if err != nil || !ok {
+		return nil, "", errors.New("key is not RSA")
+	}
+	return rk, doc.ID, nil
+}
+
+func (f *Farm) actorByURI(uri string) (*RemoteActor, bool) {
+	f.actorsMu.Lock()
+	defer f.actorsMu.Unlock()
+	a, ok := f.actors[uri]
+	return a, ok
+}
