@@ -11,6 +11,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -143,8 +144,8 @@ func (s *Service) CreateAccount(ctx context.Context, in NewAccount) (*storage.Ac
 		if n := utf8.RuneCountInString(in.Password); n < MinPasswordLen || len(in.Password) > MaxPasswordLen {
 			return nil, fmt.Errorf("%w: password must be %d to %d characters", ErrInvalid, MinPasswordLen, MaxPasswordLen)
 		}
-		if hash, err = argon2id.CreateHash(in.Password, argon2id.DefaultParams); err != nil {
-			return nil, fmt.Errorf("hash password: %w", err)
+		if hash, err = HashPassword(in.Password); err != nil {
+			return nil, err
 		}
 	}
 	if err := s.nameFree(ctx, in.Username); err != nil {
@@ -165,14 +166,50 @@ func (s *Service) CreateAccount(ctx context.Context, in NewAccount) (*storage.Ac
 	return acct, nil
 }
 
-// CheckPassword reports whether password is the account's, in constant time.
-func CheckPassword(acct *storage.Account, password string) bool {
-	if acct.PasswordHash == "" || acct.Disabled {
-		return false
+// passwordParams are OWASP's argon2id settings (19 MiB, two passes, one
+// lane). The library's default takes 64 MiB per hash, which a burst of
+// logins would multiply; stored hashes carry their own parameters, so
+// these can be raised later without breaking old ones.
+var passwordParams = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// kdfSlots bounds the password hashes computed at once, so that a flood
+// of login attempts costs time, not memory.
+var kdfSlots = make(chan struct{}, 2)
+
+// HashPassword hashes a password with argon2id.
+func HashPassword(password string) (string, error) {
+	kdfSlots <- struct{}{}
+	defer func() { <-kdfSlots }()
+	h, err := argon2id.CreateHash(password, passwordParams)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
 	}
-	ok, err := argon2id.ComparePasswordAndHash(password, acct.PasswordHash)
-	return err == nil && ok
+	return h, nil
 }
+
+// CheckPassword reports whether password is the account's. A nil account
+// (no such member) takes the same time as a wrong password, so a login
+// form does not tell which names exist.
+func CheckPassword(acct *storage.Account, password string) bool {
+	hash := dummyHash()
+	if acct != nil && acct.PasswordHash != "" && !acct.Disabled {
+		hash = acct.PasswordHash
+	}
+	kdfSlots <- struct{}{}
+	defer func() { <-kdfSlots }()
+	ok, err := argon2id.ComparePasswordAndHash(password, hash)
+	return err == nil && ok && acct != nil && acct.PasswordHash == hash
+}
+
+// dummyHash is compared against when there is no real hash, made on
+// first use rather than at start.
+var dummyHash = sync.OnceValue(func() string {
+	h, err := argon2id.CreateHash("commonplace-no-such-account", passwordParams)
+	if err != nil {
+		panic(err) // only a broken random source fails here
+	}
+	return h
+})
 
 // nameFree gives a clear error when a member or community already has the
 // name; the unique index still decides under races.

@@ -31,14 +31,18 @@ func (s *Service) refuse(ctx context.Context, uri string) error {
 // each redirect hop included, is checked against the policy.
 func (s *Service) RefuseURL(ctx context.Context, uri string) error { return s.refuse(ctx, uri) }
 
-// allowedInboxes keeps the inboxes the policy lets us deliver to.
-func (s *Service) allowedInboxes(ctx context.Context, inboxes []string) ([]string, error) {
+// allowedInboxes keeps the inboxes the policy lets us deliver to, reading
+// the policy through tx, the transaction the deliveries are queued in.
+func (s *Service) allowedInboxes(ctx context.Context, tx *storage.DB, inboxes []string) ([]string, error) {
 	if s.Policy == nil {
 		return inboxes, nil
 	}
 	out := inboxes[:0:0]
 	for _, in := range inboxes {
-		err := s.refuse(ctx, in)
+		err := s.Policy.RefusedOn(ctx, tx, in)
+		if errors.Is(err, policy.ErrRefused) {
+			err = fmt.Errorf("%w: %w", ErrForbidden, err)
+		}
 		switch {
 		case err == nil:
 			out = append(out, in)

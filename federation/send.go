@@ -31,7 +31,7 @@ func (s *Service) send(ctx context.Context, tx *storage.DB, from *storage.Actor,
 		}
 	}
 	// Nothing is queued for a server the federation policy refuses.
-	if remote, err = s.allowedInboxes(ctx, remote); err != nil {
+	if remote, err = s.allowedInboxes(ctx, tx, remote); err != nil {
 		return nil, err
 	}
 	if len(remote) > 0 {

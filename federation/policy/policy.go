@@ -127,6 +127,21 @@ func (p *Policy) CurrentMode(ctx context.Context) (string, error) {
 // Check decides whether this instance federates with domain, a
 // host[:port] as HostOf returns it.
 func (p *Policy) Check(ctx context.Context, domain string) (Decision, error) {
+	return p.checkOn(ctx, p.db, domain)
+}
+
+// RefusedOn is Refused reading through db, a transaction in progress: a
+// check made inside a transaction must not wait for a second connection,
+// which on SQLite a busy pool may never free.
+func (p *Policy) RefusedOn(ctx context.Context, db *storage.DB, uri string) error {
+	d, err := p.checkOn(ctx, db, HostOf(uri))
+	if err != nil {
+		return err
+	}
+	return d.Err()
+}
+
+func (p *Policy) checkOn(ctx context.Context, db *storage.DB, domain string) (Decision, error) {
 	if domain == "" {
 		return Decision{}, nil
 	}
@@ -138,7 +153,7 @@ func (p *Policy) Check(ctx context.Context, domain string) (Decision, error) {
 	if ok && now.Sub(c.at) < ttl {
 		return c.d, nil
 	}
-	d, err := p.decide(ctx, p.db, domain)
+	d, err := p.decide(ctx, db, domain)
 	if err != nil {
 		return d, err
 	}

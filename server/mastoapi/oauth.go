@@ -316,7 +316,8 @@ func (a *API) login(c echo.Context, username, password string) (*storage.Account
 		return nil, err
 	}
 	if err != nil {
-		federation.CheckPassword(&storage.Account{PasswordHash: a.dummyHash}, password)
+		// Same cost as a wrong password: no telling which names exist.
+		federation.CheckPassword(nil, password)
 		return nil, nil
 	}
 	if !federation.CheckPassword(acct, password) {

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alexedwards/argon2id"
 	"github.com/labstack/echo/v4"
 
 	"github.com/commonplace/commonplace/storage"
@@ -38,10 +37,6 @@ func hashSecret(s string) string {
 // sameHash compares a secret with a stored hash in constant time.
 func sameHash(secret, hash string) bool {
 	return subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(hash)) == 1
-}
-
-func dummyPasswordHash() (string, error) {
-	return argon2id.CreateHash(newSecret(), argon2id.DefaultParams)
 }
 
 // IssueToken mints an access token for a local member with the given
