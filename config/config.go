@@ -60,6 +60,11 @@ type Config struct {
 	// RetryBase is the delay before the first retry of a failed delivery,
 	// doubled for every further attempt (with jitter).
 	RetryBase time.Duration `yaml:"retry_base"`
+	// TrustedProxies are the networks (CIDRs) of reverse proxies whose
+	// X-Forwarded-For names the client. Empty: the connection's address
+	// is the client's, and the header is ignored, so nobody can pick the
+	// address their login attempts are counted under.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Default returns the zero-configuration settings: SQLite under ./data,
@@ -106,6 +111,7 @@ var Settings = []Setting{
 	{"COMMONPLACE_REQUEST_TIMEOUT", "request_timeout", "10s", "Time limit of one outbound federation request (delivery or fetch)."},
 	{"COMMONPLACE_QUEUE_LEASE", "queue_lease", "2m", "How long a claimed delivery or inbound activity is reserved for its process; after a crash it is taken up again once this runs out. Must be longer than `COMMONPLACE_REQUEST_TIMEOUT`."},
 	{"COMMONPLACE_RETRY_BASE", "retry_base", "30s", "Delay before the first retry of a failed delivery, doubled per attempt (with jitter) up to 6h."},
+	{"COMMONPLACE_TRUSTED_PROXIES", "trusted_proxies", "(none)", "Comma-separated CIDRs of reverse proxies whose `X-Forwarded-For` names the client (e.g. `127.0.0.1/32,10.0.0.0/8`). Without it the connection's address is the client's, for rate limits and logs."},
 }
 
 // Load builds a Config from defaults, the YAML file at path (if not empty)
@@ -161,6 +167,14 @@ func (c *Config) applyEnv(lookup func(string) (string, bool), explicitProtocol *
 	str("COMMONPLACE_DATA_DIR", &c.DataDir)
 	str("COMMONPLACE_LOG_LEVEL", &c.LogLevel)
 	str("COMMONPLACE_LOG_FORMAT", &c.LogFormat)
+	if v, ok := lookup("COMMONPLACE_TRUSTED_PROXIES"); ok {
+		c.TrustedProxies = nil
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				c.TrustedProxies = append(c.TrustedProxies, p)
+			}
+		}
+	}
 	if v, ok := lookup("COMMONPLACE_ALLOW_PRIVATE_ADDRESSES"); ok {
 		b, err := strconv.ParseBool(strings.TrimSpace(v))
 		if err != nil {
@@ -265,7 +279,23 @@ func (c *Config) Validate() error {
 	if c.RetryBase < 10*time.Millisecond || c.RetryBase > time.Hour {
 		return fmt.Errorf("COMMONPLACE_RETRY_BASE (retry_base): %s must be between 10ms and 1h", c.RetryBase)
 	}
+	if _, err := c.ProxyNetworks(); err != nil {
+		return fmt.Errorf("COMMONPLACE_TRUSTED_PROXIES (trusted_proxies): %w", err)
+	}
 	return nil
+}
+
+// ProxyNetworks parses TrustedProxies.
+func (c *Config) ProxyNetworks() ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, p := range c.TrustedProxies {
+		_, n, err := net.ParseCIDR(p)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a network like 10.0.0.0/8", p)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func validDomain(d string) error {

@@ -154,6 +154,7 @@ func TestSettingsCoverConfig(t *testing.T) {
 		"log_format": "json", "max_body_bytes": "2048", "delivery_workers": "2", "inbox_workers": "2",
 		"per_host_concurrency": "2", "shutdown_timeout": "3s",
 		"request_timeout": "2s", "queue_lease": "5s", "retry_base": "1s",
+		"trusted_proxies": "127.0.0.1/32, 10.0.0.0/8",
 	}
 	def := reflect.ValueOf(Default())
 	for i := range typ.NumField() {
@@ -174,8 +175,26 @@ func TestSettingsCoverConfig(t *testing.T) {
 			t.Errorf("%s=%s: %v", s.Env, v, err)
 			continue
 		}
-		if reflect.ValueOf(c).Field(i).Equal(def.Field(i)) {
+		if reflect.DeepEqual(reflect.ValueOf(c).Field(i).Interface(), def.Field(i).Interface()) {
 			t.Errorf("%s=%s did not change Config.%s", s.Env, v, f.Name)
 		}
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	c, err := Load("", env(map[string]string{"COMMONPLACE_TRUSTED_PROXIES": " 127.0.0.1/32 ,10.0.0.0/8,"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	nets, err := c.ProxyNetworks()
+	if err != nil || len(nets) != 2 || nets[1].String() != "10.0.0.0/8" {
+		t.Fatalf("networks %v %v", nets, err)
+	}
+	c.TrustedProxies = []string{"10.0.0.1"}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "COMMONPLACE_TRUSTED_PROXIES") {
+		t.Fatalf("a bare address must be refused naming the setting: %v", err)
 	}
 }

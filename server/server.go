@@ -78,6 +78,21 @@ func New(opts Options) (*Server, error) {
 		metrics: newMetrics(),
 		domain:  strings.ToLower(opts.Config.Domain),
 	}
+	// The client's address is the connection's unless a trusted proxy
+	// vouches for it: a header anyone can send must not choose the key
+	// rate limits count under.
+	proxies, err := opts.Config.ProxyNetworks()
+	if err != nil {
+		return nil, err
+	}
+	s.echo.IPExtractor = echo.ExtractIPDirect()
+	if len(proxies) > 0 {
+		trust := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range proxies {
+			trust = append(trust, echo.TrustIPRange(n))
+		}
+		s.echo.IPExtractor = echo.ExtractIPFromXFFHeader(trust...)
+	}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError
