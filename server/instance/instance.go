@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/commonplace/commonplace/config"
 	"github.com/commonplace/commonplace/federation"
@@ -82,6 +83,11 @@ func (i *Instance) Run(ctx context.Context) error {
 		defer wg.Done()
 		errs[1] = i.Delivery.Run(ctx)
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		i.prune(ctx)
+	}()
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil && ctx.Err() == nil {
@@ -89,4 +95,40 @@ func (i *Instance) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// Finished queue rows are kept for a week, for operators to look into,
+// then removed in batches every hour so that the tables stay small.
+const (
+	keepFinished = 7 * 24 * time.Hour
+	pruneEvery   = time.Hour
+	pruneBatch   = 10000
+)
+
+// prune removes old finished queue rows until ctx is done. Replicas may
+// prune at the same time; the deletes do not conflict.
+func (i *Instance) prune(ctx context.Context) {
+	t := time.NewTimer(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for ctx.Err() == nil {
+			r, err := i.DB.Prune(ctx, time.Now().Add(-keepFinished), pruneBatch)
+			if err != nil {
+				i.log.Warn("prune finished queue rows", "err", err)
+				break
+			}
+			if r.Activities+r.Deliveries > 0 {
+				i.log.Info("pruned finished queue rows", "activities", r.Activities, "deliveries", r.Deliveries)
+			}
+			if r.Activities < pruneBatch && r.Deliveries < pruneBatch {
+				break
+			}
+		}
+		t.Reset(pruneEvery)
+	}
 }
