@@ -13,22 +13,18 @@ package faulttest
 
 import (
 	"context"
-	"crypto"
 	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/commonplace/commonplace/server/fedtest"
 )
 
 // Reply is how a stand-in answers one inbox POST. The zero Reply is 202.
@@ -287,95 +283,17 @@ const (
 	maxFuture = time.Hour
 )
 
-// verify checks a POST as Mastodon does: (request-target), host, date and
-// digest signed; Digest matches the body; Date in the window; the key
-// belongs to the activity's actor; the RSA-SHA256 signature is valid.
+// verify checks a POST as Mastodon does (fedtest.VerifyLikeMastodon),
+// with the signers' keys cached, and reads the activity's head.
 func (f *Farm) verify(r *http.Request, body []byte) (activityHead, error) {
 	var act activityHead
-	params := map[string]string{}
-	for _, part := range splitParams(r.Header.Get("Signature")) {
-		k, v, ok := strings.Cut(part, "=")
-		if !ok {
-			return act, errors.New("malformed Signature header")
-		}
-		params[strings.TrimSpace(k)] = strings.Trim(strings.TrimSpace(v), `"`)
-	}
-	if params["keyId"] == "" || params["signature"] == "" {
-		return act, errors.New("not signed")
-	}
-	if a := params["algorithm"]; a != "" && a != "rsa-sha256" && a != "hs2019" {
-		return act, fmt.Errorf("unsupported algorithm %q", a)
-	}
-	headers := strings.Fields(strings.ToLower(params["headers"]))
-	for _, need := range []string{"(request-target)", "host", "date", "digest"} {
-		found := false
-		for _, h := range headers {
-			found = found || h == need
-		}
-		if !found {
-			return act, fmt.Errorf("%s is not signed", need)
-		}
-	}
-	date, err := http.ParseTime(r.Header.Get("Date"))
-	if err != nil {
-		return act, errors.New("invalid Date")
-	}
-	if age := time.Since(date); age > maxAge || age < -maxFuture {
-		return act, errors.New("Date outside the window")
-	}
-	sum := sha256.Sum256(body)
-	if r.Header.Get("Digest") != "SHA-256="+base64.StdEncoding.EncodeToString(sum[:]) {
-		return act, errors.New("Digest does not match the body")
-	}
-	var lines []string
-	for _, h := range headers {
-		switch h {
-		case "(request-target)":
-			lines = append(lines, "(request-target): "+strings.ToLower(r.Method)+" "+r.URL.RequestURI())
-		case "host":
-			lines = append(lines, "host: "+r.Host)
-		default:
-			lines = append(lines, h+": "+strings.Join(r.Header.Values(h), ", "))
-		}
-	}
-	sig, err := base64.StdEncoding.DecodeString(params["signature"])
-	if err != nil {
-		return act, errors.New("signature is not base64")
+	if err := fedtest.VerifyLikeMastodon(r, body, f.key); err != nil {
+		return act, err
 	}
 	if err := json.Unmarshal(body, &act); err != nil || act.ID == "" {
 		return act, errors.New("body is not an activity")
 	}
-	pub, owner, err := f.key(r.Context(), params["keyId"])
-	if err != nil {
-		return act, err
-	}
-	if owner != act.Actor {
-		return act, fmt.Errorf("signed by %s, but the actor is %s", owner, act.Actor)
-	}
-	digest := sha256.Sum256([]byte(strings.Join(lines, "\n")))
-	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sig); err != nil {
-		return act, errors.New("signature verification failed")
-	}
 	return act, nil
-}
-
-func splitParams(s string) []string {
-	var out []string
-	var cur strings.Builder
-	inQuote := false
-	for _, r := range s {
-		switch {
-		case r == '"':
-			inQuote = !inQuote
-			cur.WriteRune(r)
-		case r == ',' && !inQuote:
-			out = append(out, cur.String())
-			cur.Reset()
-		default:
-			cur.WriteRune(r)
-		}
-	}
-	return append(out, cur.String())
 }
 
 // key returns the public key keyID names and its owner, fetching the
@@ -406,41 +324,7 @@ func (f *Farm) key(ctx context.Context, keyID string) (*rsa.PublicKey, string, e
 }
 
 func (f *Farm) fetchKey(ctx context.Context, keyID string) (*rsa.PublicKey, string, error) {
-	actorURL, _, _ := strings.Cut(keyID, "#")
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, actorURL, nil)
-	if err != nil {
-		return nil, "", fmt.Errorf("key id %q: %w", keyID, err)
-	}
-	req.Header.Set("Accept", "application/activity+json")
-	resp, err := f.client.Do(req)
-	if err != nil {
-		return nil, "", fmt.Errorf("fetch key: %w", err)
-	}
-	defer resp.Body.Close()
-	var doc struct {
-		ID        string `json:"id"`
-		PublicKey struct {
-			ID           string `json:"id"`
-			Owner        string `json:"owner"`
-			PublicKeyPem string `json:"publicKeyPem"`
-		} `json:"publicKey"`
-	}
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&doc) != nil {
-		return nil, "", fmt.Errorf("fetch key %s: status %d", keyID, resp.StatusCode)
-	}
-	if doc.PublicKey.ID != keyID || doc.PublicKey.Owner != doc.ID || doc.ID != actorURL {
-		return nil, "", fmt.Errorf("key %s does not belong to %s", keyID, doc.ID)
-	}
-	block, _ := pem.Decode([]byte(doc.PublicKey.PublicKeyPem))
-	if block == nil {
-		return nil, "", errors.New("key PEM does not parse")
-	}
-	k, err := x509.ParsePKIXPublicKey(block.Bytes)
-	rk, ok := k.(*rsa.PublicKey)
-	if err != nil || !ok {
-		return nil, "", errors.New("key is not RSA")
-	}
-	return rk, doc.ID, nil
+	return fedtest.FetchActorKey(f.client)(ctx, keyID)
 }
 
 func (f *Farm) actorByURI(uri string) (*RemoteActor, bool) {

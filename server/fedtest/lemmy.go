@@ -141,7 +141,7 @@ func (l *LemmyGroup) page(w http.ResponseWriter, r *http.Request) {
 func (l *LemmyGroup) inbox(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err == nil {
-		err = verifyLikeMastodon(r, body)
+		err = VerifyLikeMastodon(r, body, FetchActorKey(http.DefaultClient))
 	}
 	if err != nil {
 		w.WriteHeader(http.StatusUnauthorized)
