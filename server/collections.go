@@ -165,15 +165,7 @@ func (s *Server) personOutbox(c echo.Context) error {
 	}
 	return s.serve(c, s.outbox(a.OutboxURI, storage.ObjectFilter{AuthorActorID: a.ID},
 		func(ctx context.Context, o *storage.Object) (*vocab.Activity, error) {
-			act := createOf(o, a)
-			sent, err := s.db.FindLocalActivity(ctx, vocab.TypeCreate, a.URI, o.URI)
-			switch {
-			case err == nil:
-				act.ID = sent.URI
-			case !errors.Is(err, storage.ErrNotFound):
-				return nil, err
-			}
-			return act, nil
+			return s.withSentID(ctx, createOf(o, a), o)
 		}))
 }
 
@@ -208,16 +200,22 @@ func (s *Server) groupOutbox(c echo.Context) error {
 	f := storage.ObjectFilter{CommunityActorID: a.ID, TopLevelOnly: true, HideLimited: true}
 	return s.serve(c, s.outbox(a.OutboxURI, f,
 		func(ctx context.Context, o *storage.Object) (*vocab.Activity, error) {
-			act := announceOf(o, a)
-			sent, err := s.db.FindLocalActivity(ctx, vocab.TypeAnnounce, a.URI, o.URI)
-			switch {
-			case err == nil:
-				act.ID = sent.URI
-			case !errors.Is(err, storage.ErrNotFound):
-				return nil, err
-			}
-			return act, nil
+			return s.withSentID(ctx, announceOf(o, a), o)
 		}))
+}
+
+// withSentID gives act, an outbox entry rebuilt from a stored post, the id
+// of the activity actually sent about it, so that other servers see the
+// ids they received; one never sent keeps its stand-in id.
+func (s *Server) withSentID(ctx context.Context, act *vocab.Activity, o *storage.Object) (*vocab.Activity, error) {
+	sent, err := s.db.FindLocalActivity(ctx, act.Type, string(act.Actor), o.URI)
+	switch {
+	case err == nil:
+		act.ID = sent.URI
+	case !errors.Is(err, storage.ErrNotFound):
+		return nil, err
+	}
+	return act, nil
 }
 
 // groupFollowers lists the members whose membership was accepted.
