@@ -42,6 +42,7 @@ type Service struct {
 	Policy *policy.Policy
 
 	keys      keyCache
+	pubKeys   publicKeyCache
 	inboxWake chan struct{}
 }
 

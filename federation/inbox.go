@@ -2,9 +2,11 @@ package federation
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/commonplace/commonplace/federation/httpsig"
@@ -169,7 +171,7 @@ func (s *Service) verifyWith(ver *httpsig.Verifier, actor *storage.Actor, keyID 
 	if actor.KeyID != keyID {
 		return fmt.Errorf("%w: key %s is not the key of %s", ErrUnauthorized, keyID, actor.URI)
 	}
-	pub, err := httpsig.ParsePublicKeyPEM([]byte(actor.PublicKeyPEM))
+	pub, err := s.pubKeys.key(actor.PublicKeyPEM)
 	if err != nil {
 		return fmt.Errorf("%w: key %s: %v", ErrUnauthorized, keyID, err)
 	}
@@ -177,4 +179,43 @@ func (s *Service) verifyWith(ver *httpsig.Verifier, actor *storage.Actor, keyID 
 		return fmt.Errorf("%w: %v", ErrUnauthorized, err)
 	}
 	return nil
+}
+
+// maxPublicKeys bounds publicKeyCache: a parsed RSA-2048 key and its PEM
+// are under 1 KiB, so at most a few MiB.
+const maxPublicKeys = 4096
+
+// publicKeyCache keeps parsed public keys of remote actors. Parsing the
+// PEM and its ASN.1 on every inbox POST cost as much as a database query;
+// the cache is keyed by the PEM text, not the actor, so a rotated key is
+// a miss and never verifies from the cache. The zero value is ready.
+type publicKeyCache struct {
+	mu   sync.Mutex
+	keys map[string]*rsa.PublicKey
+}
+
+func (c *publicKeyCache) key(pem string) (*rsa.PublicKey, error) {
+	c.mu.Lock()
+	k, ok := c.keys[pem]
+	c.mu.Unlock()
+	if ok {
+		return k, nil
+	}
+	k, err := httpsig.ParsePublicKeyPEM([]byte(pem))
+	if err != nil {
+		return nil, err // not cached: it costs the sender, not us
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.keys == nil {
+		c.keys = make(map[string]*rsa.PublicKey)
+	}
+	if len(c.keys) >= maxPublicKeys {
+		for pem := range c.keys { // map order is random: evict any one
+			delete(c.keys, pem)
+			break
+		}
+	}
+	c.keys[pem] = k
+	return k, nil
 }

@@ -63,7 +63,7 @@ func (db *DB) ClaimInboundActivities(ctx context.Context, now time.Time, lease t
 	if db.dialect == Postgres {
 		// The CTE runs once, so the rows locked are the rows updated, and
 		// SKIP LOCKED lets replicas claim side by side.
-		q := `WITH due AS (SELECT id FROM activities WHERE ` + where + ` ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
+		q := `WITH due AS (SELECT id FROM activities WHERE ` + where + ` ORDER BY run_after, id LIMIT ? FOR UPDATE SKIP LOCKED)
 			UPDATE activities SET locked_until = ?, updated_at = ? FROM due
 			WHERE activities.id = due.id RETURNING activities.*`
 		err := db.Gorm(ctx).Raw(q, append(args, limit, until, now)...).Scan(&out).Error
@@ -75,7 +75,7 @@ func (db *DB) ClaimInboundActivities(ctx context.Context, now time.Time, lease t
 	err := db.Tx(ctx, func(tx *DB) error {
 		g := tx.Gorm(ctx)
 		var ids []int64
-		if err := g.Raw(`SELECT id FROM activities WHERE `+where+` ORDER BY id LIMIT ?`, append(args, limit)...).Scan(&ids).Error; err != nil {
+		if err := g.Raw(`SELECT id FROM activities WHERE `+where+` ORDER BY run_after, id LIMIT ?`, append(args, limit)...).Scan(&ids).Error; err != nil {
 			return err
 		}
 		if len(ids) == 0 {

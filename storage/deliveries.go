@@ -195,6 +195,33 @@ func (db *DB) MarkDelivered(ctx context.Context, id int64, status int) error {
 	}), "mark delivery %d delivered", id)
 }
 
+// MarkDeliveredBatch records that the inboxes accepted deliveries ids, and
+// that hosts answered, in one transaction of two statements: a fan-out
+// records its outcomes in a few dozen writes rather than two per
+// delivery. Rows no longer pending are skipped, as in MarkDelivered. It
+// returns the number of rows marked.
+func (db *DB) MarkDeliveredBatch(ctx context.Context, ids []int64, hosts []string) (int64, error) {
+	if len(ids) == 0 && len(hosts) == 0 {
+		return 0, nil
+	}
+	var marked int64
+	err := db.Tx(ctx, func(tx *DB) error {
+		marked = 0
+		now := time.Now().UTC()
+		for chunk := range slices.Chunk(ids, enqueueBatch) {
+			res := tx.Gorm(ctx).Exec(`UPDATE deliveries SET state = ?, delivered_at = ?, last_status = 0, last_error = '',
+				attempts = attempts + 1, locked_until = NULL, updated_at = ? WHERE id IN ? AND state = ?`,
+				DeliveryDone, now, now, chunk, DeliveryPending)
+			if res.Error != nil {
+				return res.Error
+			}
+			marked += res.RowsAffected
+		}
+		return tx.recordHostsSuccess(ctx, hosts, now)
+	})
+	return marked, wrap(err, "mark %d deliveries delivered", len(ids))
+}
+
 // MarkRetry records a failed attempt of delivery id and makes it due again
 // at next.
 func (db *DB) MarkRetry(ctx context.Context, id int64, status int, errText string, next time.Time) error {
@@ -236,17 +263,44 @@ func (db *DB) DropDeliveriesToHost(ctx context.Context, host string) (int64, err
 
 // RecordHostSuccess clears host's failure count and backoff.
 func (db *DB) RecordHostSuccess(ctx context.Context, host string) error {
-	now := time.Now().UTC()
-	// Every delivery succeeds through here; the WHERE skips rewriting a
-	// healthy host's row more than once a minute.
-	err := db.Gorm(ctx).Exec(`INSERT INTO hosts (domain, consecutive_failures, last_success_at, updated_at)
-		VALUES (?, 0, ?, ?)
-		ON CONFLICT (domain) DO UPDATE SET consecutive_failures = 0, backoff_until = NULL,
+	return wrap(db.recordHostsSuccess(ctx, []string{host}, time.Now().UTC()),
+		"record success of host %q", host)
+}
+
+// recordHostsSuccess clears the failure counts and backoffs of hosts.
+func (db *DB) recordHostsSuccess(ctx context.Context, hosts []string, now time.Time) error {
+	hosts = slices.Clone(hosts)
+	for i, h := range hosts {
+		hosts[i] = strings.ToLower(h)
+	}
+	// Sorted and distinct: replicas upserting overlapping sets lock the
+	// rows in one order (no deadlock), and one statement may not touch a
+	// row twice.
+	slices.Sort(hosts)
+	hosts = slices.Compact(hosts)
+	for chunk := range slices.Chunk(hosts, enqueueBatch) {
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO hosts (domain, consecutive_failures, last_success_at, updated_at) VALUES `)
+		args := make([]any, 0, len(chunk)*3+1)
+		for i, h := range chunk {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString("(?, 0, ?, ?)")
+			args = append(args, h, now, now)
+		}
+		// Every delivery succeeds through here; the WHERE skips rewriting a
+		// healthy host's row more than once a minute.
+		sb.WriteString(` ON CONFLICT (domain) DO UPDATE SET consecutive_failures = 0, backoff_until = NULL,
 			last_success_at = excluded.last_success_at, updated_at = excluded.updated_at
 		WHERE hosts.consecutive_failures <> 0 OR hosts.backoff_until IS NOT NULL
-			OR hosts.last_success_at IS NULL OR hosts.last_success_at < ?`,
-		strings.ToLower(host), now, now, now.Add(-time.Minute)).Error
-	return wrap(err, "record success of host %q", host)
+			OR hosts.last_success_at IS NULL OR hosts.last_success_at < ?`)
+		args = append(args, now.Add(-time.Minute))
+		if err := db.Gorm(ctx).Exec(sb.String(), args...).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RecordHostFailure counts a failed delivery to host at now and returns the

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,6 +126,11 @@ func (b *bench) proc(ctx context.Context, e *env) (*faulttest.Proc, error) {
 		"COMMONPLACE_DOMAIN=" + e.addr, "COMMONPLACE_PROTOCOL=http", "COMMONPLACE_LISTEN=" + e.addr,
 		"COMMONPLACE_DATABASE=" + e.dsn, "COMMONPLACE_ALLOW_PRIVATE_ADDRESSES=true", "COMMONPLACE_LOG_LEVEL=warn",
 	}}
+	for _, kv := range strings.Split(b.o.serverEnv, ",") {
+		if kv = strings.TrimSpace(kv); kv != "" {
+			p.Env = append(p.Env, kv)
+		}
+	}
 	if b.o.verbose {
 		p.Log = b.logw
 	}

@@ -62,6 +62,7 @@ type options struct {
 	activities  int
 	concurrency int
 	verbose     bool
+	serverEnv   string
 }
 
 func defaultOptions() options {
@@ -84,6 +85,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.activities, "activities", o.activities, "inbox: activities sent")
 	fs.IntVar(&o.concurrency, "concurrency", o.concurrency, "inbox: requests in flight")
 	fs.BoolVar(&o.verbose, "v", o.verbose, "show the server's log")
+	fs.StringVar(&o.serverEnv, "server-env", o.serverEnv, "comma-separated KEY=VALUE settings added to the server's environment, e.g. COMMONPLACE_DELIVERY_WORKERS=64, to compare settings (results are for the defaults without it)")
 }
 
 func (o *options) scale() {

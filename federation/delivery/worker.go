@@ -59,6 +59,11 @@ type Options struct {
 	// ShutdownGrace bounds how long Run waits for requests in flight when
 	// its context ends before it cancels them.
 	ShutdownGrace time.Duration
+	// MarkBatch and MarkDelay bound how many successful deliveries, and
+	// for how long, wait to be recorded in one write (see marker). A
+	// crash re-sends at most MarkBatch deliveries, once their lease ends.
+	MarkBatch int
+	MarkDelay time.Duration
 	// Policy, when set, is asked before every POST: a delivery to a host
 	// the federation policy now refuses is dropped, not sent.
 	Policy HostPolicy
@@ -85,6 +90,10 @@ func (o Options) withDefaults() Options {
 	def(&o.BaseBackoff, DefaultBaseBackoff)
 	def(&o.MaxBackoff, DefaultMaxBackoff)
 	def(&o.ShutdownGrace, DefaultShutdownGrace)
+	def(&o.MarkDelay, DefaultMarkDelay)
+	if o.MarkBatch <= 0 {
+		o.MarkBatch = DefaultMarkBatch
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default().With("component", "delivery")
 	}
@@ -96,7 +105,7 @@ func (o Options) withDefaults() Options {
 
 // Stats counts outcomes of delivery attempts since the Worker was built.
 type Stats struct {
-	Delivered int64 // accepted by the inbox
+	Delivered int64 // accepted by the inbox, and recorded so
 	Retried   int64 // failed, scheduled again
 	Failed    int64 // given up: refused, unreachable for good, or too old
 	Dropped   int64 // not sent: the federation policy refuses the host
@@ -112,6 +121,7 @@ type Worker struct {
 	wake    chan struct{}
 	signers *signerCache
 	bodies  *bodyCache
+	marker  *marker
 
 	mu      sync.Mutex
 	active  int            // deliveries in flight
@@ -128,7 +138,7 @@ type Worker struct {
 // client.
 func New(db *storage.DB, client *transport.Client, opts Options) *Worker {
 	opts = opts.withDefaults()
-	return &Worker{
+	w := &Worker{
 		db:      db,
 		client:  client,
 		opts:    opts,
@@ -138,6 +148,8 @@ func New(db *storage.DB, client *transport.Client, opts Options) *Worker {
 		bodies:  newBodyCache(64),
 		perHost: make(map[string]int),
 	}
+	w.marker = newMarker(db, opts.Logger, opts.MarkBatch, opts.MarkDelay, func(n int64) { w.delivered.Add(n) })
+	return w
 }
 
 // Notify wakes the worker to claim at once, e.g. right after deliveries
@@ -197,6 +209,8 @@ func (w *Worker) shutdown(wg *sync.WaitGroup, cancelFlight context.CancelFunc) e
 		cancelFlight()
 		<-done // the transport returns promptly once its context ends
 	}
+	// Every delivery has ended: record the successes still waiting.
+	w.marker.flush()
 	return nil
 }
 
@@ -314,14 +328,11 @@ func (w *Worker) deliver(ctx context.Context, d storage.Delivery) {
 
 func (w *Worker) record(ctx context.Context, log *slog.Logger, d storage.Delivery, sendErr error) {
 	if sendErr == nil {
-		w.delivered.Add(1)
 		log.Debug("delivered", "inbox", d.InboxURI)
-		// transport.Post reports no status on success; 0 with state done
-		// means "some 2xx".
-		w.mark(log, w.db.MarkDelivered(ctx, d.ID, 0))
-		if err := w.db.RecordHostSuccess(ctx, d.Host); err != nil {
-			log.Error("record host success", "err", err)
-		}
+		// Recorded in a batch, as MarkDelivered with status 0 ("some
+		// 2xx": transport.Post reports no status on success) and
+		// RecordHostSuccess would.
+		w.marker.add(d.ID, d.Host)
 		return
 	}
 	o := classify(sendErr)
@@ -347,6 +358,7 @@ func (w *Worker) record(ctx context.Context, log *slog.Logger, d storage.Deliver
 		w.mark(log, w.db.MarkRetry(ctx, d.ID, o.status, sendErr.Error(), now.Add(delay)))
 	}
 	if o.hostFault {
+		w.marker.hostFailed(d.Host)
 		n, err := w.db.RecordHostFailure(ctx, d.Host, now)
 		if err != nil {
 			log.Error("record host failure", "err", err)

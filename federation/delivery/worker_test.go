@@ -428,3 +428,92 @@ func TestTwoReplicas(t *testing.T) {
 		})
 	}
 }
+
+// TestBatchedMarking checks how successes are recorded in batches: each
+// delivery is marked once, full batches are written at once, the rest at
+// shutdown, and until then a delivery stays pending and leased, so that
+// after a crash only the unwritten ones are sent again.
+func TestBatchedMarking(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		hosts := make([]*standIn, 12)
+		var inboxes []string
+		for i := range hosts {
+			hosts[i] = f.standIn(t, 0, nil)
+			inboxes = append(inboxes, hosts[i].inbox())
+		}
+		total := func() (n int) {
+			for _, h := range hosts {
+				n += h.requests()
+			}
+			return n
+		}
+		done := func() int64 {
+			c, err := db.DeliveryCounts(ctx, f.activityID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c[storage.DeliveryDone]
+		}
+		f.enqueue(t, inboxes...)
+		// Batches of 5 and no timed flush: 10 are written as two full
+		// batches; 2 wait. One worker, so that batches fill one at a time.
+		w, stop := start(t, db, delivery.Options{Workers: 1, MarkBatch: 5, MarkDelay: time.Hour})
+		waitFor(t, "every request", func() bool { return total() == len(hosts) })
+		waitFor(t, "two full batches", func() bool { return done() == 10 })
+		if n, _ := db.PendingDeliveries(ctx); n != 2 {
+			t.Fatalf("%d pending, want the 2 of the unwritten batch", n)
+		}
+
+		// A crash now: the unwritten rows keep their lease, and once it
+		// has run out a new process sends exactly those again.
+		afterLease := func() time.Time { return time.Now().Add(delivery.DefaultLease + time.Second) }
+		w2, stop2 := start(t, db, delivery.Options{Now: afterLease, MarkBatch: 1})
+		waitFor(t, "the re-sent deliveries", f.settled(t))
+		stop2()
+		if dup := total() - len(hosts); dup != 2 {
+			t.Errorf("%d requests re-sent after the crash, want the 2 unwritten", dup)
+		}
+		if s := w2.Stats(); s.Delivered != 2 {
+			t.Errorf("second process: stats = %+v, want 2 delivered", s)
+		}
+
+		// The first process shuts down: its final flush finds the rows
+		// already done and changes nothing, and each row was counted once.
+		stop()
+		if s := w.Stats(); s.Delivered != 12 {
+			t.Errorf("first process: stats = %+v, want 12 delivered", s)
+		}
+		for _, in := range inboxes {
+			if d := f.delivery(t, in); d.State != storage.DeliveryDone || d.Attempts != 1 {
+				t.Errorf("delivery to %s: state %s after %d attempts, want done after 1", in, d.State, d.Attempts)
+			}
+		}
+	})
+}
+
+// TestShutdownFlushes checks that successes waiting to be recorded are
+// written when the worker stops.
+func TestShutdownFlushes(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		f := newFixture(t, db)
+		h := f.standIn(t, 0, nil)
+		f.enqueue(t, h.inbox())
+		w, stop := start(t, db, delivery.Options{MarkDelay: time.Hour})
+		waitFor(t, "the request", func() bool { return h.requests() == 1 })
+		if d := f.delivery(t, h.inbox()); d.State != storage.DeliveryPending || d.LockedUntil == nil {
+			t.Errorf("before shutdown: %+v, want pending and leased", d)
+		}
+		stop()
+		if d := f.delivery(t, h.inbox()); d.State != storage.DeliveryDone || d.Attempts != 1 || d.LockedUntil != nil {
+			t.Errorf("after shutdown: %+v, want done after 1 attempt, no lease", d)
+		}
+		if host, err := db.GetHost(context.Background(), storage.DeliveryHost(h.inbox())); err != nil || host.LastSuccessAt == nil {
+			t.Errorf("host = %+v, %v; want its success recorded", host, err)
+		}
+		if s := w.Stats(); s != (delivery.Stats{Delivered: 1}) {
+			t.Errorf("stats = %+v", s)
+		}
+	})
+}
