@@ -45,7 +45,10 @@ type StatusFilter struct {
 	TopLevelOnly bool
 	// Query matches the text of posts (a plain substring search).
 	Query string
-	Page  Page
+	// HideLimited leaves out posts from domains the federation policy
+	// limits: set for public timelines.
+	HideLimited bool
+	Page        Page
 }
 
 // ListStatuses returns a page of live public posts, newest first.
@@ -73,6 +76,9 @@ func (db *DB) ListStatuses(ctx context.Context, f StatusFilter) ([]Object, error
 	}
 	if f.TopLevelOnly {
 		q = q.Where("objects.in_reply_to_uri = ''")
+	}
+	if f.HideLimited {
+		q = HideLimited(q)
 	}
 	if f.Query != "" {
 		like := "%" + escapeLike(strings.ToLower(f.Query)) + "%"

@@ -36,7 +36,8 @@ func (a *API) publicTimeline(c echo.Context) error {
 	if p.bool("only_media") {
 		return emptyList(c)
 	}
-	f := storage.StatusFilter{Page: pg}
+	// As on Mastodon, limited servers stay out of the public timelines.
+	f := storage.StatusFilter{Page: pg, HideLimited: true}
 	switch {
 	case p.bool("local"):
 		f.Origin = "local"
@@ -60,7 +61,7 @@ func (a *API) tagTimeline(c echo.Context) error {
 	if tag == "" || p.bool("only_media") {
 		return emptyList(c)
 	}
-	f := storage.StatusFilter{Page: pg, Tag: tag}
+	f := storage.StatusFilter{Page: pg, Tag: tag, HideLimited: true}
 	switch {
 	case p.bool("local"):
 		f.Origin = "local"
