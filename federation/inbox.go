@@ -146,7 +146,7 @@ func (s *Service) verifySignature(ctx context.Context, ver *httpsig.Verifier) (*
 		return nil, fmt.Errorf("look up key %s: %w", keyID, err)
 	}
 	if errors.Is(err, storage.ErrNotFound) {
-		actor, err = s.FetchActor(ctx, stripFragment(keyID))
+		actor, err = s.fetchKeyOwner(ctx, keyID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w: %s: %v", ErrUnauthorized, errKeyUnavailable, keyID, err)

@@ -1,6 +1,7 @@
 package federation
 
 import (
+	"cmp"
 	"context"
 	"crypto/rsa"
 	"encoding/json"
@@ -74,22 +75,9 @@ const actorRefresh = 24 * time.Hour
 // checks that its id is the URL it came from: nobody can make us store a
 // document under an id its host does not serve.
 func (s *Service) fetch(ctx context.Context, uri string) ([]byte, vocab.Head, error) {
-	if s.Client == nil {
-		return nil, vocab.Head{}, errors.New("federation client not configured")
-	}
-	if s.URLs.IsLocal(uri) {
-		return nil, vocab.Head{}, fmt.Errorf("%w: %s is local, not fetched", ErrInvalid, uri)
-	}
-	if err := s.refuse(ctx, uri); err != nil {
-		return nil, vocab.Head{}, err
-	}
-	signer, err := s.instanceSigner(ctx)
+	body, resp, err := s.get(ctx, uri)
 	if err != nil {
 		return nil, vocab.Head{}, err
-	}
-	body, resp, err := s.Client.Get(ctx, uri, signer)
-	if err != nil {
-		return nil, vocab.Head{}, fmt.Errorf("fetch %s: %w", uri, err)
 	}
 	head, err := vocab.Peek(body)
 	if err != nil {
@@ -99,6 +87,70 @@ func (s *Service) fetch(ctx context.Context, uri string) ([]byte, vocab.Head, er
 		return nil, head, fmt.Errorf("%w: document fetched from %s claims id %q", ErrForbidden, resp.URL, head.ID)
 	}
 	return body, head, nil
+}
+
+// get GETs uri, signed by the instance actor, if the federation policy
+// allows its host. Callers check what the document claims to be.
+func (s *Service) get(ctx context.Context, uri string) ([]byte, *transport.Response, error) {
+	if s.Client == nil {
+		return nil, nil, errors.New("federation client not configured")
+	}
+	if s.URLs.IsLocal(uri) {
+		return nil, nil, fmt.Errorf("%w: %s is local, not fetched", ErrInvalid, uri)
+	}
+	if err := s.refuse(ctx, uri); err != nil {
+		return nil, nil, err
+	}
+	signer, err := s.instanceSigner(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	body, resp, err := s.Client.Get(ctx, uri, signer)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fetch %s: %w", uri, err)
+	}
+	return body, resp, nil
+}
+
+// fetchKeyOwner finds and stores the actor that owns the key keyID.
+// Mastodon-style key ids (actor#main-key) name the actor's own document.
+// GoToSocial's (actor/main-key) serve a stub whose id is the owner's, not
+// the key's URL; its owner is then fetched from its own id, with every
+// check that implies, and must publish this very key.
+func (s *Service) fetchKeyOwner(ctx context.Context, keyID string) (*storage.Actor, error) {
+	if uri := stripFragment(keyID); uri != keyID {
+		return s.FetchActor(ctx, uri)
+	}
+	body, _, err := s.get(ctx, keyID)
+	if err != nil {
+		return nil, err
+	}
+	var stub struct {
+		ID        string `json:"id"`
+		Owner     string `json:"owner"`
+		PublicKey struct {
+			ID    string `json:"id"`
+			Owner string `json:"owner"`
+		} `json:"publicKey"`
+	}
+	if err := json.Unmarshal(body, &stub); err != nil {
+		return nil, fmt.Errorf("%w: key %s: %v", ErrInvalid, keyID, err)
+	}
+	owner := stub.Owner // the document is the key itself
+	if stub.PublicKey.ID == keyID {
+		owner = cmp.Or(stub.PublicKey.Owner, stub.ID) // an actor, or a stub of one
+	}
+	if owner == "" || !sameHost(owner, keyID) {
+		return nil, fmt.Errorf("%w: key %s names no owner on its host", ErrForbidden, keyID)
+	}
+	a, err := s.FetchActor(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	if a.KeyID != keyID {
+		return nil, fmt.Errorf("%w: %s does not publish key %s", ErrForbidden, owner, keyID)
+	}
+	return a, nil
 }
 
 // FetchObject fetches a post from its origin.

@@ -206,7 +206,7 @@ func actorInbox(actor string) (string, error) {
 func (l *LemmyGroup) deliver(inbox string, doc map[string]any, keyID string, key *rsa.PrivateKey) {
 	body, _ := json.Marshal(doc)
 	req, _ := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
-	signAs(l.t, req, body, time.Now(), keyID, key)
+	SignAs(l.t, req, body, time.Now(), keyID, key)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		l.t.Errorf("lemmy: deliver to %s: %v", inbox, err)
