@@ -14,6 +14,29 @@ type HostPolicy interface {
 	AllowHost(ctx context.Context, host string) (bool, error)
 }
 
+// hostsPreparer is a HostPolicy that can decide for many hosts in one go
+// and cache the decisions, so that the AllowHost calls for a claimed
+// batch of deliveries that follow are answered from its cache.
+type hostsPreparer interface {
+	PrepareHosts(ctx context.Context, hosts []string) error
+}
+
+// prepareHosts decides for the hosts of a claimed batch at once. A
+// failure is only logged: each delivery's own check handles it.
+func (w *Worker) prepareHosts(ctx context.Context, ds []storage.Delivery) {
+	p, ok := w.opts.Policy.(hostsPreparer)
+	if !ok || len(ds) < 2 {
+		return
+	}
+	hosts := make([]string, len(ds))
+	for i, d := range ds {
+		hosts[i] = d.Host
+	}
+	if err := p.PrepareHosts(ctx, hosts); err != nil && ctx.Err() == nil {
+		w.log.Warn("check federation policy for a batch", "err", err)
+	}
+}
+
 // refused re-checks the federation policy at send time and drops the
 // delivery if its host is refused: the policy may have changed since the
 // row was queued, on this replica or another. It reports whether the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/commonplace/commonplace/federation/httpsig"
 	"github.com/commonplace/commonplace/storage"
@@ -25,21 +26,42 @@ func (w *Worker) prepare(ctx context.Context, d storage.Delivery) ([]byte, *sign
 	if err != nil {
 		return nil, nil, err
 	}
-	actor, err := w.db.GetActorByID(ctx, d.SignerActorID)
+	s, err := w.signer(ctx, d.SignerActorID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return body, s, nil
+}
+
+// signerTTL is how long a signer's key id and key are used without
+// reading its actor row again. A fan-out signs a thousand requests with
+// one actor's key, and the row was read for each. Nothing rotates local
+// keys today; if something does, requests signed in the next signerTTL
+// may use the old key, fail verification and be retried.
+const signerTTL = 5 * time.Second
+
+// signer returns the key that actor id signs with.
+func (w *Worker) signer(ctx context.Context, id int64) (*signer, error) {
+	if s, ok := w.signers.actor(id, w.opts.Now()); ok {
+		return s, nil
+	}
+	actor, err := w.db.GetActorByID(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil, permanentError{err}
+		return nil, permanentError{err}
 	}
 	if err != nil {
-		return nil, nil, dbError{err}
+		return nil, dbError{err}
 	}
 	if actor.PrivateKeyPEM == "" || actor.KeyID == "" {
-		return nil, nil, permanentError{fmt.Errorf("signer %s has no private key", actor.URI)}
+		return nil, permanentError{fmt.Errorf("signer %s has no private key", actor.URI)}
 	}
 	key, err := w.signers.key(actor.PrivateKeyPEM)
 	if err != nil {
-		return nil, nil, permanentError{fmt.Errorf("signer %s: %w", actor.URI, err)}
+		return nil, permanentError{fmt.Errorf("signer %s: %w", actor.URI, err)}
 	}
-	return body, &signer{keyID: actor.KeyID, key: key}, nil
+	s := &signer{keyID: actor.KeyID, key: key}
+	w.signers.putActor(id, s, w.opts.Now())
+	return s, nil
 }
 
 // body returns the JSON of activity id. Sent activities never change, and
@@ -74,18 +96,42 @@ type signer struct {
 func (s *signer) KeyID() string               { return s.keyID }
 func (s *signer) PrivateKey() *rsa.PrivateKey { return s.key }
 
-// signerCache keeps parsed private keys. It is keyed by the PEM text, not
-// the actor, so that a rotated key is never signed with from the cache;
-// the actor row itself is read per delivery (a primary-key lookup, far
-// cheaper than the RSA parse and validation this saves).
+// signerCache keeps parsed private keys, keyed by the PEM text so that a
+// changed key is parsed anew, and the signer of each recently seen actor
+// for signerTTL.
 type signerCache struct {
-	mu   sync.Mutex
-	max  int
-	keys map[string]*rsa.PrivateKey
+	mu     sync.Mutex
+	max    int
+	keys   map[string]*rsa.PrivateKey
+	actors map[int64]cachedSigner
+}
+
+type cachedSigner struct {
+	s  *signer
+	at time.Time
 }
 
 func newSignerCache(size int) *signerCache {
-	return &signerCache{max: size, keys: make(map[string]*rsa.PrivateKey)}
+	return &signerCache{max: size, keys: make(map[string]*rsa.PrivateKey), actors: make(map[int64]cachedSigner)}
+}
+
+func (c *signerCache) actor(id int64, now time.Time) (*signer, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.actors[id]
+	if !ok || now.Sub(e.at) >= signerTTL || now.Before(e.at) {
+		return nil, false
+	}
+	return e.s, true
+}
+
+func (c *signerCache) putActor(id int64, s *signer, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.actors) >= c.max {
+		evictOne(c.actors)
+	}
+	c.actors[id] = cachedSigner{s, now}
 }
 
 func (c *signerCache) key(pem string) (*rsa.PrivateKey, error) {

@@ -242,6 +242,7 @@ func (w *Worker) claimBatch(ctx, flight context.Context, wg *sync.WaitGroup) boo
 	// A batch may hold more rows for one host than it has room for; those
 	// go back at once for another replica, or for this one once there is
 	// room (the next claim excludes the host).
+	w.prepareHosts(ctx, ds)
 	var release []int64
 	for _, d := range ds {
 		if !w.acquire(d.Host) {
