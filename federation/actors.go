@@ -43,6 +43,7 @@ type Service struct {
 
 	keys      keyCache
 	pubKeys   publicKeyCache
+	signers   signerCache
 	inboxWake chan struct{}
 }
 

@@ -138,6 +138,20 @@ var errKeyUnavailable = errors.New("signing key unavailable")
 // retried once with a freshly fetched one: the actor may have rotated it.
 func (s *Service) verifySignature(ctx context.Context, ver *httpsig.Verifier) (*storage.Actor, error) {
 	keyID := ver.KeyID()
+	// Busy senders sign many requests with one key: a verified signer is
+	// remembered briefly, saving a query per POST. A failure falls
+	// through to the database and the re-fetch below.
+	if actor, ok := s.signers.get(keyID); ok && s.verifyWith(ver, actor, keyID) == nil {
+		return actor, nil
+	}
+	actor, err := s.verifySignatureStored(ctx, ver, keyID)
+	if err == nil {
+		s.signers.put(keyID, actor)
+	}
+	return actor, err
+}
+
+func (s *Service) verifySignatureStored(ctx context.Context, ver *httpsig.Verifier, keyID string) (*storage.Actor, error) {
 	actor, err := s.DB.GetActorByKeyID(ctx, keyID)
 	cached := err == nil
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
@@ -218,4 +232,42 @@ func (c *publicKeyCache) key(pem string) (*rsa.PublicKey, error) {
 	}
 	c.keys[pem] = k
 	return k, nil
+}
+
+// Verified signers are remembered for signerTTL, at most maxSigners.
+const (
+	signerTTL  = time.Minute
+	maxSigners = 10000
+)
+
+// signerCache maps key ids to the actors whose signatures they verified.
+// An entry only saves the lookup: the signature is still checked against
+// its key, and a key that no longer verifies is looked up again.
+type signerCache struct {
+	mu      sync.Mutex
+	entries map[string]signerEntry
+}
+
+type signerEntry struct {
+	actor *storage.Actor
+	at    time.Time
+}
+
+func (c *signerCache) get(keyID string) (*storage.Actor, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[keyID]
+	if !ok || time.Since(e.at) > signerTTL {
+		return nil, false
+	}
+	return e.actor, true
+}
+
+func (c *signerCache) put(keyID string, a *storage.Actor) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= maxSigners {
+		c.entries = map[string]signerEntry{}
+	}
+	c.entries[keyID] = signerEntry{a, time.Now()}
 }

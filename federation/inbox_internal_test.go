@@ -4,8 +4,10 @@ import (
 	"crypto/rsa"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/commonplace/commonplace/federation/httpsig"
+	"github.com/commonplace/commonplace/storage"
 )
 
 func TestPublicKeyCache(t *testing.T) {
@@ -51,5 +53,32 @@ func TestPublicKeyCache(t *testing.T) {
 	}
 	if n := len(c.keys); n > maxPublicKeys {
 		t.Errorf("%d keys cached, want at most %d", n, maxPublicKeys)
+	}
+}
+
+func TestSignerCache(t *testing.T) {
+	var c signerCache
+	if _, ok := c.get("k"); ok {
+		t.Fatal("empty cache answered")
+	}
+	a := &storage.Actor{URI: "https://r.example/u/a"}
+	c.put("k", a)
+	if got, ok := c.get("k"); !ok || got != a {
+		t.Fatalf("get after put: %v %v", got, ok)
+	}
+	c.mu.Lock()
+	c.entries["k"] = signerEntry{a, time.Now().Add(-signerTTL - time.Second)}
+	c.mu.Unlock()
+	if _, ok := c.get("k"); ok {
+		t.Fatal("an expired signer was served")
+	}
+	for i := range maxSigners + 1 {
+		c.put(strings.Repeat("x", i%7)+string(rune('a'+i%26))+time.Duration(i).String(), a)
+	}
+	c.mu.Lock()
+	n := len(c.entries)
+	c.mu.Unlock()
+	if n > maxSigners {
+		t.Fatalf("cache grew to %d entries, bound %d", n, maxSigners)
 	}
 }
