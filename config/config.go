@@ -65,6 +65,9 @@ type Config struct {
 	// is the client's, and the header is ignored, so nobody can pick the
 	// address their login attempts are counted under.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// DebugListen, when set, serves Go's profiler (net/http/pprof) on its
+	// own address, for measuring a live server. Bind it to loopback.
+	DebugListen string `yaml:"debug_listen"`
 }
 
 // Default returns the zero-configuration settings: SQLite under ./data,
@@ -111,6 +114,7 @@ var Settings = []Setting{
 	{"COMMONPLACE_REQUEST_TIMEOUT", "request_timeout", "10s", "Time limit of one outbound federation request (delivery or fetch)."},
 	{"COMMONPLACE_QUEUE_LEASE", "queue_lease", "2m", "How long a claimed delivery or inbound activity is reserved for its process; after a crash it is taken up again once this runs out. Must be longer than `COMMONPLACE_REQUEST_TIMEOUT`."},
 	{"COMMONPLACE_RETRY_BASE", "retry_base", "30s", "Delay before the first retry of a failed delivery, doubled per attempt (with jitter) up to 6h."},
+	{"COMMONPLACE_DEBUG_LISTEN", "debug_listen", "(off)", "Address for Go's profiler (`/debug/pprof/`), e.g. `127.0.0.1:6060`. Off by default; never expose it publicly."},
 	{"COMMONPLACE_TRUSTED_PROXIES", "trusted_proxies", "(none)", "Comma-separated CIDRs of reverse proxies whose `X-Forwarded-For` names the client (e.g. `127.0.0.1/32,10.0.0.0/8`). Without it the connection's address is the client's, for rate limits and logs."},
 }
 
@@ -167,6 +171,7 @@ func (c *Config) applyEnv(lookup func(string) (string, bool), explicitProtocol *
 	str("COMMONPLACE_DATA_DIR", &c.DataDir)
 	str("COMMONPLACE_LOG_LEVEL", &c.LogLevel)
 	str("COMMONPLACE_LOG_FORMAT", &c.LogFormat)
+	str("COMMONPLACE_DEBUG_LISTEN", &c.DebugListen)
 	if v, ok := lookup("COMMONPLACE_TRUSTED_PROXIES"); ok {
 		c.TrustedProxies = nil
 		for _, p := range strings.Split(v, ",") {
@@ -278,6 +283,11 @@ func (c *Config) Validate() error {
 	}
 	if c.RetryBase < 10*time.Millisecond || c.RetryBase > time.Hour {
 		return fmt.Errorf("COMMONPLACE_RETRY_BASE (retry_base): %s must be between 10ms and 1h", c.RetryBase)
+	}
+	if c.DebugListen != "" {
+		if _, _, err := net.SplitHostPort(c.DebugListen); err != nil {
+			return fmt.Errorf("COMMONPLACE_DEBUG_LISTEN (debug_listen): %q is not host:port: %v", c.DebugListen, err)
+		}
 	}
 	if _, err := c.ProxyNetworks(); err != nil {
 		return fmt.Errorf("COMMONPLACE_TRUSTED_PROXIES (trusted_proxies): %w", err)

@@ -2,7 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/pprof"
+	"time"
 
 	"net"
 
@@ -61,5 +66,36 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 	// the HTTP server on every replica; they take their work from the
 	// database, so replicas share it without coordination.
 	workers := []worker{{name: "federation", run: inst.Run}}
+	if cfg.DebugListen != "" {
+		workers = append(workers, worker{name: "profiler", run: func(ctx context.Context) error {
+			return serveProfiler(ctx, cfg.DebugListen, log)
+		}})
+	}
 	return runServer(ctx, newHTTPServer(inst.Server.Handler(), log), ln, workers, cfg.ShutdownTimeout, log)
+}
+
+// serveProfiler serves net/http/pprof on addr until ctx is done. It has its
+// own listener so that the profiler is never reachable through the public
+// one.
+func serveProfiler(ctx context.Context, addr string, log *slog.Logger) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("profiler on %s (COMMONPLACE_DEBUG_LISTEN): %w", addr, err)
+	}
+	log.Warn("profiler serving", "listen", ln.Addr().String())
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
