@@ -126,6 +126,16 @@ func (s *Service) act(ctx context.Context, actor, community *storage.Actor, body
 	if err != nil {
 		return err
 	}
+	switch act.Type {
+	case vocab.TypeCreate, vocab.TypeUpdate, vocab.TypeDelete:
+		// People who follow the member (from Mastodon, say) get their
+		// posts from the member's server too, as from any account.
+		followers, err := s.DB.MemberInboxes(ctx, actor.ID)
+		if err != nil {
+			return err
+		}
+		inboxes = append(inboxes, followers...)
+	}
 	if community.Local {
 		// The community's own logic first: it may refuse the activity.
 		// Then the record, and delivery to any remote inbox named
@@ -264,7 +274,11 @@ func (s *Service) Delete(ctx context.Context, actor *storage.Actor, objectURI st
 		return err
 	}
 	tomb := &vocab.Object{ID: o.URI, Type: vocab.TypeTombstone}
-	body, err := s.activityDoc(vocab.TypeDelete, actor, tomb, []string{vocab.Public}, []string{o.CommunityActor.URI})
+	cc := []string{o.CommunityActor.URI}
+	if actor.FollowersURI != "" {
+		cc = append(cc, actor.FollowersURI)
+	}
+	body, err := s.activityDoc(vocab.TypeDelete, actor, tomb, []string{vocab.Public}, cc)
 	if err != nil {
 		return err
 	}

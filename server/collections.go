@@ -105,9 +105,6 @@ func inline(c echo.Context, id string, ids []string) error {
 	return activityJSON(c, doc)
 }
 
-func none(context.Context) (int64, error) { return 0, nil }
-
-func nothing(context.Context, int64, int) ([]pageItem, error) { return nil, nil }
 
 // outbox lists objects newest first, each wrapped by wrap; the cursor is
 // the id of the last object shown.
@@ -169,14 +166,13 @@ func (s *Server) personOutbox(c echo.Context) error {
 		}))
 }
 
-// personFollowers is empty for now: members are followed only through
-// communities. Its totalItems is still there for Mastodon's counters.
+// personFollowers lists the accounts that follow a member.
 func (s *Server) personFollowers(c echo.Context) error {
 	a, err := s.localActor(c, storage.TypePerson)
 	if err != nil {
 		return err
 	}
-	return s.serve(c, collection{id: a.FollowersURI, count: none, page: nothing})
+	return s.serve(c, s.followers(a))
 }
 
 func (s *Server) personFollowing(c echo.Context) error {
@@ -224,7 +220,12 @@ func (s *Server) groupFollowers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.serve(c, collection{
+	return s.serve(c, s.followers(a))
+}
+
+// followers lists the accepted followers of a local actor, oldest first.
+func (s *Server) followers(a *storage.Actor) collection {
+	return collection{
 		id: a.FollowersURI,
 		count: func(ctx context.Context) (int64, error) {
 			return s.db.CountMembers(ctx, a.ID, storage.StateAccepted)
@@ -240,7 +241,7 @@ func (s *Server) groupFollowers(c echo.Context) error {
 			}
 			return out, nil
 		},
-	})
+	}
 }
 
 // groupFollowing is empty in practice (communities follow nobody) but

@@ -248,3 +248,43 @@ type readCloser struct{ *bytes.Reader }
 func (readCloser) Close() error { return nil }
 
 func nopCloser(b []byte) readCloser { return readCloser{bytes.NewReader(b)} }
+
+// A Mastodon account can follow a member, not only a community: it gets
+// the member's posts from the member's own server.
+func TestMastodonFollowsMember(t *testing.T) {
+	ctx := context.Background()
+	a, b := fedtest.Start(t, storage.SQLite), fedtest.Start(t, storage.SQLite)
+	a.Member("olga")
+	a.Community("practice", false, "olga")
+	bea := b.Member("bea")
+	m := fedtest.NewMastodon(t)
+	if _, code := m.Follow(bea.URI, bea.InboxURI); code != http.StatusAccepted {
+		t.Fatalf("follow of a member: %d", code)
+	}
+	m.WaitFor("Accept from bea", func(r fedtest.Received) bool { return r.Type == "Accept" && r.Doc["actor"] == bea.URI })
+	post, err := b.Service.Post(ctx, bea, federation.NewPost{Community: a.Handle("practice"), Text: "Posted to a community"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	create := m.WaitFor("bea's Create", func(r fedtest.Received) bool {
+		obj, _ := r.Doc["object"].(map[string]any)
+		return r.Type == "Create" && r.Doc["actor"] == bea.URI && obj != nil && obj["id"] == post.URI
+	})
+	if !strings.Contains(string(create.Raw), bea.FollowersURI) {
+		t.Errorf("the Create does not address bea's followers: %s", create.Raw)
+	}
+	// Her followers collection counts the Mastodon account.
+	req, _ := http.NewRequest(http.MethodGet, bea.FollowersURI, nil)
+	req.Header.Set("Accept", "application/activity+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var col struct {
+		TotalItems int `json:"totalItems"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&col); err != nil || col.TotalItems != 1 {
+		t.Fatalf("followers totalItems %d, %v", col.TotalItems, err)
+	}
+}
