@@ -105,7 +105,6 @@ func inline(c echo.Context, id string, ids []string) error {
 	return activityJSON(c, doc)
 }
 
-
 // outbox lists objects newest first, each wrapped by wrap; the cursor is
 // the id of the last object shown.
 func (s *Server) outbox(id string, f storage.ObjectFilter, wrap func(context.Context, *storage.Object) (*vocab.Activity, error)) collection {
