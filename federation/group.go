@@ -211,9 +211,15 @@ func (s *Service) onCreate(ctx context.Context, act *vocab.Activity, raw []byte,
 	}
 	if community == nil || !community.Local {
 		// Not for one of our communities: keep replies to threads we
-		// have, so that they stay complete; ignore the rest.
+		// have, so that they stay complete, and the posts of people
+		// local members follow, for their home timelines. Those are in
+		// no community here: only a community's own Announce puts a
+		// post in a remote community.
 		if parent == nil {
-			return nil
+			if ok, err := s.DB.HasLocalMember(ctx, author.ID); err != nil || !ok {
+				return err
+			}
+			community = nil
 		}
 		_, err := s.storeObject(ctx, s.DB, obj, objRaw, author, community, parent)
 		return ignoreConflict(err)
@@ -625,6 +631,13 @@ func (s *Service) syncRemoteObject(ctx context.Context, id string, group *storag
 	if serr == nil {
 		if stored.DeletedAt != nil || stored.AuthorActorID != author.ID {
 			return nil
+		}
+		if stored.CommunityActorID == nil {
+			// Stored from its author, whom a local member follows,
+			// before the community announced it.
+			if err := ignoreNotFound(s.DB.SetObjectCommunity(ctx, stored.ID, group.ID)); err != nil {
+				return err
+			}
 		}
 		return ignoreNotFound(s.DB.UpdateObject(ctx, stored.ID, s.objectUpdate(obj, raw, author)))
 	}

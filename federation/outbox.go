@@ -345,8 +345,30 @@ func (s *Service) Join(ctx context.Context, member *storage.Actor, community str
 	if err != nil {
 		return nil, err
 	}
+	return s.follow(ctx, member, g)
+}
+
+// Follow makes a local member follow an actor (a handle, a local name or
+// an actor id): a community, which is joining it, or a person. A local
+// person is followed at once; a remote actor is sent a Follow, and the
+// follow stays pending until it answers.
+func (s *Service) Follow(ctx context.Context, member *storage.Actor, ref string) (*storage.Membership, error) {
+	target, err := s.resolveFollowable(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return s.follow(ctx, member, target)
+}
+
+func (s *Service) follow(ctx context.Context, member, g *storage.Actor) (*storage.Membership, error) {
+	switch {
+	case !member.Local:
+		return nil, fmt.Errorf("%w: only local members follow from here", ErrForbidden)
+	case g.ID == member.ID:
+		return nil, fmt.Errorf("%w: you cannot follow yourself", ErrInvalid)
+	}
 	if m, err := s.DB.GetMembership(ctx, g.ID, member.ID); err == nil {
-		return m, nil // already a member or waiting
+		return m, nil // already following or waiting
 	}
 	body, err := s.activityDoc(vocab.TypeFollow, member, g.URI, []string{g.URI}, nil)
 	if err != nil {
@@ -383,6 +405,20 @@ func (s *Service) Leave(ctx context.Context, member *storage.Actor, community st
 	if err != nil {
 		return err
 	}
+	return s.unfollow(ctx, member, g)
+}
+
+// Unfollow ends a local member's follow of an actor, community or person,
+// sending Undo{Follow} to a remote one. ErrNotFound if there was none.
+func (s *Service) Unfollow(ctx context.Context, member *storage.Actor, ref string) error {
+	target, err := s.resolveFollowable(ctx, ref)
+	if err != nil {
+		return err
+	}
+	return s.unfollow(ctx, member, target)
+}
+
+func (s *Service) unfollow(ctx context.Context, member, g *storage.Actor) error {
 	m, err := s.DB.GetMembership(ctx, g.ID, member.ID)
 	if err != nil {
 		return err
@@ -484,6 +520,35 @@ func (s *Service) resolveCommunity(ctx context.Context, ref string) (*storage.Ac
 		}
 	}
 	return g, nil
+}
+
+// resolveFollowable finds an actor a member may follow, a community or a
+// person, by handle, local name or actor id.
+func (s *Service) resolveFollowable(ctx context.Context, ref string) (*storage.Actor, error) {
+	var (
+		a   *storage.Actor
+		err error
+	)
+	switch {
+	case strings.HasPrefix(ref, "http://") || strings.HasPrefix(ref, "https://"):
+		a, err = s.Actor(ctx, ref)
+	case !strings.Contains(strings.TrimPrefix(ref, "@"), "@"):
+		a, err = s.DB.GetLocalActor(ctx, strings.TrimPrefix(ref, "@"))
+	default:
+		a, err = s.ResolveHandle(ctx, ref)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("account %q: %w", ref, err)
+	}
+	if a.Type != storage.TypeGroup && a.Type != storage.TypePerson {
+		return nil, fmt.Errorf("%w: %s is neither a person nor a community", ErrInvalid, ref)
+	}
+	if !a.Local {
+		if err := s.refuse(ctx, a.URI); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
 }
 
 // textToHTML turns plain text into escaped paragraphs and line breaks.

@@ -37,7 +37,8 @@ type StatusFilter struct {
 	AuthorActorID    int64
 	CommunityActorID int64
 	// HomeOf is the home timeline of a member: top-level posts of the
-	// communities they follow, and their own posts.
+	// communities they follow, the posts and replies of the people they
+	// follow, and their own posts.
 	HomeOf int64
 	// Local: "local" only this instance's posts, "remote" only others'.
 	Origin       string
@@ -63,7 +64,8 @@ func (db *DB) ListStatuses(ctx context.Context, f StatusFilter) ([]Object, error
 	if f.HomeOf > 0 {
 		followed := db.Gorm(ctx).Model(&Membership{}).Select("community_actor_id").
 			Where("member_actor_id = ? AND state = ?", f.HomeOf, StateAccepted)
-		q = q.Where("(objects.in_reply_to_uri = '' AND objects.community_actor_id IN (?)) OR objects.author_actor_id = ?", followed, f.HomeOf)
+		q = q.Where("((objects.in_reply_to_uri = '' AND objects.community_actor_id IN (?)) OR objects.author_actor_id = ? OR objects.author_actor_id IN (?))",
+			followed, f.HomeOf, followed)
 	}
 	switch f.Origin {
 	case "local":

@@ -147,7 +147,8 @@ func (db *DB) PendingMembers(ctx context.Context, communityActorID int64, limit 
 }
 
 // HasLocalMember reports whether any local actor follows (accepted) the
-// community: only then do its Announces concern this instance.
+// community, or the person: only then do its Announces, or their posts,
+// concern this instance.
 func (db *DB) HasLocalMember(ctx context.Context, communityActorID int64) (bool, error) {
 	var n int64
 	err := db.Gorm(ctx).Model(&Membership{}).

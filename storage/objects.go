@@ -95,6 +95,18 @@ func (db *DB) UpdateObject(ctx context.Context, id int64, u ObjectUpdate) error 
 	return wrap(res.Error, "update object %d", id)
 }
 
+// SetObjectCommunity puts a post that is in no community into one (a post
+// stored from its author before its community announced it). ErrNotFound
+// if the post is unknown or already in a community.
+func (db *DB) SetObjectCommunity(ctx context.Context, id, communityActorID int64) error {
+	res := db.Gorm(ctx).Model(&Object{}).Where("id = ? AND community_actor_id IS NULL", id).
+		Updates(map[string]any{"community_actor_id": communityActorID, "updated_at": time.Now().UTC()})
+	if res.Error == nil && res.RowsAffected == 0 {
+		return wrap(ErrNotFound, "set community of object %d", id)
+	}
+	return wrap(res.Error, "set community of object %d", id)
+}
+
 // TombstoneObject deletes an object's content and keeps its id as a
 // tombstone, so that it is served as Tombstone (410) and never reused.
 func (db *DB) TombstoneObject(ctx context.Context, id int64, at time.Time) error {

@@ -138,32 +138,29 @@ func (a *API) statusPage(c echo.Context, f storage.StatusFilter, reblog func(*st
 }
 
 // follow is POST /api/v1/accounts/:id/follow. Following a community is
-// joining it: at once, or as a request a moderator decides on.
+// joining it: at once, or as a request a moderator decides on. Following
+// a person is at once for a local one; a remote one's server answers.
 func (a *API) follow(c echo.Context) error {
 	target, err := a.actorParam(c)
 	if err != nil {
 		return err
 	}
-	if target.Type != storage.TypeGroup {
-		return errorf(http.StatusUnprocessableEntity, "Validation failed: on Commonplace you follow communities; members meet in them")
-	}
-	if _, err := a.svc.Join(c.Request().Context(), viewer(c), target.URI); err != nil {
+	if _, err := a.svc.Follow(c.Request().Context(), viewer(c), target.URI); err != nil {
 		return err
 	}
 	return a.relationshipOf(c, target)
 }
 
-// unfollow is POST /api/v1/accounts/:id/unfollow: leaving a community.
+// unfollow is POST /api/v1/accounts/:id/unfollow: leaving a community, or
+// no longer following a person.
 func (a *API) unfollow(c echo.Context) error {
 	target, err := a.actorParam(c)
 	if err != nil {
 		return err
 	}
-	if target.Type == storage.TypeGroup {
-		err := a.svc.Leave(c.Request().Context(), viewer(c), target.URI)
-		if err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return err
-		}
+	err = a.svc.Unfollow(c.Request().Context(), viewer(c), target.URI)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
 	}
 	return a.relationshipOf(c, target)
 }

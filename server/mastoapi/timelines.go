@@ -10,15 +10,32 @@ import (
 
 // homeTimeline is GET /api/v1/timelines/home: the posts of the
 // communities the member follows, each shown as the community's reblog
-// (as Mastodon shows a group's boost), and the member's own posts.
+// (as Mastodon shows a group's boost), the posts and replies of the people
+// they follow, as themselves, and the member's own posts.
 func (a *API) homeTimeline(c echo.Context) error {
 	pg, err := a.pageOf(c)
 	if err != nil {
 		return err
 	}
 	me := viewer(c)
+	ctx := c.Request().Context()
+	// A post of a followed person in a community the member does not
+	// follow is shown as the person's, not as that community's boost.
+	followsCommunity := map[int64]bool{}
 	reblog := func(o *storage.Object) bool {
-		return o.CommunityActor != nil && o.InReplyToURI == "" && o.CommunityActor.ID != me.ID
+		if o.CommunityActor == nil || o.InReplyToURI != "" || o.CommunityActor.ID == me.ID {
+			return false
+		}
+		if o.AuthorActorID == me.ID {
+			return true
+		}
+		f, known := followsCommunity[o.CommunityActor.ID]
+		if !known {
+			m, err := a.db.GetMembership(ctx, o.CommunityActor.ID, me.ID)
+			f = err == nil && m.State == storage.StateAccepted
+			followsCommunity[o.CommunityActor.ID] = f
+		}
+		return f
 	}
 	return a.statusPage(c, storage.StatusFilter{HomeOf: me.ID, Page: pg}, reblog)
 }
