@@ -69,6 +69,9 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 		community = c
 	case parent != nil && parent.CommunityActor != nil:
 		community = parent.CommunityActor
+	case parent != nil:
+		// A reply to a followed person's post outside any community goes
+		// to its author and our followers, as on Mastodon.
 	default:
 		return nil, fmt.Errorf("%w: a post needs a community", ErrInvalid)
 	}
@@ -81,17 +84,23 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 		Name:         strings.TrimSpace(in.Title),
 		Summary:      strings.TrimSpace(in.Summary),
 		Sensitive:    in.Sensitive || in.Summary != "",
-		Content:      mentionLink(community) + s.linkHashtags(textToHTML(text)),
+		Content:      s.linkHashtags(textToHTML(text)),
 		MediaType:    "text/html",
 		Source:       &vocab.Source{Content: text, MediaType: "text/plain"},
 		Published:    vocab.At(now),
 		To:           vocab.IRIs{vocab.Public},
-		CC:           vocab.IRIs{community.URI},
-		Audience:     vocab.IRI(community.URI),
-		Tag:          append(vocab.Tags{{Type: vocab.TypeMention, Href: community.URI, Name: "@" + community.Handle()}}, s.hashtagTags(text)...),
+		Tag:          s.hashtagTags(text),
 		URL:          vocab.LinkTo(id),
 		Replies:      vocab.NewRef(id + "/replies"),
 		Context:      vocab.IRI(id),
+	}
+	var inboxes []string
+	if community != nil {
+		note.Content = mentionLink(community) + note.Content
+		note.CC = vocab.IRIs{community.URI}
+		note.Audience = vocab.IRI(community.URI)
+		note.Tag = append(vocab.Tags{{Type: vocab.TypeMention, Href: community.URI, Name: "@" + community.Handle()}}, note.Tag...)
+		inboxes = append(inboxes, community.InboxURI)
 	}
 	if in.Language != "" {
 		note.ContentMap = vocab.LangMap{in.Language: note.Content}
@@ -99,7 +108,6 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 	if author.FollowersURI != "" {
 		note.CC = append(note.CC, author.FollowersURI)
 	}
-	inboxes := []string{community.InboxURI}
 	if parent != nil {
 		note.InReplyTo = vocab.IRI(parent.URI)
 		note.Context = vocab.IRI(parent.ContextURI)
@@ -120,11 +128,20 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 
 // act records a local member's activity and delivers it: to a local
 // community through dispatch, to a remote one through its inbox (keeping
-// our own copy of what was posted).
+// our own copy of what was posted). community is nil for an activity about
+// a post in no community (a followed person's): then it is dispatched here
+// when it concerns only this instance, and sent otherwise.
 func (s *Service) act(ctx context.Context, actor, community *storage.Actor, body []byte, inboxes []string) error {
 	act, err := vocab.ParseActivity(body)
 	if err != nil {
 		return err
+	}
+	here := community != nil && community.Local
+	if community == nil {
+		here = true
+		for _, in := range inboxes {
+			here = here && s.URLs.IsLocal(in)
+		}
 	}
 	switch act.Type {
 	case vocab.TypeCreate, vocab.TypeUpdate, vocab.TypeDelete:
@@ -136,7 +153,7 @@ func (s *Service) act(ctx context.Context, actor, community *storage.Actor, body
 		}
 		inboxes = append(inboxes, followers...)
 	}
-	if community.Local {
+	if here {
 		// The community's own logic first: it may refuse the activity.
 		// Then the record, and delivery to any remote inbox named
 		// besides the community (a remote author answered or liked).
@@ -291,11 +308,13 @@ func (s *Service) Like(ctx context.Context, actor *storage.Actor, objectURI stri
 	if err != nil {
 		return err
 	}
-	if o.CommunityActor == nil || o.DeletedAt != nil {
-		return fmt.Errorf("%w: %s is not a live post in a community", ErrInvalid, objectURI)
+	if o.DeletedAt != nil || o.CommunityActor == nil && (o.AuthorActor == nil || o.AuthorActor.ID == actor.ID) {
+		return fmt.Errorf("%w: %s is not a live post of someone else or in a community", ErrInvalid, objectURI)
 	}
-	to := []string{o.CommunityActor.URI}
-	inboxes := []string{o.CommunityActor.InboxURI}
+	var to, inboxes []string
+	if o.CommunityActor != nil {
+		to, inboxes = []string{o.CommunityActor.URI}, []string{o.CommunityActor.InboxURI}
+	}
 	if o.AuthorActor != nil && o.AuthorActor.ID != actor.ID {
 		// The author hears of it directly, as from Mastodon: an Announce
 		// of a Like from another host is not something servers trust.
@@ -321,12 +340,14 @@ func (s *Service) Unlike(ctx context.Context, actor *storage.Actor, objectURI st
 	if err != nil {
 		return err
 	}
-	if o.CommunityActor == nil {
+	if o.CommunityActor == nil && (o.AuthorActor == nil || o.AuthorActor.ID == actor.ID) {
 		return s.DB.DeleteLike(ctx, actor.ID, o.ID)
 	}
 	inner := &vocab.Activity{ID: like.URI, Type: vocab.TypeLike, Actor: vocab.IRI(actor.URI), Object: vocab.RefsTo(o.URI)}
-	to := []string{o.CommunityActor.URI}
-	inboxes := []string{o.CommunityActor.InboxURI}
+	var to, inboxes []string
+	if o.CommunityActor != nil {
+		to, inboxes = []string{o.CommunityActor.URI}, []string{o.CommunityActor.InboxURI}
+	}
 	if o.AuthorActor != nil && o.AuthorActor.ID != actor.ID {
 		to = append(to, o.AuthorActor.URI)
 		inboxes = append(inboxes, o.AuthorActor.InboxURI)

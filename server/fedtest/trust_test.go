@@ -193,3 +193,45 @@ func TestLikesAndReplies(t *testing.T) {
 		return len(page.OrderedItems) == 1 && page.OrderedItems[0] == reply.URI, nil
 	})
 }
+
+// A post outside any community (a followed person's, seen from another
+// instance) can be liked and answered: both go to its author.
+func TestLikeAndReplyOutsideCommunities(t *testing.T) {
+	ctx := context.Background()
+	a, b := fedtest.Start(t, storage.SQLite), fedtest.Start(t, storage.SQLite)
+	olga := a.Member("olga")
+	a.Community("quiet", false, "olga")
+	bea := b.Member("bea")
+	if _, err := b.Service.Follow(ctx, bea, a.Handle("olga")); err != nil {
+		t.Fatal(err)
+	}
+	fedtest.Eventually(t, "bea follows olga", accepted(b, olga.URI, bea.URI))
+	post, err := a.Service.Post(ctx, olga, federation.NewPost{Community: "quiet", Text: "Nobody on B is in this community"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fedtest.Eventually(t, "B stores olga's post, in no community", func() (bool, error) {
+		o, err := object(b, post.URI)
+		return err == nil && o.CommunityActorID == nil, err
+	})
+	if err := b.Service.Like(ctx, bea, post.URI); err != nil {
+		t.Fatalf("like of a post outside communities: %v", err)
+	}
+	reply, err := b.Service.Post(ctx, bea, federation.NewPost{InReplyTo: post.URI, Text: "Thanks!"})
+	if err != nil {
+		t.Fatalf("reply to a post outside communities: %v", err)
+	}
+	fedtest.Eventually(t, "A records the like and the reply", func() (bool, error) {
+		n, err := a.DB.CountLikes(ctx, post.ID)
+		if err != nil || n != 1 {
+			return false, err
+		}
+		r, err := object(a, reply.URI)
+		return err == nil && r.InReplyToID != nil && *r.InReplyToID == post.ID, err
+	})
+	// Liking one's own post outside communities is refused.
+	own, _ := object(b, reply.URI)
+	if err := b.Service.Like(ctx, bea, own.URI); err == nil {
+		t.Fatal("liking one's own reply outside communities was accepted")
+	}
+}
