@@ -190,18 +190,29 @@ func (r *authRequest) redirectWith(c echo.Context, v url.Values) error {
 	return c.Redirect(http.StatusFound, u.String())
 }
 
-// authorizeForm is GET /oauth/authorize: the login and consent page.
-func (a *API) authorizeForm(c echo.Context) error {
+// authRequest reads an authorization request for the form and its
+// submission alike. When it returns no request, the answer (an error, or
+// the redirect that tells the app what was wrong) is in err.
+func (a *API) authRequest(c echo.Context) (params, *authRequest, error) {
 	p, err := a.params(c)
 	if err != nil {
-		return err
+		return p, nil, err
 	}
 	r, oauthErr, err := a.parseAuthRequest(c, p)
 	if err != nil {
-		return err
+		return p, nil, err
 	}
 	if oauthErr != "" {
-		return r.redirectWith(c, url.Values{"error": {oauthErr}})
+		return p, nil, r.redirectWith(c, url.Values{"error": {oauthErr}})
+	}
+	return p, r, nil
+}
+
+// authorizeForm is GET /oauth/authorize: the login and consent page.
+func (a *API) authorizeForm(c echo.Context) error {
+	_, r, err := a.authRequest(c)
+	if r == nil {
+		return err
 	}
 	return a.renderAuthorize(c, http.StatusOK, r, "", "")
 }
@@ -252,16 +263,9 @@ func (a *API) render(c echo.Context, status int, page string, data any) error {
 // authorizeSubmit is POST /oauth/authorize: log in and consent in one
 // step. The CSRF middleware has checked the form's token.
 func (a *API) authorizeSubmit(c echo.Context) error {
-	p, err := a.params(c)
-	if err != nil {
+	p, r, err := a.authRequest(c)
+	if r == nil {
 		return err
-	}
-	r, oauthErr, err := a.parseAuthRequest(c, p)
-	if err != nil {
-		return err
-	}
-	if oauthErr != "" {
-		return r.redirectWith(c, url.Values{"error": {oauthErr}})
 	}
 	if p.Get("decision") == "deny" {
 		return r.redirectWith(c, url.Values{"error": {"access_denied"}})
