@@ -55,7 +55,20 @@ type nodeInfoUsers struct {
 type nodeInfoMetadata struct {
 	NodeName    string `json:"nodeName"`
 	Communities int64  `json:"communities"`
+	// Upstream names the API we are compatible with, as forks of Mastodon
+	// do; megalodon (Whalebird, Fedistar) accepts unknown software only
+	// when this says mastodon.
+	Upstream nodeInfoUpstream `json:"upstream"`
 }
+
+type nodeInfoUpstream struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// MastodonVersion is the version of Mastodon's client API we answer as;
+// apps choose features by it (4.3 brings grouped notifications).
+const MastodonVersion = "4.3.0"
 
 // nodeInfo serves one schema version. 2.0 and 2.1 differ only in the
 // optional software.repository and homepage, which we do not publish, so
@@ -78,7 +91,10 @@ func (s *Server) nodeInfo(version string) echo.HandlerFunc {
 				LocalPosts:    u.LocalPosts,
 				LocalComments: u.LocalComments,
 			},
-			Metadata: nodeInfoMetadata{NodeName: s.domain, Communities: u.Communities},
+			Metadata: nodeInfoMetadata{
+				NodeName: s.domain, Communities: u.Communities,
+				Upstream: nodeInfoUpstream{Name: "mastodon", Version: MastodonVersion},
+			},
 		}
 		body, err := json.Marshal(doc)
 		if err != nil {

@@ -54,6 +54,7 @@ func TestNodeInfoCounts(t *testing.T) {
 			Metadata struct {
 				NodeName    string
 				Communities int64
+				Upstream    struct{ Name, Version string }
 			}
 		}
 		read := func(version string) doc {
@@ -89,6 +90,11 @@ func TestNodeInfoCounts(t *testing.T) {
 		}
 		if before.Metadata.NodeName != testDomain || before.Metadata.Communities != 1 {
 			t.Errorf("metadata %+v", before.Metadata)
+		}
+		// megalodon (Whalebird, Fedistar) takes unknown software for
+		// Mastodon only by this (issue 10, break 5).
+		if before.Metadata.Upstream.Name != "mastodon" || before.Metadata.Upstream.Version != MastodonVersion {
+			t.Errorf("metadata.upstream %+v, want mastodon %s", before.Metadata.Upstream, MastodonVersion)
 		}
 
 		if _, err := f.svc.CreateAccount(t.Context(), federation.NewAccount{Username: "bob", Email: "bob@example.org"}); err != nil {

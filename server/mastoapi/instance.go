@@ -47,7 +47,7 @@ func (a *API) instanceTitle() string { return a.domain }
 func (a *API) version() string {
 	// Clients read Mastodon's version to decide which features to use;
 	// the suffix names the software, as other compatible servers do.
-	return "4.3.0 (compatible; Commonplace " + server.Version + ")"
+	return server.MastodonVersion + " (compatible; Commonplace " + server.Version + ")"
 }
 
 // instanceV1 is GET /api/v1/instance.

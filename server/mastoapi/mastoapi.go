@@ -100,6 +100,9 @@ func (a *API) add(method, path string, o routeOpts, h echo.HandlerFunc) {
 }
 
 func (a *API) routes() {
+	// Rails, and so Mastodon, ignores a trailing slash; apps rely on it
+	// (toot opens /oauth/authorize/). Before CORS, which matches paths.
+	a.echo.Pre(dropTrailingSlash)
 	// CORS before routing, so that preflights of any API path are answered.
 	a.echo.Pre(a.cors)
 
@@ -118,6 +121,7 @@ func (a *API) routes() {
 
 	a.add(http.MethodGet, "/api/v1/accounts/verify_credentials", userScoped("read:accounts", "profile"), a.verifyCredentials)
 	a.add(http.MethodGet, "/api/v1/accounts/lookup", public(), a.lookupAccount)
+	a.add(http.MethodGet, "/api/v1/accounts/search", userScoped("read:accounts"), a.accountSearch)
 	a.add(http.MethodGet, "/api/v1/accounts/relationships", userScoped("read:follows"), a.relationships)
 	a.add(http.MethodGet, "/api/v1/accounts/:id", public(), a.getAccount)
 	a.add(http.MethodGet, "/api/v1/accounts/:id/statuses", public(), a.accountStatuses)
@@ -286,3 +290,17 @@ func (a *API) clientIP(c echo.Context) string {
 }
 
 func emptyList(c echo.Context) error { return c.JSON(http.StatusOK, []any{}) }
+
+// dropTrailingSlash routes /api/... and /oauth/... paths as if they had
+// no trailing slash.
+func dropTrailingSlash(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u := c.Request().URL
+		p := u.Path
+		if len(p) > 1 && strings.HasSuffix(p, "/") && (strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/oauth/")) {
+			u.Path = strings.TrimRight(p, "/")
+			u.RawPath = strings.TrimRight(u.RawPath, "/")
+		}
+		return next(c)
+	}
+}

@@ -224,31 +224,31 @@ func (a *API) renderAuthorize(c echo.Context, status int, r *authRequest, userna
 		AppName: r.app.Name, AppWebsite: r.app.Website, Scopes: r.scopes,
 		Username: username, Error: message, CSRF: token, Hidden: r.hidden(),
 	}
-	a.allowFormRedirect(c, r.redirect)
+	a.dropFormAction(c)
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	return a.render(c, status, "oauth_authorize", page)
 }
 
-// allowFormRedirect widens the page's form-action to the app's redirect
-// URI: browsers apply form-action to the redirect that follows the POST.
-func (a *API) allowFormRedirect(c echo.Context, redirect string) {
-	u, err := url.Parse(redirect)
-	if err != nil || redirect == oobRedirect {
-		return
-	}
-	src := u.Scheme + ":"
-	if u.Host != "" {
-		src = u.Scheme + "://" + u.Host
-	}
-	if strings.ContainsAny(src, " ;,'\"") {
-		return
-	}
+// dropFormAction removes form-action from the page's CSP, as Mastodon
+// does on this page: browsers apply form-action to the redirect that
+// follows the POST, and Chromium refuses it for apps' own schemes
+// (Tusky's oauth2redirect://) whatever source list names them. The rest
+// of the policy (no scripts, no frames) stays.
+func (a *API) dropFormAction(c echo.Context) {
 	res := c.Response()
 	res.Before(func() {
 		h := res.Header()
-		if csp := h.Get("Content-Security-Policy"); csp != "" {
-			h.Set("Content-Security-Policy", strings.Replace(csp, "form-action 'self'", "form-action 'self' "+src, 1))
+		csp := h.Get("Content-Security-Policy")
+		if csp == "" {
+			return
 		}
+		var kept []string
+		for _, d := range strings.Split(csp, ";") {
+			if d = strings.TrimSpace(d); d != "" && !strings.HasPrefix(d, "form-action") {
+				kept = append(kept, d)
+			}
+		}
+		h.Set("Content-Security-Policy", strings.Join(kept, "; "))
 	})
 }
 

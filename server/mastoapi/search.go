@@ -137,3 +137,55 @@ func listable(a *storage.Actor) []*storage.Actor {
 	}
 	return []*storage.Actor{a}
 }
+
+// accountSearch is GET /api/v1/accounts/search: the composer's
+// @-autocomplete (Tusky, Phanpy) and account pickers. following=true
+// keeps only accounts the viewer follows or is a member of.
+func (a *API) accountSearch(c echo.Context) error {
+	p, err := a.params(c)
+	if err != nil {
+		return err
+	}
+	q := strings.TrimSpace(p.Get("q"))
+	limit := 40
+	if v := p.Get("limit"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			limit = min(n, 80)
+		}
+	}
+	offset, _ := strconv.Atoi(p.Get("offset"))
+	out := []*Account{}
+	if q == "" || offset > 0 {
+		return c.JSON(http.StatusOK, out)
+	}
+	actors, err := a.searchAccounts(c.Request().Context(), q, p.bool("resolve") && viewer(c) != nil, limit)
+	if err != nil {
+		return err
+	}
+	if p.bool("following") && viewer(c) != nil {
+		ids := make([]int64, len(actors))
+		for i, act := range actors {
+			ids[i] = act.ID
+		}
+		followed, err := a.db.MembershipsOf(c.Request().Context(), viewerID(c), ids)
+		if err != nil {
+			return err
+		}
+		kept := actors[:0]
+		for _, act := range actors {
+			if m, ok := followed[act.ID]; ok && m.State == storage.StateAccepted {
+				kept = append(kept, act)
+			}
+		}
+		actors = kept
+	}
+	r := a.renderer(c)
+	for _, act := range actors {
+		acc, err := r.account(act)
+		if err != nil {
+			return err
+		}
+		out = append(out, acc)
+	}
+	return c.JSON(http.StatusOK, out)
+}
