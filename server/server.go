@@ -41,6 +41,9 @@ type Server struct {
 	echo    *echo.Echo
 	pages   *web.Templates
 	metrics *metrics
+	// access and viewers drive the allowlist gate (access.go).
+	access  map[string]Access
+	viewers []Viewer
 	// domain is the configured host[:port], lower-cased: the domain part of
 	// every handle on this instance.
 	domain string
@@ -76,6 +79,7 @@ func New(opts Options) (*Server, error) {
 		echo:    echo.New(),
 		pages:   pages,
 		metrics: newMetrics(),
+		access:  map[string]Access{},
 		domain:  strings.ToLower(opts.Config.Domain),
 	}
 	// The client's address is the connection's unless a trusted proxy
@@ -112,49 +116,61 @@ func (s *Server) routes() {
 	e := s.echo
 	// Request id first so that everything after it, including a panic,
 	// is logged with it; the access log sees the status the error handler
-	// chose; recovery turns a panic into an error the log can report.
-	e.Use(s.requestID, s.accessLog, s.recoverPanic, s.bodyLimit, securityHeaders, s.secureFetch)
+	// chose; recovery turns a panic into an error the log can report; the
+	// gate (access.go) decides who may use each route.
+	e.Use(s.requestID, s.accessLog, s.recoverPanic, s.bodyLimit, securityHeaders, s.gate)
 
-	get := func(path string, h echo.HandlerFunc) {
+	get := func(a Access, path string, h echo.HandlerFunc) {
 		e.Match([]string{http.MethodGet, http.MethodHead}, path, h)
+		s.Declare(a, "GET "+path)
+	}
+	post := func(a Access, path string, h echo.HandlerFunc) {
+		e.POST(path, h)
+		s.Declare(a, "POST "+path)
 	}
 
-	get("/.well-known/webfinger", s.webfinger)
-	get("/.well-known/host-meta", s.hostMeta)
-	get("/.well-known/nodeinfo", s.nodeInfoLinks)
-	get("/nodeinfo/2.0", s.nodeInfo("2.0"))
-	get("/nodeinfo/2.1", s.nodeInfo("2.1"))
+	// Discovery stays public in allowlist mode: allowed servers find our
+	// actors by WebFinger without signing, and it shows no content.
+	get(Public, "/.well-known/webfinger", s.webfinger)
+	get(Public, "/.well-known/host-meta", s.hostMeta)
+	get(Public, "/.well-known/nodeinfo", s.nodeInfoLinks)
+	get(Public, "/nodeinfo/2.0", s.nodeInfo("2.0"))
+	get(Public, "/nodeinfo/2.1", s.nodeInfo("2.1"))
 
-	get("/u/:name", s.person)
-	get("/u/:name/outbox", s.personOutbox)
-	get("/u/:name/followers", s.personFollowers)
-	get("/u/:name/following", s.personFollowing)
+	get(Peers, "/u/:name", s.person)
+	get(Peers, "/u/:name/outbox", s.personOutbox)
+	get(Peers, "/u/:name/followers", s.personFollowers)
+	get(Peers, "/u/:name/following", s.personFollowing)
 
-	get("/c/:name", s.group)
-	get("/c/:name/outbox", s.groupOutbox)
-	get("/c/:name/followers", s.groupFollowers)
-	get("/c/:name/following", s.groupFollowing)
-	get("/c/:name/featured", s.groupFeatured)
-	get("/c/:name/moderators", s.groupModerators)
+	get(Peers, "/c/:name", s.group)
+	get(Peers, "/c/:name/outbox", s.groupOutbox)
+	get(Peers, "/c/:name/followers", s.groupFollowers)
+	get(Peers, "/c/:name/following", s.groupFollowing)
+	get(Peers, "/c/:name/featured", s.groupFeatured)
+	get(Peers, "/c/:name/moderators", s.groupModerators)
 
 	// Inboxes: one pipeline behind the shared and per-actor doors.
-	e.POST("/inbox", s.sharedInbox)
-	e.POST("/u/:name/inbox", s.personInbox)
-	e.POST("/c/:name/inbox", s.groupInbox)
-	e.POST("/actor/inbox", s.instanceInbox)
+	post(Peers, "/inbox", s.sharedInbox)
+	post(Peers, "/u/:name/inbox", s.personInbox)
+	post(Peers, "/c/:name/inbox", s.groupInbox)
+	post(Peers, "/actor/inbox", s.instanceInbox)
 
-	get("/o/:id", s.object)
-	get("/o/:id/replies", s.objectReplies)
-	get("/a/:id", s.activity)
+	get(Peers, "/o/:id", s.object)
+	get(Peers, "/o/:id/replies", s.objectReplies)
+	get(Peers, "/a/:id", s.activity)
 
-	get("/actor", s.instanceActor)
-	get("/actor/outbox", s.instanceOutbox)
+	// The instance actor stays public: servers fetch its key to verify our
+	// signed fetches, and requiring a signature there would make two
+	// secure-mode servers wait on each other.
+	get(Public, "/actor", s.instanceActor)
+	get(Peers, "/actor/outbox", s.instanceOutbox)
 
-	get("/", s.home)
-	get("/about", s.home)
-	get("/static/*", s.static())
+	// The home page lists communities: members only in allowlist mode.
+	get(Members, "/", s.home)
+	get(Members, "/about", s.home)
+	get(Public, "/static/*", s.static())
 
-	get("/livez", s.livez)
-	get("/readyz", s.readyz)
-	get("/metrics", s.metrics.handler())
+	get(Public, "/livez", s.livez)
+	get(Public, "/readyz", s.readyz)
+	get(Public, "/metrics", s.metrics.handler())
 }

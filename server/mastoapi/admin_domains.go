@@ -31,7 +31,7 @@ func (a *API) adminDomainRoutes() {
 	a.add(http.MethodGet, "/api/v1/admin/domain_allows/:id", ra, a.adminOnly(a.getDomainRule(storage.RuleAllow)))
 	a.add(http.MethodPost, "/api/v1/admin/domain_allows", wa, a.adminOnly(a.createDomainAllow))
 	a.add(http.MethodDelete, "/api/v1/admin/domain_allows/:id", wa, a.adminOnly(a.deleteDomainRule(storage.RuleAllow)))
-	a.add(http.MethodGet, "/api/v1/instance/domain_blocks", public(), a.publicDomainBlocks)
+	a.add(http.MethodGet, "/api/v1/instance/domain_blocks", open(), a.publicDomainBlocks)
 }
 
 // adminOnly requires the token's account to be an admin, as Mastodon

@@ -51,6 +51,7 @@ type API struct {
 	log    *slog.Logger
 	pages  *web.Templates
 	echo   *echo.Echo
+	srv    *server.Server
 	domain string
 	// Per-process limiters: see ratelimit.go.
 	requests *limiter
@@ -69,12 +70,13 @@ func Mount(srv *server.Server, svc *federation.Service, cfg config.Config, log *
 	}
 	a := &API{
 		svc: svc, db: svc.DB, cfg: cfg, log: log.With("component", "mastoapi"), pages: pages,
-		echo: srv.Echo(), domain: strings.ToLower(cfg.Domain),
+		echo: srv.Echo(), srv: srv, domain: strings.ToLower(cfg.Domain),
 		requests: newLimiter(rateLimit, rateWindow),
 		logins:   newLimiter(loginLimit, loginWindow),
 		now:      time.Now,
 	}
 	a.routes()
+	srv.AddViewer(a.member)
 	return nil
 }
 
@@ -87,13 +89,21 @@ type routeOpts struct {
 	user bool
 	// anyToken: any valid token will do (apps/verify_credentials).
 	anyToken bool
+	// open: served to anyone in allowlist mode too (server.Public). Only
+	// for what an app needs to register and sign in, and instance
+	// metadata; everything else is for members then (server/access.go).
+	open bool
 }
 
 func public() routeOpts                { return routeOpts{} }
+func open() routeOpts                  { return routeOpts{open: true} }
 func scoped(s ...string) routeOpts     { return routeOpts{scopes: s} }
 func userScoped(s ...string) routeOpts { return routeOpts{scopes: s, user: true} }
 func (a *API) add(method, path string, o routeOpts, h echo.HandlerFunc) {
 	a.echo.Add(method, path, a.wrap(o, h))
+	if o.open {
+		a.srv.Declare(server.Public, method+" "+path)
+	}
 	if method == http.MethodGet {
 		a.echo.Add(http.MethodHead, path, a.wrap(o, h))
 	}
@@ -110,14 +120,15 @@ func (a *API) routes() {
 	csrf := a.csrf()
 	a.echo.GET("/oauth/authorize", a.errorsAsPage(csrf(a.authorizeForm)))
 	a.echo.POST("/oauth/authorize", a.errorsAsPage(csrf(a.authorizeSubmit)))
-	a.add(http.MethodPost, "/oauth/token", public(), a.token)
-	a.add(http.MethodPost, "/oauth/revoke", public(), a.revoke)
-	a.add(http.MethodPost, "/api/v1/apps", public(), a.createApp)
-	a.add(http.MethodGet, "/api/v1/apps/verify_credentials", routeOpts{anyToken: true}, a.verifyApp)
+	a.srv.Declare(server.Public, "GET /oauth/authorize", "POST /oauth/authorize")
+	a.add(http.MethodPost, "/oauth/token", open(), a.token)
+	a.add(http.MethodPost, "/oauth/revoke", open(), a.revoke)
+	a.add(http.MethodPost, "/api/v1/apps", open(), a.createApp)
+	a.add(http.MethodGet, "/api/v1/apps/verify_credentials", routeOpts{anyToken: true, open: true}, a.verifyApp)
 
-	a.add(http.MethodGet, "/api/v1/instance", public(), a.instanceV1)
-	a.add(http.MethodGet, "/api/v2/instance", public(), a.instanceV2)
-	a.add(http.MethodGet, "/api/v1/custom_emojis", public(), emptyList)
+	a.add(http.MethodGet, "/api/v1/instance", open(), a.instanceV1)
+	a.add(http.MethodGet, "/api/v2/instance", open(), a.instanceV2)
+	a.add(http.MethodGet, "/api/v1/custom_emojis", open(), emptyList)
 
 	a.add(http.MethodGet, "/api/v1/accounts/verify_credentials", userScoped("read:accounts", "profile"), a.verifyCredentials)
 	a.add(http.MethodGet, "/api/v1/accounts/lookup", public(), a.lookupAccount)
@@ -158,6 +169,7 @@ func (a *API) routes() {
 
 	a.echo.GET(missingAvatarPath, missingImage)
 	a.echo.GET(missingHeaderPath, missingImage)
+	a.srv.Declare(server.Public, "GET "+missingAvatarPath, "GET "+missingHeaderPath)
 }
 
 // apiError is an error with Mastodon's status code and message.

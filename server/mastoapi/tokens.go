@@ -93,6 +93,24 @@ func (a *API) authenticate(c echo.Context) (*storage.OAuthToken, error) {
 	return tok, nil
 }
 
+// member is the server's Viewer hook: the local account of the request's
+// bearer token, or nil without one or for an application's own token (an
+// invalid token is no member either; the API's guard answers it).
+func (a *API) member(c echo.Context) (*storage.Account, error) {
+	scheme, _, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return nil, nil
+	}
+	tok, err := a.authenticate(c)
+	if err == errUnauthorized || tok == nil {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return tok.Account, nil
+}
+
 // viewer is the member the request acts for, or nil.
 func viewer(c echo.Context) *storage.Actor {
 	t, _ := c.Get(tokenKey).(*storage.OAuthToken)

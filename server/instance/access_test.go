@@ -1,0 +1,385 @@
+package instance_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/federation/policy"
+	"github.com/commonplace/commonplace/server"
+	"github.com/commonplace/commonplace/server/fedtest"
+	"github.com/commonplace/commonplace/server/mastoapi"
+	"github.com/commonplace/commonplace/storage"
+)
+
+// What stays public in allowlist mode: discovery, the instance actor,
+// sign-in (OAuth and its page), app registration, instance metadata,
+// static files and health. Adding to it is a decision: it must show
+// nothing of members, posts or communities. Say why in docs/security.md.
+var wantPublic = []string{
+	"GET /.well-known/host-meta",
+	"GET /.well-known/nodeinfo",
+	"GET /.well-known/webfinger",
+	"GET /actor",
+	"GET /api/v1/apps/verify_credentials",
+	"GET /api/v1/custom_emojis",
+	"GET /api/v1/instance",
+	"GET /api/v1/instance/domain_blocks",
+	"GET /api/v2/instance",
+	"GET /avatars/original/missing.png",
+	"GET /headers/original/missing.png",
+	"GET /livez",
+	"GET /metrics",
+	"GET /nodeinfo/2.0",
+	"GET /nodeinfo/2.1",
+	"GET /oauth/authorize",
+	"GET /readyz",
+	"GET /static/*",
+	"POST /api/v1/apps",
+	"POST /oauth/authorize",
+	"POST /oauth/revoke",
+	"POST /oauth/token",
+}
+
+// Strings that only members' content holds: a post, a reply from another
+// server, a member's display name, a community's title and summary.
+var secrets = []string{"ZQXPOSTBODY", "ZQXREPLYBODY", "ZQXDISPLAYNAME", "ZQXTITLE", "ZQXSUMMARY"}
+
+// fixture is an instance in allowlist mode with content in every kind of
+// place a route may show, and the values to put in route parameters.
+type fixture struct {
+	a, b        *fedtest.Node
+	memberToken string
+	appToken    string
+	// params maps "route :param" (or just ":param") to values to try.
+	params map[string][]string
+	// query adds a query string to routes that need one to show anything.
+	query map[string]string
+}
+
+func newFixture(t *testing.T, d storage.Dialect) *fixture {
+	ctx := context.Background()
+	a, b := fedtest.Start(t, d), fedtest.Start(t, d)
+	acct, err := a.Service.CreateAccount(ctx, federation.NewAccount{
+		Username: "alice", Email: "alice@example.org", DisplayName: "Alice ZQXDISPLAYNAME", Admin: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := acct.Actor
+	com, err := a.Service.CreateCommunity(ctx, federation.NewCommunity{
+		Name: "circle", Title: "The ZQXTITLE circle", Summary: "About ZQXSUMMARY.", Owner: "alice", Tags: []string{"zqxtag"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := a.Service.Policy
+	if _, err := pol.SetMode(ctx, "test", storage.ModeAllowlist); err != nil {
+		t.Fatal(err)
+	}
+	allow, err := pol.Allow(ctx, "test", b.Domain, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := pol.Block(ctx, "test", policy.BlockInput{Domain: "blocked.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A member of an allowed server joins and replies, so that remote
+	// content and a notification exist too.
+	bob := b.Member("bob")
+	if _, err := b.Service.Join(ctx, bob, a.Handle("circle")); err != nil {
+		t.Fatal(err)
+	}
+	fedtest.Eventually(t, "bob's join accepted", func() (bool, error) {
+		who, err := a.DB.GetActorByURI(ctx, bob.URI)
+		if err != nil {
+			return false, err
+		}
+		m, err := a.DB.GetMembership(ctx, com.ActorID, who.ID)
+		return err == nil && m.State == storage.StateAccepted, err
+	})
+	post, err := a.Service.Post(ctx, alice, federation.NewPost{Community: a.Handle("circle"), Text: "ZQXPOSTBODY #zqxtag"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fedtest.Eventually(t, "the post reaches B", func() (bool, error) {
+		_, err := b.DB.GetObjectByURI(ctx, post.URI)
+		return err == nil, nil
+	})
+	reply, err := b.Service.Post(ctx, bob, federation.NewPost{InReplyTo: post.URI, Text: "ZQXREPLYBODY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var replyOnA *storage.Object
+	fedtest.Eventually(t, "the reply stored on A", func() (bool, error) {
+		replyOnA, err = a.DB.GetObjectByURI(ctx, reply.URI)
+		return err == nil, nil
+	})
+	a.Settled()
+	create, err := a.DB.FindLocalActivity(ctx, "Create", alice.URI, post.URI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes, err := a.DB.ListNotifications(ctx, storage.NotificationFilter{RecipientActorID: alice.ID})
+	if err != nil || len(notes) == 0 {
+		t.Fatalf("alice has no notification (%v): the fixture must exercise /api/v1/notifications/:id", err)
+	}
+	bobOnA := mustActor(t, a, bob.URI)
+
+	f := &fixture{a: a, b: b}
+	f.memberToken, err = mastoapi.IssueToken(ctx, a.DB, "alice", "read write follow admin:read admin:write")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.appToken = appToken(t, a)
+	id := func(n int64) string { return strconv.FormatInt(n, 10) }
+	statuses := []string{id(post.ID), id(replyOnA.ID)}
+	accounts := []string{id(alice.ID), id(com.ActorID), id(bobOnA.ID)}
+	f.params = map[string][]string{
+		":name":    {"alice", "circle"},
+		":hashtag": {"zqxtag"},
+		"*":        {"style.css"},
+
+		"/o/:id :id":                          {lastSegment(post.URI)},
+		"/o/:id/replies :id":                  {lastSegment(post.URI)},
+		"/a/:id :id":                          {lastSegment(create.URI)},
+		"/api/v1/statuses/:id :id":            statuses,
+		"/api/v1/statuses/:id/context :id":    statuses,
+		"/api/v1/accounts/:id :id":            accounts,
+		"/api/v1/accounts/:id/statuses :id":   accounts,
+		"/api/v1/notifications/:id :id":       {id(notes[0].ID)},
+		"/api/v1/admin/domain_blocks/:id :id": {id(block.Rule.ID)},
+		"/api/v1/admin/domain_allows/:id :id": {id(allow.Rule.ID)},
+	}
+	f.query = map[string]string{
+		"/.well-known/webfinger":   "resource=acct:alice@" + a.Domain,
+		"/api/v1/accounts/lookup":  "acct=alice",
+		"/api/v2/search":           "q=alice",
+		"/api/v1/timelines/public": "local=false",
+	}
+	return f
+}
+
+func mustActor(t *testing.T, n *fedtest.Node, uri string) *storage.Actor {
+	t.Helper()
+	a, err := n.DB.GetActorByURI(context.Background(), uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func lastSegment(uri string) string { return uri[strings.LastIndex(uri, "/")+1:] }
+
+// appToken registers an app and takes a client_credentials token, as
+// anyone may.
+func appToken(t *testing.T, n *fedtest.Node) string {
+	t.Helper()
+	app := postForm(t, n.URL+"/api/v1/apps", url.Values{"client_name": {"outsider"}, "redirect_uris": {"urn:ietf:wg:oauth:2.0:oob"}, "scopes": {"read"}})
+	tok := postForm(t, n.URL+"/oauth/token", url.Values{
+		"grant_type": {"client_credentials"}, "client_id": {app["client_id"]}, "client_secret": {app["client_secret"]}, "scope": {"read"},
+	})
+	if tok["access_token"] == "" {
+		t.Fatal("no app token")
+	}
+	return tok["access_token"]
+}
+
+// postForm posts a form that must answer 200 and returns the string
+// fields of the JSON object it answers.
+func postForm(t *testing.T, u string, v url.Values) map[string]string {
+	t.Helper()
+	res, err := http.PostForm(u, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("POST %s: %d %s", u, res.StatusCode, body)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for k, v := range m {
+		if s, ok := v.(string); ok {
+			out[k] = s
+		}
+	}
+	return out
+}
+
+// paths expands a route template into concrete paths with the fixture's
+// values. A parameter the fixture has no value for is an error: a new
+// route with a new parameter must be given real values here, so that
+// the test reaches what the route would show.
+func (f *fixture) paths(route string) ([]string, error) {
+	out := []string{""}
+	for _, seg := range strings.Split(strings.TrimPrefix(route, "/"), "/") {
+		vals := []string{seg}
+		if strings.HasPrefix(seg, ":") || seg == "*" {
+			vals = f.params[route+" "+seg]
+			if vals == nil {
+				vals = f.params[seg]
+			}
+			if vals == nil {
+				return nil, fmt.Errorf("route %s: give the allowlist contract test (server/instance/access_test.go) real values for %s", route, seg)
+			}
+		}
+		var next []string
+		for _, p := range out {
+			for _, v := range vals {
+				next = append(next, p+"/"+url.PathEscape(v))
+			}
+		}
+		out = next
+	}
+	if q := f.query[route]; q != "" {
+		for i := range out {
+			out[i] += "?" + q
+		}
+	}
+	return out, nil
+}
+
+type result struct {
+	status int
+	body   string
+}
+
+func (f *fixture) get(t *testing.T, method, path, token, accept string) result {
+	t.Helper()
+	req, err := http.NewRequest(method, f.a.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", accept)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return result{res.StatusCode, string(body)}
+}
+
+func leaked(body string) string {
+	for _, s := range secrets {
+		if strings.Contains(body, s) {
+			return s
+		}
+	}
+	return ""
+}
+
+var accepts = []string{"application/json", "text/html", "application/activity+json", "*/*"}
+
+// TestAllowlistContract walks every registered route of a whole instance
+// in allowlist mode. Without credentials and with an application's own
+// token, no GET shows anything of members, posts or communities, and
+// every route that is not declared public refuses; with a member's token
+// the same paths do answer, so the refusals are not an artefact of wrong
+// parameters. A route added later is walked too: it leaks only if it is
+// declared public, and the public list is held here.
+func TestAllowlistContract(t *testing.T) {
+	for _, d := range []storage.Dialect{storage.SQLite, storage.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			f := newFixture(t, d)
+			srv := f.a.Instance.Server
+			routes := srv.Echo().Routes()
+			registered := map[string]bool{}
+			for _, r := range routes {
+				registered[r.Method+" "+r.Path] = true
+			}
+
+			if got := srv.Declared(server.Public); !slices.Equal(got, wantPublic) {
+				t.Errorf("routes public in allowlist mode:\n got  %q\n want %q\n(change wantPublic only for a route that shows nothing of members or posts)", got, wantPublic)
+			}
+			for _, a := range []server.Access{server.Public, server.Peers} {
+				for _, r := range srv.Declared(a) {
+					if !registered[r] {
+						t.Errorf("%s route %q is declared but not registered", a, r)
+					}
+				}
+			}
+
+			var gets, refused, answered int
+			for _, r := range routes {
+				if r.Method != http.MethodGet && r.Method != http.MethodHead {
+					continue
+				}
+				access := srv.AccessOf(r.Method, r.Path)
+				paths, err := f.paths(r.Path)
+				if err != nil {
+					t.Error(err)
+					continue
+				}
+				gets++
+				memberAnswered := false
+				for _, p := range paths {
+					for _, cred := range []struct{ name, token string }{{"no credentials", ""}, {"an app token", f.appToken}} {
+						for _, acc := range accepts {
+							res := f.get(t, r.Method, p, cred.token, acc)
+							if s := leaked(res.body); s != "" {
+								t.Errorf("%s %s (%s, Accept %s): %d, shows %q", r.Method, p, cred.name, acc, res.status, s)
+							}
+							if access != server.Public {
+								if res.status != http.StatusUnauthorized {
+									t.Errorf("%s %s (%s, Accept %s): %d, want 401 (%s route)", r.Method, p, cred.name, acc, res.status, access)
+								} else {
+									refused++
+								}
+							}
+						}
+					}
+					if access != server.Public && r.Method == http.MethodGet && !memberAnswered {
+						if res := f.get(t, r.Method, p, f.memberToken, "application/json"); res.status < 300 {
+							memberAnswered = true
+							answered++
+						}
+					}
+				}
+				if access != server.Public && r.Method == http.MethodGet && !memberAnswered {
+					t.Errorf("GET %s: no path answered a member either; give the test values that reach its content (%q)", r.Path, paths)
+				}
+			}
+			// Members-only routes of other methods refuse too, before any
+			// handler runs.
+			for _, r := range routes {
+				if r.Method == http.MethodGet || r.Method == http.MethodHead || srv.AccessOf(r.Method, r.Path) != server.Members {
+					continue
+				}
+				// The gate answers before any handler: any id will do.
+				path := regexp.MustCompile(`:[a-z_]+`).ReplaceAllString(r.Path, "1")
+				if res := f.get(t, r.Method, path, f.appToken, "application/json"); res.status != http.StatusUnauthorized {
+					t.Errorf("%s %s with an app token: %d, want 401", r.Method, path, res.status)
+				}
+			}
+			t.Logf("%d GET/HEAD routes walked; %d refusals checked; %d routes answered a member", gets, refused, answered)
+
+			// The test can fail: the same instance in blocklist mode shows
+			// the content to anyone.
+			if _, err := f.a.Service.Policy.SetMode(context.Background(), "test", storage.ModeBlocklist); err != nil {
+				t.Fatal(err)
+			}
+			if res := f.get(t, http.MethodGet, "/api/v1/timelines/public", "", "application/json"); leaked(res.body) == "" {
+				t.Errorf("blocklist mode: the public timeline shows no post (%d %s); the fixture is broken", res.status, res.body)
+			}
+		})
+	}
+}
