@@ -316,7 +316,7 @@ func (s *Service) webfinger(ctx context.Context, scheme, user, domain string) (*
 	if err != nil {
 		return nil, err
 	}
-	body, _, err := s.Client.Get(ctx, u, signer)
+	body, _, err := s.Client.GetAs(ctx, u, transport.AcceptJRD, signer)
 	if err != nil {
 		return nil, fmt.Errorf("webfinger %s@%s: %w", user, domain, err)
 	}

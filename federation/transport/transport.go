@@ -26,13 +26,26 @@ const (
 	DefaultMaxRedirects = 3
 	DefaultUserAgent    = "Commonplace"
 
-	// acceptActivity is what Mastodon and GoToSocial send; some servers only
-	// return JSON for the ld+json form with the profile.
-	acceptActivity = `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`
-	contentType    = "application/activity+json"
+	contentType = "application/activity+json"
 	// drainLimit bounds how much of an unwanted body is read so the
 	// connection can be reused; beyond it the connection is dropped.
 	drainLimit = 64 << 10
+)
+
+// What a GET accepts. Servers negotiate on it and some refuse a request
+// whose Accept names nothing they serve (GoToSocial answers WebFinger
+// with 406 unless JRD or JSON is acceptable), so every kind of document
+// is asked for by its own media types.
+const (
+	// AcceptActivity is what Mastodon and GoToSocial send for ActivityPub
+	// documents; some servers only return JSON for the ld+json form with
+	// the profile.
+	AcceptActivity = `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`
+	// AcceptJRD is for WebFinger and host-meta's JSON form (RFC 7033).
+	AcceptJRD = "application/jrd+json, application/json"
+	// AcceptNodeInfo is for NodeInfo's discovery document and the
+	// NodeInfo document itself, whose media type carries its schema.
+	AcceptNodeInfo = `application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#", application/json`
 )
 
 // Signer supplies the key that signs a request: a local actor, usually the
@@ -123,6 +136,12 @@ func New(opts Options) *Client {
 // Redirects are followed up to MaxRedirects, each hop re-checked and
 // re-signed. A non-2xx answer is a *StatusError.
 func (c *Client) Get(ctx context.Context, rawURL string, signer Signer) ([]byte, *Response, error) {
+	return c.GetAs(ctx, rawURL, AcceptActivity, signer)
+}
+
+// GetAs is Get for a document of another kind: accept is the request's
+// Accept header (AcceptJRD, AcceptNodeInfo).
+func (c *Client) GetAs(ctx context.Context, rawURL, accept string, signer Signer) ([]byte, *Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
 	u, err := c.checkURL(rawURL, nil)
@@ -130,7 +149,7 @@ func (c *Client) Get(ctx context.Context, rawURL string, signer Signer) ([]byte,
 		return nil, nil, err
 	}
 	for hops := 0; ; hops++ {
-		resp, err := c.do(ctx, http.MethodGet, u, nil, signer)
+		resp, err := c.do(ctx, http.MethodGet, u, accept, nil, signer)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -169,7 +188,7 @@ func (c *Client) Post(ctx context.Context, rawURL string, body []byte, signer Si
 	if body == nil {
 		body = []byte{}
 	}
-	resp, err := c.do(ctx, http.MethodPost, u, body, signer)
+	resp, err := c.do(ctx, http.MethodPost, u, "", body, signer)
 	if err != nil {
 		return err
 	}
@@ -181,7 +200,7 @@ func (c *Client) Post(ctx context.Context, rawURL string, body []byte, signer Si
 }
 
 // do sends one request without following redirects.
-func (c *Client) do(ctx context.Context, method string, u *url.URL, body []byte, signer Signer) (*http.Response, error) {
+func (c *Client) do(ctx context.Context, method string, u *url.URL, accept string, body []byte, signer Signer) (*http.Response, error) {
 	if c.opts.Refuse != nil {
 		if err := c.opts.Refuse(ctx, u.String()); err != nil {
 			return nil, fmt.Errorf("transport: %s %s: %w", method, u, err)
@@ -198,8 +217,9 @@ func (c *Client) do(ctx context.Context, method string, u *url.URL, body []byte,
 	req.Header.Set("User-Agent", c.opts.UserAgent)
 	if body != nil {
 		req.Header.Set("Content-Type", contentType)
-	} else {
-		req.Header.Set("Accept", acceptActivity)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
 	}
 	if signer != nil {
 		if err := httpsig.SignRequest(req, body, signer.KeyID(), signer.PrivateKey()); err != nil {

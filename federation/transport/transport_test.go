@@ -128,6 +128,44 @@ func TestGetSignedWithHeaders(t *testing.T) {
 	}
 }
 
+// Each kind of document is asked for by its own media types, on every
+// redirect hop: GoToSocial answers a WebFinger request that does not accept
+// JRD with 406.
+func TestGetAsAccept(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.URL.Path+" "+r.Header.Get("Accept"))
+		mu.Unlock()
+		if r.URL.Path == "/.well-known/webfinger" {
+			http.Redirect(w, r, "/wf", http.StatusFound)
+			return
+		}
+		io.WriteString(w, `{}`)
+	}))
+	defer srv.Close()
+	c := loopbackClient()
+	if _, _, err := c.GetAs(context.Background(), srv.URL+"/.well-known/webfinger", AcceptJRD, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.GetAs(context.Background(), srv.URL+"/nodeinfo/2.1", AcceptNodeInfo, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Get(context.Background(), srv.URL+"/u/alice", nil); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"/.well-known/webfinger application/jrd+json, application/json",
+		"/wf application/jrd+json, application/json",
+		"/nodeinfo/2.1 " + AcceptNodeInfo,
+		"/u/alice " + AcceptActivity,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("Accept headers:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func TestSizeLimit(t *testing.T) {
 	const limit = 1000
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -22,9 +22,6 @@ import (
 	"github.com/commonplace/commonplace/storage"
 )
 
-// samples is where the shared real-world payloads live, beside the repo.
-const samples = "../../../shared/ap-samples/gotosocial"
-
 // gtsReplay stands in for the GoToSocial server the samples were captured
 // from: it serves the captured actor (with a key of ours, since the real
 // private key is not in the samples) and replays the captured activities,
@@ -33,6 +30,7 @@ const samples = "../../../shared/ap-samples/gotosocial"
 // GoToSocial sent.
 type gtsReplay struct {
 	t       *testing.T
+	samples string // the captured payloads
 	srv     *httptest.Server
 	key     *rsa.PrivateKey
 	rewrite *strings.Replacer
@@ -43,14 +41,15 @@ type gtsReplay struct {
 
 func newGTSReplay(t *testing.T, groupURI, groupHandle string) *gtsReplay {
 	t.Helper()
-	if _, err := os.Stat(samples); err != nil {
-		t.Skipf("GoToSocial samples not found at %s (../shared beside the repository): %v", samples, err)
+	samples, err := fedtest.SharedDir("ap-samples/gotosocial")
+	if err != nil {
+		t.Skipf("GoToSocial samples not found: %v", err)
 	}
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &gtsReplay{t: t, key: key}
+	g := &gtsReplay{t: t, key: key, samples: samples}
 	mux := http.NewServeMux()
 	g.srv = httptest.NewServer(mux)
 	t.Cleanup(g.srv.Close)
@@ -73,6 +72,12 @@ func newGTSReplay(t *testing.T, groupURI, groupHandle string) *gtsReplay {
 	})
 	mux.HandleFunc("GET /users/alice/main-key", g.keyStub)
 	mux.HandleFunc("GET /.well-known/webfinger", func(w http.ResponseWriter, r *http.Request) {
+		// GoToSocial offers JRD and JSON only, and answers 406 to a
+		// request that accepts neither.
+		if accept := r.Header.Get("Accept"); accept != "" && !strings.Contains(accept, "application/jrd+json") && !strings.Contains(accept, "application/json") && !strings.Contains(accept, "*/*") {
+			w.WriteHeader(http.StatusNotAcceptable)
+			return
+		}
 		host := strings.TrimPrefix(g.srv.URL, "http://")
 		if r.URL.Query().Get("resource") != "acct:alice@"+host {
 			http.NotFound(w, r)
@@ -101,7 +106,7 @@ func newGTSReplay(t *testing.T, groupURI, groupHandle string) *gtsReplay {
 }
 
 func (g *gtsReplay) sample(name string) []byte {
-	data, err := os.ReadFile(filepath.Join(samples, name))
+	data, err := os.ReadFile(filepath.Join(g.samples, name))
 	if err != nil {
 		g.t.Fatal(err)
 	}
