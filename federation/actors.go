@@ -116,7 +116,11 @@ func (s *Service) newLocalActor(typ, username, uri string) (*storage.Actor, erro
 		URL: uri, InboxURI: uri + "/inbox", OutboxURI: uri + "/outbox",
 		SharedInboxURI: s.URLs.SharedInbox(),
 		FollowersURI:   uri + "/followers", FollowingURI: uri + "/following",
-		KeyID: KeyID(uri), PublicKeyPEM: string(pub), PrivateKeyPEM: string(priv),
+		// Every actor has a featured collection (pins; a community's
+		// curated resources): GoToSocial logs an error dereferencing an
+		// actor that names none.
+		FeaturedURI: uri + "/featured",
+		KeyID:       KeyID(uri), PublicKeyPEM: string(pub), PrivateKeyPEM: string(priv),
 		PublishedAt: &now,
 	}, nil
 }
@@ -275,7 +279,6 @@ func (s *Service) CreateCommunity(ctx context.Context, in NewCommunity) (*storag
 	}
 	actor.DisplayName = title
 	actor.Summary = in.Summary
-	actor.FeaturedURI = uri + "/featured"
 	actor.ManuallyApprovesFollowers = in.Closed
 	c := &storage.Community{Title: title, Summary: in.Summary, Closed: in.Closed, Visibility: storage.VisibilityPublic}
 	for _, t := range tags {

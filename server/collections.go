@@ -262,6 +262,15 @@ func (s *Server) groupFeatured(c echo.Context) error {
 	return inline(c, a.FeaturedURI, nil)
 }
 
+// personFeatured will hold the member's pinned posts; empty for now.
+func (s *Server) personFeatured(c echo.Context) error {
+	a, err := s.localActor(c, storage.TypePerson)
+	if err != nil {
+		return err
+	}
+	return inline(c, a.FeaturedURI, nil)
+}
+
 // groupModerators lists owners and moderators, inline as Lemmy reads it.
 func (s *Server) groupModerators(c echo.Context) error {
 	a, err := s.localActor(c, storage.TypeGroup)
@@ -287,4 +296,14 @@ func (s *Server) instanceOutbox(c echo.Context) error {
 		return err
 	}
 	return inline(c, a.OutboxURI, nil)
+}
+
+// instanceFeatured is empty, like the instance outbox; GoToSocial logs an
+// error for an actor without one.
+func (s *Server) instanceFeatured(c echo.Context) error {
+	a, err := s.db.GetActorByURI(c.Request().Context(), s.urls.InstanceActor())
+	if err != nil {
+		return err
+	}
+	return inline(c, a.FeaturedURI, nil)
 }

@@ -168,7 +168,9 @@ func TestCollections(t *testing.T) {
 		}{
 			{"/c/practice/moderators", []string{testBase + "/u/alice"}},
 			{"/c/practice/featured", nil},
+			{"/u/alice/featured", nil},
 			{"/actor/outbox", nil},
+			{"/actor/featured", nil},
 		} {
 			var raw map[string]any
 			res := f.getJSON(tc.path, &raw)

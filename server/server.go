@@ -141,6 +141,7 @@ func (s *Server) routes() {
 	get(Peers, "/u/:name/outbox", s.personOutbox)
 	get(Peers, "/u/:name/followers", s.personFollowers)
 	get(Peers, "/u/:name/following", s.personFollowing)
+	get(Peers, "/u/:name/featured", s.personFeatured)
 
 	get(Peers, "/c/:name", s.group)
 	get(Peers, "/c/:name/outbox", s.groupOutbox)
@@ -164,6 +165,7 @@ func (s *Server) routes() {
 	// secure-mode servers wait on each other.
 	get(Public, "/actor", s.instanceActor)
 	get(Peers, "/actor/outbox", s.instanceOutbox)
+	get(Peers, "/actor/featured", s.instanceFeatured)
 
 	// The home page lists communities: members only in allowlist mode.
 	get(Members, "/", s.home)
