@@ -27,8 +27,8 @@ import (
 // Node is one running instance.
 type Node struct {
 	t        testing.TB
-	Domain   string // 127.0.0.1:port
-	URL      string // http://127.0.0.1:port
+	Domain   string // 127.0.0.1:port, or a name (StartNamed)
+	URL      string // http://Domain
 	DB       *storage.DB
 	Service  *federation.Service
 	Instance *instance.Instance
@@ -44,11 +44,25 @@ func Start(t testing.TB, d storage.Dialect) *Node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	domain := ln.Addr().String()
+	return startOn(t, d, ln.Addr().String(), ln)
+}
+
+// StartNamed runs a fresh instance at http://NAME, on port 80 of a random
+// loopback address named in /etc/hosts, as a GoToSocial peer needs (it
+// drops the port from ids). Node.Domain is the name. It needs root; the
+// test is skipped without it.
+func StartNamed(t testing.TB, d storage.Dialect) *Node {
+	t.Helper()
+	h := reserveHost(t, "cp", true)
+	return startOn(t, d, h.Name, h.Listener)
+}
+
+func startOn(t testing.TB, d storage.Dialect, domain string, ln net.Listener) *Node {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Domain = domain
 	cfg.Protocol = "http"
-	cfg.Listen = domain
+	cfg.Listen = ln.Addr().String()
 	cfg.AllowPrivateAddresses = true
 	cfg.InboxWorkers = 4
 	cfg.DeliveryWorkers = 8
