@@ -20,6 +20,7 @@ import (
 
 	"github.com/commonplace/commonplace/federation/httpsig"
 	"github.com/commonplace/commonplace/federation/policy"
+	"github.com/commonplace/commonplace/federation/ratelimit"
 	"github.com/commonplace/commonplace/federation/transport"
 	"github.com/commonplace/commonplace/storage"
 )
@@ -41,6 +42,9 @@ type Service struct {
 	// inbound, fetch and delivery path asks it (see policycheck.go).
 	Policy *policy.Policy
 
+	// signIns throttles password attempts (signin.go).
+	signIns *ratelimit.Limiter
+
 	keys      keyCache
 	pubKeys   publicKeyCache
 	signers   signerCache
@@ -56,6 +60,7 @@ func NewService(db *storage.DB, base string, log *slog.Logger) *Service {
 	return &Service{
 		DB: db, URLs: urls, Log: log,
 		Policy:    policy.New(db, urls.Host(), log),
+		signIns:   ratelimit.New(SignInLimit, signInWindow),
 		inboxWake: make(chan struct{}, 1),
 	}
 }

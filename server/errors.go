@@ -12,7 +12,6 @@ import (
 
 	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/storage"
-	"github.com/commonplace/commonplace/web"
 )
 
 // maxReasonLen keeps error reasons on the wire short.
@@ -52,12 +51,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	switch {
 	case req.Method == http.MethodHead:
 		werr = c.NoContent(status)
-	case prefersHTML(req):
-		werr = s.renderHTML(c, status, "error", web.ErrorPage{
-			Page:    web.Page{Title: http.StatusText(status), Domain: s.domain},
-			Status:  status,
-			Message: reason,
-		})
+	case prefersHTML(req) && s.pages != nil:
+		werr = s.pages.Error(c, status, reason)
 		if werr != nil && !c.Response().Committed {
 			werr = c.JSON(status, map[string]string{"error": reason})
 		}
@@ -98,6 +93,8 @@ func classify(err error) (int, string) {
 		return http.StatusForbidden, shorten(err.Error())
 	case errors.Is(err, federation.ErrUnauthorized):
 		return http.StatusUnauthorized, shorten(err.Error())
+	case errors.Is(err, federation.ErrTooManyAttempts):
+		return http.StatusTooManyRequests, shorten(err.Error())
 	}
 	return http.StatusInternalServerError, "internal server error"
 }

@@ -5,9 +5,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/federation/vocab"
 	"github.com/commonplace/commonplace/storage"
-	"github.com/commonplace/commonplace/web"
 )
 
 // Conversions from storage models to the ActivityStreams documents we serve.
@@ -119,7 +119,7 @@ func announceOf(o *storage.Object, community *storage.Actor) *vocab.Activity {
 // paragraphs, the form summary takes on the fediverse.
 func textToHTML(text string) string {
 	var b strings.Builder
-	for _, p := range web.Paragraphs(text) {
+	for _, p := range federation.Paragraphs(text) {
 		b.WriteString("<p>")
 		b.WriteString(strings.ReplaceAll(html.EscapeString(p), "\n", "<br>"))
 		b.WriteString("</p>")

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"mime"
 	"net/http"
 	"strings"
@@ -52,16 +51,6 @@ func activityJSON(c echo.Context, doc any) error {
 		return err
 	}
 	return c.Blob(http.StatusOK, vocab.MediaTypeActivity, body)
-}
-
-// renderHTML renders a page into a buffer first, so that a template error
-// becomes a clean 500 rather than half a page.
-func (s *Server) renderHTML(c echo.Context, status int, page string, data any) error {
-	var buf bytes.Buffer
-	if err := s.pages.Render(&buf, page, data); err != nil {
-		return err
-	}
-	return c.HTMLBlob(status, buf.Bytes())
 }
 
 // allowCORS lets browser-based clients read discovery documents, as

@@ -1,6 +1,6 @@
 // Package server is Commonplace's HTTP layer on Echo: routes, middleware,
 // and thin handlers for WebFinger, NodeInfo, actor documents, collections,
-// health and the server-rendered pages. Handlers parse, negotiate, call the
+// health, and the negotiation of URLs that are both documents and pages. Handlers parse, negotiate, call the
 // federation service or storage, and render; errors go to one handler
 // (errors.go) that maps error kinds to status codes.
 package server
@@ -17,7 +17,6 @@ import (
 	"github.com/commonplace/commonplace/config"
 	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/storage"
-	"github.com/commonplace/commonplace/web"
 )
 
 // Version is the software version published in NodeInfo, set at build time
@@ -29,6 +28,25 @@ type Options struct {
 	Config  config.Config
 	Service *federation.Service
 	Logger  *slog.Logger
+	// Pages is the browser front end. Nil serves no pages: browsers get
+	// JSON errors and actor URLs answer 406 Not Acceptable.
+	Pages Pages
+}
+
+// Pages is what server needs of the browser front end (package web, which
+// server does not import): it mounts its own routes on the Echo instance
+// server hands it, renders the HTML side of the URLs that also serve
+// ActivityPub JSON, and renders the error page for browsers.
+type Pages interface {
+	Mount(e *echo.Echo)
+	// PublicRoutes are the mounted routes anyone may use in allowlist
+	// mode ("GET /path", as for Declare).
+	PublicRoutes() []string
+	// Viewer is the member signed in to the request's browser session.
+	Viewer(c echo.Context) (*storage.Account, error)
+	Member(c echo.Context, a *storage.Actor) error
+	Community(c echo.Context, com *storage.Community) error
+	Error(c echo.Context, status int, message string) error
 }
 
 // Server holds the Echo instance and what its handlers share.
@@ -39,7 +57,7 @@ type Server struct {
 	urls    federation.URLs
 	log     *slog.Logger
 	echo    *echo.Echo
-	pages   *web.Templates
+	pages   Pages
 	metrics *metrics
 	// access and viewers drive the allowlist gate (access.go).
 	access  map[string]Access
@@ -66,10 +84,6 @@ func New(opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	pages, err := web.New()
-	if err != nil {
-		return nil, err
-	}
 	s := &Server{
 		cfg:     opts.Config,
 		svc:     opts.Service,
@@ -77,7 +91,7 @@ func New(opts Options) (*Server, error) {
 		urls:    opts.Service.URLs,
 		log:     log,
 		echo:    echo.New(),
-		pages:   pages,
+		pages:   opts.Pages,
 		metrics: newMetrics(),
 		access:  map[string]Access{},
 		domain:  strings.ToLower(opts.Config.Domain),
@@ -167,12 +181,16 @@ func (s *Server) routes() {
 	get(Peers, "/actor/outbox", s.instanceOutbox)
 	get(Peers, "/actor/featured", s.instanceFeatured)
 
-	// The home page lists communities: members only in allowlist mode.
-	get(Members, "/", s.home)
-	get(Members, "/about", s.home)
-	get(Public, "/static/*", s.static())
-
 	get(Public, "/livez", s.livez)
 	get(Public, "/readyz", s.readyz)
 	get(Public, "/metrics", s.metrics.handler())
+
+	// The pages mount their own routes; their access defaults to Members
+	// like any route, except those they list as public (sign-in, static
+	// files), and their session cookie is a way to recognise a member.
+	if s.pages != nil {
+		s.pages.Mount(e)
+		s.Declare(Public, s.pages.PublicRoutes()...)
+		s.AddViewer(s.pages.Viewer)
+	}
 }

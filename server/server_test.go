@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/storage"
 	"github.com/commonplace/commonplace/storage/storagetest"
+	"github.com/commonplace/commonplace/web"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -62,7 +64,11 @@ func newFixtureWith(t *testing.T, db *storage.DB, cfg config.Config, mount ...fu
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := federation.NewService(db, cfg.BaseURL(), log)
-	srv, err := New(Options{Config: cfg, Service: svc, Logger: log})
+	pages, err := web.New(web.Options{Config: cfg, Service: svc, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Options{Config: cfg, Service: svc, Logger: log, Pages: pages})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +78,10 @@ func newFixtureWith(t *testing.T, db *storage.DB, cfg config.Config, mount ...fu
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return &fixture{t: t, db: db, svc: svc, srv: srv, url: ts.URL}
+}
+
+func federationCommunity(name string, closed bool) federation.NewCommunity {
+	return federation.NewCommunity{Name: name, Title: strings.ToUpper(name[:1]) + name[1:], Closed: closed}
 }
 
 // seeded is a fixture with the instance actor, a member "alice" and a

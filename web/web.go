@@ -1,178 +1,144 @@
-// Package web renders Commonplace's server-side HTML: the home page, the
-// public page of a community and of a member, and error pages. Templates
-// and the stylesheet are embedded, so the binary is the whole site.
+// Package web is Commonplace's front end for browsers: server-rendered
+// pages, the forms behind them and their sessions, one file per family of
+// pages (home.go, community.go, member.go, oauth.go, ...). Templates and
+// the stylesheet are embedded, so the binary is the whole site.
 //
-// The page types below are view models: the server fills them from storage,
-// so nothing here knows about the database or ActivityPub.
+// Server hands web its Echo instance (Mount) and asks it for the HTML side
+// of the URLs that also serve ActivityPub JSON (Member, Community) and for
+// error pages (Error): web never imports server. Pages read through
+// storage's query methods; every write goes through federation.Service.
 package web
 
 import (
-	"embed"
-	"fmt"
-	"html/template"
-	"io"
-	"io/fs"
+	"errors"
+	"log/slog"
+	"net/http"
 	"strings"
 	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/commonplace/commonplace/config"
+	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/storage"
 )
 
-//go:embed templates/*.html
-var templateFS embed.FS
-
-//go:embed static
-var staticFS embed.FS
-
-// Page is what every page shows: its title and the instance it is on.
-type Page struct {
-	Title string
-	// Domain is the instance's public host[:port].
-	Domain string
-	// Alternate is the ActivityPub id of the actor the page shows, offered
-	// as <link rel="alternate"> so that tools can find the JSON.
-	Alternate string
+// Options is what New needs.
+type Options struct {
+	Config  config.Config
+	Service *federation.Service
+	Logger  *slog.Logger
 }
 
-// Community is a community as listed on the home page and shown on its own.
-type Community struct {
-	Name  string
-	Title string
-	// Handle is @name@domain, what to search for on Mastodon to join.
-	Handle string
-	// Path is the local path of the community's page.
-	Path string
-	// Summary is the statement of the community's domain as paragraphs of
-	// plain text; the template escapes them.
-	Summary []string
-	Tags    []string
-	Members int64
-	Closed  bool
+// Web holds what the page handlers share.
+type Web struct {
+	cfg   config.Config
+	svc   *federation.Service
+	db    *storage.DB
+	log   *slog.Logger
+	pages *templates
+	// domain is the configured host[:port], lower-cased: the domain part
+	// of every handle on this instance.
+	domain string
+	now    func() time.Time
+	// public are the routes anyone may use in allowlist mode.
+	public []string
 }
 
-// Home is the instance's front page.
-type Home struct {
-	Page
-	Communities []Community
-}
-
-// CommunityPage is a community's public page.
-type CommunityPage struct {
-	Page
-	Community Community
-	// Posts are the latest top-level posts, newest first, so that people
-	// can read before they join.
-	Posts []Post
-}
-
-// Post is a post as listed on a community's page.
-type Post struct {
-	Title string
-	// Author is @user@domain; AuthorURL links to their profile.
-	Author, AuthorURL string
-	Published         time.Time
-	// Content is sanitised HTML, safe to insert as it is.
-	Content template.HTML
-	URL     string
-}
-
-// MemberPage is a member's public page.
-type MemberPage struct {
-	Page
-	Name        string
-	DisplayName string
-	Handle      string
-	Summary     []string
-}
-
-// ErrorPage is shown to browsers when a request fails.
-type ErrorPage struct {
-	Page
-	Status  int
-	Message string
-}
-
-// pages maps each page name to its template file; every page is rendered
-// inside layout.html.
-var pages = map[string]string{
-	"home":      "templates/home.html",
-	"community": "templates/community.html",
-	"member":    "templates/member.html",
-	"error":     "templates/error.html",
-
-	"oauth_authorize": "templates/oauth_authorize.html",
-	"oauth_code":      "templates/oauth_code.html",
-}
-
-// OAuthAuthorize is the client API's login and consent page: an app asks
-// for a member's permission.
-type OAuthAuthorize struct {
-	Page
-	AppName, AppWebsite string
-	Scopes              []string
-	Username            string
-	Error               string
-	// CSRF is the token the form sends back; Hidden are the authorization
-	// request's parameters, sent back with the form.
-	CSRF   string
-	Hidden map[string]string
-}
-
-// OAuthCode shows an authorization code to paste into an app that has no
-// redirect URI (urn:ietf:wg:oauth:2.0:oob).
-type OAuthCode struct {
-	Page
-	AppName, Code string
-}
-
-// Templates holds the parsed pages. It is safe for concurrent use.
-type Templates struct {
-	pages map[string]*template.Template
-}
-
-// New parses the embedded templates.
-func New() (*Templates, error) {
-	t := &Templates{pages: make(map[string]*template.Template, len(pages))}
-	for name, file := range pages {
-		tmpl, err := template.New(name).ParseFS(templateFS, "templates/layout.html", file)
-		if err != nil {
-			return nil, fmt.Errorf("web: parse %s: %w", file, err)
-		}
-		t.pages[name] = tmpl
+// New parses the templates and returns the front end, ready to Mount.
+func New(opts Options) (*Web, error) {
+	if opts.Service == nil || opts.Service.DB == nil {
+		return nil, errors.New("web: Options.Service with a DB is required")
 	}
-	return t, nil
-}
-
-// Render writes the page called name (home, community, member, error) with
-// data, which must be the matching page type. Render into a buffer if a
-// half-written page must not reach the client.
-func (t *Templates) Render(w io.Writer, name string, data any) error {
-	tmpl, ok := t.pages[name]
-	if !ok {
-		return fmt.Errorf("web: no page %q", name)
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	if err := tmpl.ExecuteTemplate(w, "layout", data); err != nil {
-		return fmt.Errorf("web: render %s: %w", name, err)
-	}
-	return nil
-}
-
-// Static is the file system served under /static/.
-func Static() fs.FS {
-	sub, err := fs.Sub(staticFS, "static")
+	pages, err := parseTemplates()
 	if err != nil {
-		panic(err) // the embed directive guarantees the directory
+		return nil, err
 	}
-	return sub
+	return &Web{
+		cfg: opts.Config, svc: opts.Service, db: opts.Service.DB, log: log.With("component", "web"),
+		pages: pages, domain: strings.ToLower(opts.Config.Domain), now: time.Now,
+	}, nil
 }
 
-// Paragraphs splits plain text into paragraphs at blank lines, so that a
-// template can show them as <p> elements while escaping their text.
-func Paragraphs(text string) []string {
-	text = strings.ReplaceAll(text, "\r\n", "\n")
-	var out []string
-	for _, p := range strings.Split(text, "\n\n") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
+// Access of a route in allowlist mode: members only (the default), or
+// anyone (what it takes to sign in, and static files).
+type access bool
+
+const (
+	members access = false
+	public  access = true
+)
+
+// Mount adds the pages' own routes to e. The actor pages (/u/NAME,
+// /c/NAME) are routed by server, which negotiates them, and rendered by
+// Member and Community.
+func (w *Web) Mount(e *echo.Echo) {
+	get := func(a access, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+		e.Match([]string{http.MethodGet, http.MethodHead}, path, h, m...)
+		if a == public {
+			w.public = append(w.public, "GET "+path)
 		}
 	}
-	return out
+	post := func(a access, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+		e.POST(path, h, m...)
+		if a == public {
+			w.public = append(w.public, "POST "+path)
+		}
+	}
+	form := w.csrf()
+
+	get(members, "/", w.home)
+	get(members, "/about", w.home)
+	get(public, "/static/*", w.static())
+
+	get(public, "/oauth/authorize", w.authorizeForm, form)
+	post(public, "/oauth/authorize", w.authorizeSubmit, form)
+}
+
+// PublicRoutes are the routes anyone may use in allowlist mode, as
+// "METHOD /path"; the rest are for members and allowed servers.
+func (w *Web) PublicRoutes() []string { return w.public }
+
+// Viewer is the member whose browser session the request carries, or nil.
+func (w *Web) Viewer(c echo.Context) (*storage.Account, error) { return nil, nil }
+
+// csrfField is the form field that carries the CSRF token; Mastodon's
+// name, so that scripts written for its forms find it.
+const (
+	csrfField  = "authenticity_token"
+	csrfCookie = "commonplace_csrf"
+	csrfKey    = "web.csrf"
+)
+
+// csrf guards every form. Browsers that send Sec-Fetch-Site are checked by
+// it (same-origin only); others by a double-submit token: a random value
+// in an HttpOnly, SameSite=Lax cookie that the form must send back.
+// Another site can make a browser post a form but can neither read nor set
+// the cookie. Neither check needs server state, so any replica can check
+// a form another rendered.
+func (w *Web) csrf() echo.MiddlewareFunc {
+	return middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TokenLookup:    "form:" + csrfField,
+		ContextKey:     csrfKey,
+		CookieName:     csrfCookie,
+		CookiePath:     "/",
+		CookieMaxAge:   int((12 * time.Hour).Seconds()),
+		CookieHTTPOnly: true,
+		CookieSecure:   w.cfg.Protocol == "https",
+		CookieSameSite: http.SameSiteLaxMode,
+		ErrorHandler: func(error, echo.Context) error {
+			return echo.NewHTTPError(http.StatusForbidden, "The form expired or was not sent from this site. Go back, reload the page and try again.")
+		},
+	})
+}
+
+// csrfToken is the token for the forms of the page being rendered.
+func csrfToken(c echo.Context) string {
+	t, _ := c.Get(csrfKey).(string)
+	return t
 }

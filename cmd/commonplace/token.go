@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/commonplace/commonplace/federation/oauth"
 	"github.com/commonplace/commonplace/server/mastoapi"
 )
 
@@ -22,7 +23,7 @@ read:statuses), separated by spaces.`,
   curl -H "Authorization: Bearer $(commonplace account token alice --scopes read)" http://localhost:8080/api/v1/timelines/home`,
 		Args: argsNamed("USERNAME"),
 		RunE: a.action(func(cmd *cobra.Command, args []string) error {
-			if _, err := mastoapi.ParseScopes(scopes); err != nil {
+			if _, err := oauth.ParseScopes(scopes); err != nil {
 				return configError{fmt.Errorf("--scopes: %w", err)}
 			}
 			svc, closeDB, err := a.open(cmd)

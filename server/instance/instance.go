@@ -18,6 +18,7 @@ import (
 	"github.com/commonplace/commonplace/server"
 	"github.com/commonplace/commonplace/server/mastoapi"
 	"github.com/commonplace/commonplace/storage"
+	"github.com/commonplace/commonplace/web"
 )
 
 // Instance is one process's federation machinery over an open database.
@@ -56,7 +57,11 @@ func New(ctx context.Context, cfg config.Config, db *storage.DB, log *slog.Logge
 		Logger:      log.With("component", "delivery"),
 	})
 	svc.Wake = worker.Notify
-	srv, err := server.New(server.Options{Config: cfg, Service: svc, Logger: log})
+	pages, err := web.New(web.Options{Config: cfg, Service: svc, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("build web pages: %w", err)
+	}
+	srv, err := server.New(server.Options{Config: cfg, Service: svc, Logger: log, Pages: pages})
 	if err != nil {
 		return nil, fmt.Errorf("build server: %w", err)
 	}

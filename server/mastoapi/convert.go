@@ -9,9 +9,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/federation/vocab"
 	"github.com/commonplace/commonplace/storage"
-	"github.com/commonplace/commonplace/web"
 )
 
 // Conversions from storage to Mastodon entities ("internal to API"). A
@@ -108,7 +108,7 @@ func (r *renderer) account(a *storage.Actor) (*Account, error) {
 // plainToHTML renders plain text as Mastodon's HTML: escaped paragraphs.
 func plainToHTML(text string) string {
 	var b strings.Builder
-	for _, p := range web.Paragraphs(text) {
+	for _, p := range federation.Paragraphs(text) {
 		b.WriteString("<p>")
 		b.WriteString(strings.ReplaceAll(html.EscapeString(p), "\n", "<br>"))
 		b.WriteString("</p>")

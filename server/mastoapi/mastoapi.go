@@ -22,9 +22,10 @@ import (
 
 	"github.com/commonplace/commonplace/config"
 	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/federation/oauth"
+	"github.com/commonplace/commonplace/federation/ratelimit"
 	"github.com/commonplace/commonplace/server"
 	"github.com/commonplace/commonplace/storage"
-	"github.com/commonplace/commonplace/web"
 )
 
 // Limits of the API, published in the instance entity where Mastodon
@@ -36,9 +37,6 @@ const (
 	// Mastodon's default of 300 per 5 minutes.
 	rateLimit  = 300
 	rateWindow = 5 * time.Minute
-	// Failed-or-not login attempts per address and username.
-	loginLimit  = 10
-	loginWindow = 15 * time.Minute
 	// Idempotency-Key lifetime, as Mastodon's.
 	idempotencyTTL = time.Hour
 )
@@ -49,13 +47,11 @@ type API struct {
 	db     *storage.DB
 	cfg    config.Config
 	log    *slog.Logger
-	pages  *web.Templates
 	echo   *echo.Echo
 	srv    *server.Server
 	domain string
 	// Per-process limiters: see ratelimit.go.
-	requests *limiter
-	logins   *limiter
+	requests *ratelimit.Limiter
 	now      func() time.Time
 }
 
@@ -64,15 +60,10 @@ func Mount(srv *server.Server, svc *federation.Service, cfg config.Config, log *
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	pages, err := web.New()
-	if err != nil {
-		return err
-	}
 	a := &API{
-		svc: svc, db: svc.DB, cfg: cfg, log: log.With("component", "mastoapi"), pages: pages,
+		svc: svc, db: svc.DB, cfg: cfg, log: log.With("component", "mastoapi"),
 		echo: srv.Echo(), srv: srv, domain: strings.ToLower(cfg.Domain),
-		requests: newLimiter(rateLimit, rateWindow),
-		logins:   newLimiter(loginLimit, loginWindow),
+		requests: ratelimit.New(rateLimit, rateWindow),
 		now:      time.Now,
 	}
 	a.routes()
@@ -116,11 +107,7 @@ func (a *API) routes() {
 	// CORS before routing, so that preflights of any API path are answered.
 	a.echo.Pre(a.cors)
 
-	// OAuth 2.
-	csrf := a.csrf()
-	a.echo.GET("/oauth/authorize", a.errorsAsPage(csrf(a.authorizeForm)))
-	a.echo.POST("/oauth/authorize", a.errorsAsPage(csrf(a.authorizeSubmit)))
-	a.srv.Declare(server.Public, "GET /oauth/authorize", "POST /oauth/authorize")
+	// OAuth 2; the authorize page belongs to the web front end.
 	a.add(http.MethodPost, "/oauth/token", open(), a.token)
 	a.add(http.MethodPost, "/oauth/revoke", open(), a.revoke)
 	a.add(http.MethodPost, "/api/v1/apps", open(), a.createApp)
@@ -227,7 +214,7 @@ func (a *API) guard(c echo.Context, o routeOpts) error {
 		}
 		return nil
 	}
-	if len(o.scopes) > 0 && !grantsAny(strings.Fields(tok.Scopes), o.scopes) {
+	if len(o.scopes) > 0 && !oauth.GrantsAny(strings.Fields(tok.Scopes), o.scopes) {
 		return errScope
 	}
 	if o.user && tok.Account == nil {

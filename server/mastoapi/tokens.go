@@ -2,48 +2,23 @@ package mastoapi
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/commonplace/commonplace/federation/oauth"
 	"github.com/commonplace/commonplace/storage"
 )
 
 const tokenKey = "mastoapi.token"
 
-// newSecret returns 32 random bytes, URL-safe: client ids and secrets,
-// authorization codes and access tokens.
-func newSecret() string {
-	b := make([]byte, 32)
-	rand.Read(b) // never fails (crypto/rand panics on a broken source)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// hashSecret is what the database keeps of a secret: SHA-256, hex. The
-// secrets have 256 bits of entropy, so a fast hash is enough; a slow KDF
-// is for passwords people choose.
-func hashSecret(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
-}
-
-// sameHash compares a secret with a stored hash in constant time.
-func sameHash(secret, hash string) bool {
-	return subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(hash)) == 1
-}
-
 // IssueToken mints an access token for a local member with the given
 // scopes (space-separated), for scripts: the `account token` command.
 // It returns the token; only its hash is stored.
 func IssueToken(ctx context.Context, db *storage.DB, username, scopes string) (string, error) {
-	list, err := ParseScopes(scopes)
+	list, err := oauth.ParseScopes(scopes)
 	if err != nil {
 		return "", err
 	}
@@ -54,9 +29,9 @@ func IssueToken(ctx context.Context, db *storage.DB, username, scopes string) (s
 	if acct.Disabled {
 		return "", fmt.Errorf("account %q is disabled", username)
 	}
-	token := newSecret()
+	token := oauth.NewSecret()
 	err = db.CreateOAuthToken(ctx, &storage.OAuthToken{
-		TokenHash: hashSecret(token), AccountID: &acct.ID, Scopes: strings.Join(list, " "),
+		TokenHash: oauth.HashSecret(token), AccountID: &acct.ID, Scopes: strings.Join(list, " "),
 	})
 	return token, err
 }
@@ -76,7 +51,7 @@ func (a *API) authenticate(c echo.Context) (*storage.OAuthToken, error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || raw == "" || len(raw) > 512 {
 		return nil, errUnauthorized
 	}
-	tok, err := a.db.GetOAuthToken(c.Request().Context(), hashSecret(raw))
+	tok, err := a.db.GetOAuthToken(c.Request().Context(), oauth.HashSecret(raw))
 	if err != nil {
 		if isNotFound(err) {
 			return nil, errUnauthorized

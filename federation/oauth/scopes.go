@@ -1,4 +1,4 @@
-package mastoapi
+package oauth
 
 import (
 	"fmt"
@@ -10,23 +10,25 @@ import (
 // (read grants read:statuses, admin:read grants admin:read:accounts);
 // the legacy follow scope grants the follow, block and mute sub-scopes;
 // profile grants only verify_credentials.
-var knownScopes = map[string]bool{}
+var knownScopes = setOf(
+	"read", "write", "follow", "push", "profile", "admin:read", "admin:write",
+	"read:accounts", "read:blocks", "read:bookmarks", "read:favourites", "read:filters",
+	"read:follows", "read:lists", "read:mutes", "read:notifications", "read:search", "read:statuses",
+	"write:accounts", "write:blocks", "write:bookmarks", "write:conversations", "write:favourites",
+	"write:filters", "write:follows", "write:lists", "write:media", "write:mutes",
+	"write:notifications", "write:reports", "write:statuses",
+	"admin:read:accounts", "admin:read:reports", "admin:read:domain_allows", "admin:read:domain_blocks",
+	"admin:read:ip_blocks", "admin:read:email_domain_blocks", "admin:read:canonical_email_blocks",
+	"admin:write:accounts", "admin:write:reports", "admin:write:domain_allows", "admin:write:domain_blocks",
+	"admin:write:ip_blocks", "admin:write:email_domain_blocks", "admin:write:canonical_email_blocks",
+)
 
-func init() {
-	for _, s := range []string{
-		"read", "write", "follow", "push", "profile", "admin:read", "admin:write",
-		"read:accounts", "read:blocks", "read:bookmarks", "read:favourites", "read:filters",
-		"read:follows", "read:lists", "read:mutes", "read:notifications", "read:search", "read:statuses",
-		"write:accounts", "write:blocks", "write:bookmarks", "write:conversations", "write:favourites",
-		"write:filters", "write:follows", "write:lists", "write:media", "write:mutes",
-		"write:notifications", "write:reports", "write:statuses",
-		"admin:read:accounts", "admin:read:reports", "admin:read:domain_allows", "admin:read:domain_blocks",
-		"admin:read:ip_blocks", "admin:read:email_domain_blocks", "admin:read:canonical_email_blocks",
-		"admin:write:accounts", "admin:write:reports", "admin:write:domain_allows", "admin:write:domain_blocks",
-		"admin:write:ip_blocks", "admin:write:email_domain_blocks", "admin:write:canonical_email_blocks",
-	} {
-		knownScopes[s] = true
+func setOf(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
 	}
+	return m
 }
 
 var followScopes = map[string]bool{
@@ -59,8 +61,8 @@ func grants(g, r string) bool {
 	return g == r || strings.HasPrefix(r, g+":") || g == "follow" && followScopes[r]
 }
 
-// grantsAny reports whether the granted scopes cover one of required.
-func grantsAny(granted, required []string) bool {
+// GrantsAny reports whether the granted scopes cover one of required.
+func GrantsAny(granted, required []string) bool {
 	for _, r := range required {
 		for _, g := range granted {
 			if grants(g, r) {
@@ -71,11 +73,11 @@ func grantsAny(granted, required []string) bool {
 	return false
 }
 
-// subsetOf reports whether every requested scope is covered by allowed,
+// SubsetOf reports whether every requested scope is covered by allowed,
 // as an authorization request must be by the app's registered scopes.
-func subsetOf(requested, allowed []string) bool {
+func SubsetOf(requested, allowed []string) bool {
 	for _, r := range requested {
-		if !grantsAny(allowed, []string{r}) {
+		if !GrantsAny(allowed, []string{r}) {
 			return false
 		}
 	}

@@ -1,18 +1,13 @@
-package server
+package web_test
 
 import (
 	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/storage"
 	"github.com/commonplace/commonplace/storage/storagetest"
 )
-
-func federationCommunity(name string, closed bool) federation.NewCommunity {
-	return federation.NewCommunity{Name: name, Title: strings.ToUpper(name[:1]) + name[1:], Closed: closed}
-}
 
 func checkHTMLHeaders(t *testing.T, res response) {
 	t.Helper()

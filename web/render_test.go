@@ -1,0 +1,47 @@
+package web
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// Every page renders from its typed struct, escapes what it is given and
+// carries no script.
+func TestEveryPageRenders(t *testing.T) {
+	pages, err := parseTemplates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := Page{Title: "T<", Domain: "example.org", CSRF: "tok"}
+	data := map[string]any{
+		"home":            Home{Page: page, Communities: []Community{{Name: "a", Title: "A", Summary: []string{"<b>x</b>"}}}},
+		"community":       CommunityPage{Page: page, Community: Community{Name: "a", Title: "A", Closed: true, Members: 1}},
+		"member":          MemberPage{Page: page, Name: "m"},
+		"error":           ErrorPage{Page: page, Status: 404, Message: "not found"},
+		"oauth_authorize": OAuthAuthorize{Page: page, AppName: "<b>x</b>", Params: map[string]string{"state": `"><b>x</b>`}},
+		"oauth_code":      OAuthCode{Page: page, AppName: "A", Code: "c"},
+	}
+	for name := range pageFiles {
+		d, ok := data[name]
+		if !ok {
+			t.Errorf("no test data for page %q", name)
+			continue
+		}
+		var buf bytes.Buffer
+		if err := pages.execute(&buf, name, d); err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		out := buf.String()
+		if !strings.Contains(out, "<title>T&lt; · example.org</title>") {
+			t.Errorf("%s: no escaped title:\n%s", name, out)
+		}
+		if strings.Contains(out, "<b>x</b>") || strings.Contains(out, "<script") {
+			t.Errorf("%s: unescaped HTML:\n%s", name, out)
+		}
+	}
+	if err := pages.execute(&bytes.Buffer{}, "nope", nil); err == nil {
+		t.Error("rendering an unknown page succeeded")
+	}
+}
