@@ -18,6 +18,7 @@ import (
 
 	"github.com/alexedwards/argon2id"
 
+	"github.com/commonplace/commonplace/federation/events"
 	"github.com/commonplace/commonplace/federation/httpsig"
 	"github.com/commonplace/commonplace/federation/policy"
 	"github.com/commonplace/commonplace/federation/ratelimit"
@@ -41,6 +42,9 @@ type Service struct {
 	// Policy decides which servers this instance federates with; every
 	// inbound, fetch and delivery path asks it (see policycheck.go).
 	Policy *policy.Policy
+	// Events tells live transports (streaming) what committed. May be
+	// nil: then nothing is told.
+	Events *events.Bus
 
 	// signIns throttles password attempts (signin.go).
 	signIns *ratelimit.Limiter

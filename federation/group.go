@@ -354,6 +354,17 @@ func (s *Service) targetCommunity(ctx context.Context, obj *vocab.Object) (commu
 
 // storeObject saves a post with sanitised content.
 func (s *Service) storeObject(ctx context.Context, tx *storage.DB, obj *vocab.Object, raw []byte, author, community *storage.Actor, parent *storage.Object) (*storage.Object, error) {
+	if !tx.InTx() {
+		// The post, its tags and its notifications commit together, so
+		// that live clients told of it find all of them.
+		var o *storage.Object
+		err := tx.Tx(ctx, func(tx *storage.DB) error {
+			var err error
+			o, err = s.storeObject(ctx, tx, obj, raw, author, community, parent)
+			return err
+		})
+		return o, err
+	}
 	o := &storage.Object{
 		URI: obj.ID, Type: obj.Type, AuthorActorID: author.ID,
 		InReplyToURI: string(obj.InReplyTo),
@@ -392,6 +403,9 @@ func (s *Service) storeObject(ctx context.Context, tx *storage.DB, obj *vocab.Ob
 		return nil, err
 	}
 	if err := s.objectStored(ctx, tx, o, obj); err != nil {
+		return nil, err
+	}
+	if err := s.created(ctx, tx, o); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -436,7 +450,7 @@ func (s *Service) onUpdate(ctx context.Context, act *vocab.Activity, raw []byte,
 		return err
 	}
 	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
-		if err := tx.UpdateObject(ctx, stored.ID, s.objectUpdate(obj, objRaw, actor)); err != nil {
+		if err := s.updateObject(ctx, tx, stored.ID, s.objectUpdate(obj, objRaw, actor)); err != nil {
 			return err
 		}
 		return s.redistribute(ctx, tx, stored, raw, "")
@@ -492,7 +506,7 @@ func (s *Service) onDelete(ctx context.Context, act *vocab.Activity, raw []byte,
 		return fmt.Errorf("%w: %s may not delete %s", ErrForbidden, actor.URI, stored.URI)
 	}
 	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
-		if err := tx.TombstoneObject(ctx, stored.ID, time.Now()); err != nil {
+		if err := s.tombstone(ctx, tx, stored.ID); err != nil {
 			return err
 		}
 		if err := s.redistribute(ctx, tx, stored, raw, ""); err != nil {
@@ -610,7 +624,7 @@ func (s *Service) syncRemoteObject(ctx context.Context, id string, group *storag
 	var se *transport.StatusError
 	if errors.As(err, &se) && se.Gone() || err == nil && obj.Type == vocab.TypeTombstone {
 		if stored != nil && serr == nil && stored.DeletedAt == nil {
-			return s.DB.TombstoneObject(ctx, stored.ID, time.Now())
+			return s.tombstone(ctx, s.DB, stored.ID)
 		}
 		return nil
 	}
@@ -639,7 +653,7 @@ func (s *Service) syncRemoteObject(ctx context.Context, id string, group *storag
 				return err
 			}
 		}
-		return ignoreNotFound(s.DB.UpdateObject(ctx, stored.ID, s.objectUpdate(obj, raw, author)))
+		return ignoreNotFound(s.updateObject(ctx, s.DB, stored.ID, s.objectUpdate(obj, raw, author)))
 	}
 	_, parent, err := s.targetCommunity(ctx, obj)
 	if err != nil {

@@ -33,10 +33,9 @@ func (s *Service) objectStored(ctx context.Context, tx *storage.DB, o *storage.O
 			return nil
 		}
 		notified[a.ID] = true
-		_, err := tx.PutNotification(ctx, &storage.Notification{
+		return s.notify(ctx, tx, &storage.Notification{
 			RecipientActorID: a.ID, Type: storage.NotifyMention, FromActorID: o.AuthorActorID, ObjectID: o.ID,
 		})
-		return err
 	}
 	if o.InReplyToID != nil {
 		parent, err := tx.GetObjectByID(ctx, *o.InReplyToID)
@@ -88,7 +87,7 @@ func (s *Service) followed(ctx context.Context, tx *storage.DB, target, follower
 		if r.ID == follower.ID || r.Type != storage.TypePerson {
 			continue
 		}
-		if _, err := tx.PutNotification(ctx, &storage.Notification{RecipientActorID: r.ID, Type: typ, FromActorID: follower.ID}); err != nil {
+		if err := s.notify(ctx, tx, &storage.Notification{RecipientActorID: r.ID, Type: typ, FromActorID: follower.ID}); err != nil {
 			return err
 		}
 	}
@@ -108,10 +107,9 @@ func (s *Service) liked(ctx context.Context, tx *storage.DB, o *storage.Object, 
 	if !author.Local || author.Type != storage.TypePerson || author.ID == liker.ID {
 		return nil
 	}
-	_, err := tx.PutNotification(ctx, &storage.Notification{
+	return s.notify(ctx, tx, &storage.Notification{
 		RecipientActorID: author.ID, Type: storage.NotifyFavourite, FromActorID: liker.ID, ObjectID: o.ID,
 	})
-	return err
 }
 
 // hashtagRe finds #tags in plain text as Mastodon does: not inside a

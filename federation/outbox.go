@@ -206,13 +206,13 @@ func (s *Service) applyOwn(ctx context.Context, tx *storage.DB, act *vocab.Activ
 		if err != nil {
 			return err
 		}
-		return tx.UpdateObject(ctx, stored.ID, s.objectUpdate(obj, act.Object.First().Raw(), actor))
+		return s.updateObject(ctx, tx, stored.ID, s.objectUpdate(obj, act.Object.First().Raw(), actor))
 	case vocab.TypeDelete:
 		stored, err := tx.GetObjectByURI(ctx, act.Object.ID())
 		if err != nil {
 			return err
 		}
-		return tx.TombstoneObject(ctx, stored.ID, time.Now())
+		return s.tombstone(ctx, tx, stored.ID)
 	case vocab.TypeLike:
 		stored, err := tx.GetObjectByURI(ctx, act.Object.ID())
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -65,6 +66,10 @@ type Server struct {
 	// domain is the configured host[:port], lower-cased: the domain part of
 	// every handle on this instance.
 	domain string
+
+	shutdownMu    sync.Mutex
+	shutdownHooks []func()
+	shutdownDone  bool
 }
 
 // New builds the server and mounts every route.
@@ -116,6 +121,31 @@ func New(opts Options) (*Server, error) {
 	s.echo.HTTPErrorHandler = s.handleError
 	s.routes()
 	return s, nil
+}
+
+// OnShutdown registers fn to run when the server begins to shut down:
+// long-lived responses (streaming) end there, or they would hold a
+// graceful shutdown until its timeout.
+func (s *Server) OnShutdown(fn func()) {
+	s.shutdownMu.Lock()
+	defer s.shutdownMu.Unlock()
+	s.shutdownHooks = append(s.shutdownHooks, fn)
+}
+
+// ShuttingDown runs the OnShutdown functions, once. Register it with
+// http.Server.RegisterOnShutdown.
+func (s *Server) ShuttingDown() {
+	s.shutdownMu.Lock()
+	hooks := s.shutdownHooks
+	done := s.shutdownDone
+	s.shutdownDone = true
+	s.shutdownMu.Unlock()
+	if done {
+		return
+	}
+	for _, fn := range hooks {
+		fn()
+	}
 }
 
 // Handler is the Echo instance as an http.Handler.

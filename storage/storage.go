@@ -52,6 +52,16 @@ type DB struct {
 	gorm    *gorm.DB
 	sql     *sql.DB
 	dialect Dialect
+	// dsn is kept for the PostgreSQL listener, which needs a connection
+	// of its own (see events.go).
+	dsn string
+	// schema is PostgreSQL's current schema, which names the
+	// notification channels so that databases sharing a server (tests,
+	// one per schema) do not hear each other.
+	schema string
+	// tx is set on the handle that Tx passes to its function: what must
+	// wait for the commit is recorded there.
+	tx *txState
 }
 
 // sqliteTimeFormat stores times as fixed-width UTC text with milliseconds (a format the driver
@@ -110,7 +120,14 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			return nil, err
 		}
 	}
-	return &DB{gorm: g, sql: sqlDB, dialect: dialect}, nil
+	db := &DB{gorm: g, sql: sqlDB, dialect: dialect, dsn: dsn}
+	if dialect == Postgres {
+		if err := sqlDB.QueryRowContext(ctx, "SELECT current_schema()").Scan(&db.schema); err != nil {
+			sqlDB.Close()
+			return nil, fmt.Errorf("read current schema: %w", err)
+		}
+	}
+	return db, nil
 }
 
 // enableWAL switches the database file to write-ahead logging, which lets
@@ -143,6 +160,10 @@ func sqliteDSN(path string) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
+// DSN is the connection string the database was opened with (replicas in
+// tests open it again).
+func (db *DB) DSN() string { return db.dsn }
+
 // Dialect reports the database engine.
 func (db *DB) Dialect() Dialect { return db.dialect }
 
@@ -157,12 +178,46 @@ func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
 func (db *DB) Gorm(ctx context.Context) *gorm.DB { return db.gorm.WithContext(ctx) }
 
 // Tx runs fn in one transaction. On SQLite it is an immediate transaction,
-// so concurrent writers queue instead of failing.
+// so concurrent writers queue instead of failing. Functions given to
+// AfterCommit inside fn run once the outermost transaction has committed,
+// and never if it rolls back.
 func (db *DB) Tx(ctx context.Context, fn func(tx *DB) error) error {
-	return db.gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		return fn(&DB{gorm: g, sql: db.sql, dialect: db.dialect})
+	state := &txState{}
+	err := db.gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+		return fn(&DB{gorm: g, sql: db.sql, dialect: db.dialect, dsn: db.dsn, schema: db.schema, tx: state})
 	})
+	if err != nil {
+		return err
+	}
+	if db.tx != nil {
+		// A nested transaction (a savepoint) commits with its parent.
+		db.tx.hooks = append(db.tx.hooks, state.hooks...)
+		return nil
+	}
+	for _, h := range state.hooks {
+		h()
+	}
+	return nil
 }
+
+// txState is what a transaction holds until it commits.
+type txState struct {
+	hooks []func()
+}
+
+// AfterCommit runs fn when the transaction db belongs to has committed,
+// or at once when db is not a transaction (its writes are already
+// committed). fn must not block.
+func (db *DB) AfterCommit(fn func()) {
+	if db.tx == nil {
+		fn()
+		return
+	}
+	db.tx.hooks = append(db.tx.hooks, fn)
+}
+
+// InTx reports whether db is a transaction's handle.
+func (db *DB) InTx() bool { return db.tx != nil }
 
 // MigrationResult describes one applied migration.
 type MigrationResult struct {

@@ -71,7 +71,9 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 			return serveProfiler(ctx, cfg.DebugListen, log)
 		}})
 	}
-	return runServer(ctx, newHTTPServer(inst.Server.Handler(), log), ln, workers, cfg.ShutdownTimeout, log)
+	hs := newHTTPServer(inst.Server.Handler(), log)
+	hs.RegisterOnShutdown(inst.Server.ShuttingDown)
+	return runServer(ctx, hs, ln, workers, cfg.ShutdownTimeout, log)
 }
 
 // serveProfiler serves net/http/pprof on addr until ctx is done. It has its

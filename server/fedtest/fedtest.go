@@ -76,6 +76,33 @@ func startOn(t testing.TB, d storage.Dialect, domain string, ln net.Listener) *N
 	return n
 }
 
+// Replica starts another process of n's instance: same public domain and
+// database, its own connection pool, workers and listener (its URL is its
+// own address; Domain stays n's). Only PostgreSQL is shared by processes.
+func (n *Node) Replica() *Node {
+	n.t.Helper()
+	if n.DB.Dialect() != storage.Postgres {
+		n.t.Fatal("replicas need PostgreSQL")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	cfg := n.Instance.Config
+	cfg.Listen = ln.Addr().String()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := storage.Open(ctx, n.DB.DSN())
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	n.t.Cleanup(func() { db.Close() })
+	r := &Node{t: n.t, Domain: n.Domain, URL: "http://" + ln.Addr().String(), DB: db}
+	r.start(cfg, ln)
+	n.t.Cleanup(r.Stop)
+	return r
+}
+
 func (n *Node) start(cfg config.Config, ln net.Listener) {
 	log := slog.New(slog.DiscardHandler)
 	if os.Getenv("FEDTEST_LOG") != "" {
@@ -88,7 +115,17 @@ func (n *Node) start(cfg config.Config, ln net.Listener) {
 		n.t.Fatal(err)
 	}
 	n.Instance, n.Service = inst, inst.Service
+	defer func() {
+		// Events published before the bus listens would be lost to this
+		// process's streaming clients.
+		select {
+		case <-inst.Events.Ready():
+		case <-time.After(10 * time.Second):
+			n.t.Error("the live event bus did not start listening")
+		}
+	}()
 	srv := &http.Server{Handler: inst.Server.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	srv.RegisterOnShutdown(inst.Server.ShuttingDown)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {

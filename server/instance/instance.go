@@ -14,6 +14,7 @@ import (
 	"github.com/commonplace/commonplace/config"
 	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/federation/delivery"
+	"github.com/commonplace/commonplace/federation/events"
 	"github.com/commonplace/commonplace/federation/transport"
 	"github.com/commonplace/commonplace/server"
 	"github.com/commonplace/commonplace/server/mastoapi"
@@ -28,7 +29,10 @@ type Instance struct {
 	Service  *federation.Service
 	Server   *server.Server
 	Delivery *delivery.Worker
-	log      *slog.Logger
+	// Events carries live events between this process's service and its
+	// streaming clients, and between replicas.
+	Events *events.Bus
+	log    *slog.Logger
 }
 
 // New builds an instance over db, which must be migrated. It creates the
@@ -38,6 +42,8 @@ func New(ctx context.Context, cfg config.Config, db *storage.DB, log *slog.Logge
 		log = slog.New(slog.DiscardHandler)
 	}
 	svc := federation.NewService(db, cfg.BaseURL(), log)
+	bus := events.New(db, log.With("component", "events"))
+	svc.Events = bus
 	svc.Client = transport.New(transport.Options{
 		AllowPrivate: cfg.AllowPrivateAddresses,
 		UserAgent:    fmt.Sprintf("Commonplace/%s (+%s)", server.Version, cfg.BaseURL()),
@@ -68,7 +74,7 @@ func New(ctx context.Context, cfg config.Config, db *storage.DB, log *slog.Logge
 	if err := mastoapi.Mount(srv, svc, cfg, log); err != nil {
 		return nil, fmt.Errorf("mount client API: %w", err)
 	}
-	return &Instance{Config: cfg, DB: db, Service: svc, Server: srv, Delivery: worker, log: log}, nil
+	return &Instance{Config: cfg, DB: db, Service: svc, Server: srv, Delivery: worker, Events: bus, log: log}, nil
 }
 
 // Run runs the inbox and delivery workers until ctx is done and returns
@@ -76,8 +82,12 @@ func New(ctx context.Context, cfg config.Config, db *storage.DB, log *slog.Logge
 // from doing the same work twice.
 func (i *Instance) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	wg.Add(2)
+	errs := make([]error, 3)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		errs[2] = i.Events.Run(ctx)
+	}()
 	go func() {
 		defer wg.Done()
 		errs[0] = i.Service.RunInbox(ctx, federation.InboxOptions{

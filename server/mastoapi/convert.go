@@ -32,7 +32,13 @@ type renderer struct {
 }
 
 func (a *API) renderer(c echo.Context) *renderer {
-	return &renderer{a: a, ctx: c.Request().Context(), viewer: viewerID(c),
+	return a.rendererFor(c.Request().Context(), viewerID(c))
+}
+
+// rendererFor renders for the member viewer (0: anonymous) outside a
+// request, as streaming does.
+func (a *API) rendererFor(ctx context.Context, viewer int64) *renderer {
+	return &renderer{a: a, ctx: ctx, viewer: viewer,
 		accounts: map[int64]*Account{}, actors: map[string]*storage.Actor{}}
 }
 

@@ -26,6 +26,22 @@ func oauthLogin(t *testing.T, n *fedtest.Node, username, scopes string) string {
 // authorize path it opens (toot opens "/oauth/authorize/").
 func oauthLoginVia(t *testing.T, n *fedtest.Node, username, scopes, redirect, authorizePath string) string {
 	t.Helper()
+	return oauthGrantVia(t, n, username, scopes, redirect, authorizePath).token
+}
+
+// oauthGrant is a token and the app it was granted to.
+type oauthGrant struct {
+	token, clientID, clientSecret string
+}
+
+// oauthLoginApp is oauthLogin that also returns the app's credentials.
+func oauthLoginApp(t *testing.T, n *fedtest.Node, username, scopes string) oauthGrant {
+	t.Helper()
+	return oauthGrantVia(t, n, username, scopes, "https://app.example/callback", "/oauth/authorize")
+}
+
+func oauthGrantVia(t *testing.T, n *fedtest.Node, username, scopes, redirect, authorizePath string) oauthGrant {
+	t.Helper()
 	anon := newClient(t, n, "")
 	app := expect(t, anon.do("POST", "/api/v1/apps", map[string]any{
 		"client_name": "Phanpy", "redirect_uris": []string{redirect}, "scopes": scopes, "website": "https://app.example",
@@ -99,7 +115,7 @@ func oauthLoginVia(t *testing.T, n *fedtest.Node, username, scopes, redirect, au
 	if field(tok, "scope") != scopes || field(tok, "token_type") != "Bearer" {
 		t.Errorf("token: %v", tok)
 	}
-	return str(field(tok, "access_token"))
+	return oauthGrant{token: str(field(tok, "access_token")), clientID: clientID, clientSecret: str(field(app, "client_secret"))}
 }
 
 func readAll(t *testing.T, res *http.Response) string {

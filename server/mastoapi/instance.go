@@ -68,7 +68,7 @@ func (a *API) instanceV1(c echo.Context) error {
 		"description":       instanceDescription,
 		"email":             "",
 		"version":           a.version(),
-		"urls":              map[string]any{"streaming_api": nil},
+		"urls":              map[string]any{"streaming_api": a.streamingURL()},
 		"stats": map[string]any{
 			"user_count": u.Users, "status_count": u.LocalPosts + u.LocalComments, "domain_count": domains,
 		},
@@ -105,7 +105,7 @@ func (a *API) instanceV2(c echo.Context) error {
 		"icon":        []any{},
 		"languages":   []string{"en"},
 		"configuration": map[string]any{
-			"urls":              map[string]any{"streaming": nil, "status": nil, "about": a.svc.URLs.Base + "/about"},
+			"urls":              map[string]any{"streaming": a.streamingURL(), "status": nil, "about": a.svc.URLs.Base + "/about"},
 			"accounts":          map[string]any{"max_featured_tags": 0, "max_pinned_statuses": 0},
 			"statuses":          statusesConfig(),
 			"media_attachments": mediaConfig(),

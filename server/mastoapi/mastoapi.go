@@ -53,6 +53,8 @@ type API struct {
 	// Per-process limiters: see ratelimit.go.
 	requests *ratelimit.Limiter
 	now      func() time.Time
+	// hub streams live events to this process's streaming clients.
+	hub *hub
 }
 
 // Mount adds the client API and the OAuth endpoints to srv.
@@ -66,6 +68,8 @@ func Mount(srv *server.Server, svc *federation.Service, cfg config.Config, log *
 		requests: ratelimit.New(rateLimit, rateWindow),
 		now:      time.Now,
 	}
+	a.hub = newHub(a)
+	srv.OnShutdown(a.hub.stop)
 	a.routes()
 	srv.AddViewer(a.member)
 	return nil
@@ -153,6 +157,7 @@ func (a *API) routes() {
 	a.add(http.MethodPost, "/api/v1/markers", userScoped("write:statuses"), a.saveMarkers)
 
 	a.adminDomainRoutes()
+	a.streamingRoutes()
 
 	a.echo.GET(missingAvatarPath, missingImage)
 	a.echo.GET(missingHeaderPath, missingImage)

@@ -56,17 +56,20 @@ func (a *API) notifications(c echo.Context) error {
 // renderNotifications renders notifications, leaving out those whose
 // post has been deleted since, as Mastodon does.
 func (a *API) renderNotifications(c echo.Context, list []storage.Notification) ([]Notification, error) {
+	return a.renderer(c).notifications(list)
+}
+
+func (r *renderer) notifications(list []storage.Notification) ([]Notification, error) {
 	var objIDs []int64
 	for _, n := range list {
 		if n.ObjectID > 0 {
 			objIDs = append(objIDs, n.ObjectID)
 		}
 	}
-	objs, err := a.db.ListObjectsByIDs(c.Request().Context(), objIDs)
+	objs, err := r.a.db.ListObjectsByIDs(r.ctx, objIDs)
 	if err != nil {
 		return nil, err
 	}
-	r := a.renderer(c)
 	var live []storage.Object
 	for _, o := range objs {
 		if o.DeletedAt == nil {

@@ -205,8 +205,18 @@ func (a *API) revoke(c echo.Context) error {
 	if !secretOK {
 		return tokenError(http.StatusForbidden, "unauthorized_client", "You are not authorized to revoke this token")
 	}
-	if _, err := a.db.RevokeOAuthToken(c.Request().Context(), app.ID, oauth.HashSecret(p.Get("token")), a.now()); err != nil {
+	ctx := c.Request().Context()
+	hash := oauth.HashSecret(p.Get("token"))
+	tok, _ := a.db.GetOAuthToken(ctx, hash)
+	revoked, err := a.db.RevokeOAuthToken(ctx, app.ID, hash, a.now())
+	if err != nil {
 		return err
+	}
+	if revoked && tok != nil && tok.ID > 0 {
+		// Streaming connections that use the token close, on every replica.
+		if err := a.svc.TokenRevoked(ctx, tok.ID); err != nil {
+			a.log.Warn("tell streaming of a revoked token", "err", err)
+		}
 	}
 	return c.JSON(http.StatusOK, struct{}{})
 }

@@ -1,6 +1,7 @@
 package mastoapi
 
 import (
+	"context"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -18,11 +19,16 @@ func (a *API) homeTimeline(c echo.Context) error {
 		return err
 	}
 	me := viewer(c)
-	ctx := c.Request().Context()
-	// A post of a followed person in a community the member does not
-	// follow is shown as the person's, not as that community's boost.
+	return a.statusPage(c, storage.StatusFilter{HomeOf: me.ID, Page: pg}, a.homeReblog(c.Request().Context(), me))
+}
+
+// homeReblog reports whether a post in me's home timeline shows as its
+// community's reblog: a top-level post of a community me follows. A post
+// of a followed person in a community the member does not follow is shown
+// as the person's, not as that community's boost.
+func (a *API) homeReblog(ctx context.Context, me *storage.Actor) func(o *storage.Object) bool {
 	followsCommunity := map[int64]bool{}
-	reblog := func(o *storage.Object) bool {
+	return func(o *storage.Object) bool {
 		if o.CommunityActor == nil || o.InReplyToURI != "" || o.CommunityActor.ID == me.ID {
 			return false
 		}
@@ -37,7 +43,6 @@ func (a *API) homeTimeline(c echo.Context) error {
 		}
 		return f
 	}
-	return a.statusPage(c, storage.StatusFilter{HomeOf: me.ID, Page: pg}, reblog)
 }
 
 // publicTimeline is GET /api/v1/timelines/public (local, remote).

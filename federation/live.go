@@ -1,0 +1,52 @@
+package federation
+
+import (
+	"context"
+	"time"
+
+	"github.com/commonplace/commonplace/federation/events"
+	"github.com/commonplace/commonplace/storage"
+)
+
+// Writes that live clients hear about. Each records its change and
+// publishes the event on the same transaction, so the event is told
+// exactly when the change commits. Every path that creates, edits or
+// deletes a post, or notifies a member, goes through these.
+
+// created tells the timelines of a post stored on tx with its tags and
+// notifications.
+func (s *Service) created(ctx context.Context, tx *storage.DB, o *storage.Object) error {
+	return s.Events.Publish(ctx, tx, events.Event{Kind: events.StatusCreated, Object: o.ID})
+}
+
+// updateObject applies an edit of a post and tells the timelines.
+func (s *Service) updateObject(ctx context.Context, tx *storage.DB, id int64, u storage.ObjectUpdate) error {
+	if err := tx.UpdateObject(ctx, id, u); err != nil {
+		return err
+	}
+	return s.Events.Publish(ctx, tx, events.Event{Kind: events.StatusUpdated, Object: id})
+}
+
+// tombstone deletes a post and tells the timelines.
+func (s *Service) tombstone(ctx context.Context, tx *storage.DB, id int64) error {
+	if err := tx.TombstoneObject(ctx, id, time.Now()); err != nil {
+		return err
+	}
+	return s.Events.Publish(ctx, tx, events.Event{Kind: events.StatusDeleted, Object: id})
+}
+
+// notify records a notification for a local member and, when it is new,
+// tells the member's live clients and queues its Web Push.
+func (s *Service) notify(ctx context.Context, tx *storage.DB, n *storage.Notification) error {
+	fresh, err := tx.PutNotification(ctx, n)
+	if err != nil || !fresh {
+		return err
+	}
+	return s.Events.Publish(ctx, tx, events.Event{Kind: events.Notified, Actor: n.RecipientActorID, Notification: n.ID})
+}
+
+// TokenRevoked tells every replica's live connections that a token is no
+// longer valid, so that they close.
+func (s *Service) TokenRevoked(ctx context.Context, tokenID int64) error {
+	return s.Events.Publish(ctx, nil, events.Event{Kind: events.TokenRevoked, Token: tokenID})
+}
