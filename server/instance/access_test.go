@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/federation/policy"
@@ -34,6 +35,7 @@ var wantPublic = []string{
 	"GET /api/v1/custom_emojis",
 	"GET /api/v1/instance",
 	"GET /api/v1/instance/domain_blocks",
+	"GET /api/v1/streaming/health",
 	"GET /api/v2/instance",
 	"GET /avatars/original/missing.png",
 	"GET /headers/original/missing.png",
@@ -166,6 +168,11 @@ func newFixture(t *testing.T, d storage.Dialect) *fixture {
 		"/api/v1/accounts/lookup":  "acct=alice",
 		"/api/v2/search":           "q=alice",
 		"/api/v1/timelines/public": "local=false",
+		// Streams: a stream only ever sends what comes after it opened,
+		// so here a member's connection is shown to be answered, and the
+		// others to be refused.
+		"/api/v1/streaming/hashtag":       "tag=zqxtag",
+		"/api/v1/streaming/hashtag/local": "tag=zqxtag",
 	}
 	return f
 }
@@ -269,11 +276,25 @@ func (f *fixture) get(t *testing.T, method, path, token, accept string) result {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	if path == "/api/v1/streaming" {
+		// The streaming WebSocket answers only an upgrade.
+		req.Header.Set("Connection", "Upgrade")
+		req.Header.Set("Upgrade", "websocket")
+		req.Header.Set("Sec-WebSocket-Version", "13")
+		req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req = req.WithContext(ctx)
 	res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
+	if res.StatusCode == http.StatusSwitchingProtocols || strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		// A stream never ends: take what it sends at once.
+		time.AfterFunc(300*time.Millisecond, cancel)
+	}
 	body, _ := io.ReadAll(res.Body)
 	return result{res.StatusCode, string(body)}
 }

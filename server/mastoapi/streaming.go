@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/commonplace/commonplace/federation/oauth"
+	"github.com/commonplace/commonplace/server"
 	"github.com/commonplace/commonplace/storage"
 )
 
@@ -37,13 +38,18 @@ const (
 
 func (a *API) streamingRoutes() {
 	a.echo.Match([]string{http.MethodGet, http.MethodHead}, "/api/v1/streaming/health", streamingHealth)
-	a.echo.GET("/api/v1/streaming", a.streamAuthFirst(a.wrap(public(), a.streamWebSocket)))
+	a.srv.Declare(server.Public, "GET /api/v1/streaming/health")
+	// Every stream is for members in allowlist mode (the server's gate);
+	// authorizeStream says which also need a token otherwise.
+	a.echo.GET("/api/v1/streaming", a.wrap(public(), a.streamWebSocket))
+	// No list stream until lists exist (a WebSocket subscription to one
+	// is answered "List not found").
 	for path, name := range map[string]string{
 		"user": "user", "user/notification": "user:notification",
 		"public": "public", "public/local": "public:local", "public/remote": "public:remote",
-		"hashtag": "hashtag", "hashtag/local": "hashtag:local", "list": "list", "direct": "direct",
+		"hashtag": "hashtag", "hashtag/local": "hashtag:local", "direct": "direct",
 	} {
-		a.echo.GET("/api/v1/streaming/"+path, a.streamAuthFirst(a.wrap(public(), a.streamSSE(name))))
+		a.echo.GET("/api/v1/streaming/"+path, a.wrap(public(), a.streamSSE(name)))
 	}
 }
 
@@ -63,9 +69,10 @@ func (a *API) streamingURL() string {
 
 // streamToken lets the connection's token come where browsers can put it:
 // WebSocket clients cannot set headers, so Mastodon also takes it from
-// the access_token parameter or the Sec-WebSocket-Protocol header.
+// the access_token parameter or the Sec-WebSocket-Protocol header (which
+// must then be echoed as the chosen subprotocol).
 func streamToken(r *http.Request) (token, protocol string) {
-	if r.Header.Get(echo.HeaderAuthorization) != "" {
+	if r.Header.Get(echo.HeaderAuthorization) != "" || !strings.HasPrefix(r.URL.Path, "/api/v1/streaming") {
 		return "", ""
 	}
 	if t := r.URL.Query().Get("access_token"); t != "" {
@@ -77,15 +84,10 @@ func streamToken(r *http.Request) (token, protocol string) {
 	return "", ""
 }
 
-// streamAuthFirst moves a streaming token into the Authorization header
-// before the usual authentication runs.
-func (a *API) streamAuthFirst(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if t, _ := streamToken(c.Request()); t != "" {
-			c.Request().Header.Set(echo.HeaderAuthorization, "Bearer "+t)
-		}
-		return next(c)
-	}
+// streamingToken is the token streamToken finds, if any.
+func streamingToken(r *http.Request) string {
+	t, _ := streamToken(r)
+	return t
 }
 
 // streamRequest is a subscription as a client asks for it.

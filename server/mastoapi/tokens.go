@@ -44,7 +44,13 @@ func (a *API) authenticate(c echo.Context) (*storage.OAuthToken, error) {
 	}
 	h := c.Request().Header.Get(echo.HeaderAuthorization)
 	if h == "" {
-		return nil, nil
+		// Browsers cannot set headers on a WebSocket: streaming takes the
+		// token where they can put it (streaming.go).
+		if t := streamingToken(c.Request()); t != "" {
+			h = "Bearer " + t
+		} else {
+			return nil, nil
+		}
 	}
 	scheme, raw, ok := strings.Cut(h, " ")
 	raw = strings.TrimSpace(raw)
@@ -73,7 +79,7 @@ func (a *API) authenticate(c echo.Context) (*storage.OAuthToken, error) {
 // invalid token is no member either; the API's guard answers it).
 func (a *API) member(c echo.Context) (*storage.Account, error) {
 	scheme, _, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
-	if !strings.EqualFold(scheme, "Bearer") {
+	if !strings.EqualFold(scheme, "Bearer") && streamingToken(c.Request()) == "" {
 		return nil, nil
 	}
 	tok, err := a.authenticate(c)
