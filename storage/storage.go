@@ -12,6 +12,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"log/slog"
 	"net/url"
@@ -238,7 +239,10 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) ([]MigrationResult,
 	gooseDialect := goose.DialectSQLite3
 	if db.dialect == Postgres {
 		gooseDialect = goose.DialectPostgres
-		locker, err := lock.NewPostgresSessionLocker()
+		// The lock is per schema: instances that share a server in
+		// different schemas (tests run one per schema, in parallel) do
+		// not wait for each other, while replicas of one instance do.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID(db.schema)), lock.WithLockTimeout(1, 300))
 		if err != nil {
 			return nil, fmt.Errorf("migration lock: %w", err)
 		}
@@ -260,6 +264,17 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) ([]MigrationResult,
 		}
 	}
 	return out, nil
+}
+
+// migrationLockID is goose's advisory lock id for the public schema, and
+// one derived from the name for any other.
+func migrationLockID(schema string) int64 {
+	if schema == "" || schema == "public" {
+		return lock.DefaultLockID
+	}
+	h := fnv.New64a()
+	h.Write([]byte(schema))
+	return lock.DefaultLockID ^ int64(h.Sum64()>>1)
 }
 
 // translate maps driver errors to the package's sentinels.
