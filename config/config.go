@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -65,6 +66,22 @@ type Config struct {
 	// is the client's, and the header is ignored, so nobody can pick the
 	// address their login attempts are counted under.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// Registrations is how people get accounts from the web: closed (only
+	// admins create accounts), invite (with an invitation link), approval
+	// (an admin approves each sign-up) or open.
+	Registrations string `yaml:"registrations"`
+	// SMTPHost is the mail server for confirmation and password-reset
+	// e-mails; empty sends no e-mail.
+	SMTPHost string `yaml:"smtp_host"`
+	// SMTPPort is the mail server's port.
+	SMTPPort int `yaml:"smtp_port"`
+	// SMTPTLS is starttls (required), tls (implicit, port 465) or none.
+	SMTPTLS string `yaml:"smtp_tls"`
+	// SMTPUser and SMTPPassword authenticate to the mail server, if set.
+	SMTPUser     string `yaml:"smtp_user"`
+	SMTPPassword string `yaml:"smtp_password"`
+	// SMTPFrom is the sender address of the e-mails.
+	SMTPFrom string `yaml:"smtp_from"`
 	// DebugListen, when set, serves Go's profiler (net/http/pprof) on its
 	// own address, for measuring a live server. Bind it to loopback.
 	DebugListen string `yaml:"debug_listen"`
@@ -88,6 +105,9 @@ func Default() Config {
 		RequestTimeout:     10 * time.Second,
 		QueueLease:         2 * time.Minute,
 		RetryBase:          30 * time.Second,
+		Registrations:      "closed",
+		SMTPPort:           587,
+		SMTPTLS:            "starttls",
 	}
 }
 
@@ -115,6 +135,13 @@ var Settings = []Setting{
 	{"COMMONPLACE_QUEUE_LEASE", "queue_lease", "2m", "How long a claimed delivery or inbound activity is reserved for its process; after a crash it is taken up again once this runs out. Must be longer than `COMMONPLACE_REQUEST_TIMEOUT`."},
 	{"COMMONPLACE_RETRY_BASE", "retry_base", "30s", "Delay before the first retry of a failed delivery, doubled per attempt (with jitter) up to 6h."},
 	{"COMMONPLACE_DEBUG_LISTEN", "debug_listen", "(off)", "Address for Go's profiler (`/debug/pprof/`), e.g. `127.0.0.1:6060`. Off by default; never expose it publicly."},
+	{"COMMONPLACE_REGISTRATIONS", "registrations", "closed", "How people get accounts in the browser: `closed` (admins create them with `account create`), `invite` (with an invitation link an admin makes), `approval` (an admin approves each sign-up) or `open`."},
+	{"COMMONPLACE_SMTP_HOST", "smtp_host", "(none)", "Mail server for e-mail confirmation and password-reset links. Without it sign-ups need no confirmation and only `account reset-link` makes reset links."},
+	{"COMMONPLACE_SMTP_PORT", "smtp_port", "587", "Mail server port."},
+	{"COMMONPLACE_SMTP_TLS", "smtp_tls", "starttls", "`starttls` (required), `tls` (implicit TLS, usually port 465) or `none` (only for a mail relay on the same host)."},
+	{"COMMONPLACE_SMTP_USER", "smtp_user", "(none)", "User name for SMTP authentication; none means no authentication."},
+	{"COMMONPLACE_SMTP_PASSWORD", "smtp_password", "(none)", "Password for SMTP authentication. Prefer the environment to the file for it."},
+	{"COMMONPLACE_SMTP_FROM", "smtp_from", "(none)", "Sender address of the e-mails, e.g. `Commonplace <noreply@example.org>`; required with `COMMONPLACE_SMTP_HOST`."},
 	{"COMMONPLACE_TRUSTED_PROXIES", "trusted_proxies", "(none)", "Comma-separated CIDRs of reverse proxies whose `X-Forwarded-For` names the client (e.g. `127.0.0.1/32,10.0.0.0/8`). Without it the connection's address is the client's, for rate limits and logs."},
 }
 
@@ -172,6 +199,14 @@ func (c *Config) applyEnv(lookup func(string) (string, bool), explicitProtocol *
 	str("COMMONPLACE_LOG_LEVEL", &c.LogLevel)
 	str("COMMONPLACE_LOG_FORMAT", &c.LogFormat)
 	str("COMMONPLACE_DEBUG_LISTEN", &c.DebugListen)
+	str("COMMONPLACE_REGISTRATIONS", &c.Registrations)
+	str("COMMONPLACE_SMTP_HOST", &c.SMTPHost)
+	str("COMMONPLACE_SMTP_TLS", &c.SMTPTLS)
+	str("COMMONPLACE_SMTP_USER", &c.SMTPUser)
+	str("COMMONPLACE_SMTP_FROM", &c.SMTPFrom)
+	if v, ok := lookup("COMMONPLACE_SMTP_PASSWORD"); ok {
+		c.SMTPPassword = v // spaces may be part of it
+	}
 	if v, ok := lookup("COMMONPLACE_TRUSTED_PROXIES"); ok {
 		c.TrustedProxies = nil
 		for _, p := range strings.Split(v, ",") {
@@ -194,6 +229,7 @@ func (c *Config) applyEnv(lookup func(string) (string, bool), explicitProtocol *
 		{"COMMONPLACE_DELIVERY_WORKERS", &c.DeliveryWorkers},
 		{"COMMONPLACE_INBOX_WORKERS", &c.InboxWorkers},
 		{"COMMONPLACE_PER_HOST_CONCURRENCY", &c.PerHostConcurrency},
+		{"COMMONPLACE_SMTP_PORT", &c.SMTPPort},
 	}
 	for _, i := range ints {
 		if v, ok := lookup(i.name); ok {
@@ -291,6 +327,29 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.ProxyNetworks(); err != nil {
 		return fmt.Errorf("COMMONPLACE_TRUSTED_PROXIES (trusted_proxies): %w", err)
+	}
+	switch c.Registrations {
+	case "closed", "invite", "approval", "open":
+	default:
+		return fmt.Errorf("COMMONPLACE_REGISTRATIONS (registrations): %q must be closed, invite, approval or open", c.Registrations)
+	}
+	return c.validateSMTP()
+}
+
+func (c *Config) validateSMTP() error {
+	if c.SMTPHost == "" {
+		return nil
+	}
+	if c.SMTPPort < 1 || c.SMTPPort > 65535 {
+		return fmt.Errorf("COMMONPLACE_SMTP_PORT (smtp_port): %d is not a port from 1 to 65535", c.SMTPPort)
+	}
+	switch c.SMTPTLS {
+	case "starttls", "tls", "none":
+	default:
+		return fmt.Errorf("COMMONPLACE_SMTP_TLS (smtp_tls): %q must be starttls, tls or none", c.SMTPTLS)
+	}
+	if _, err := mail.ParseAddress(c.SMTPFrom); err != nil {
+		return fmt.Errorf("COMMONPLACE_SMTP_FROM (smtp_from): %q is not an e-mail address (required with COMMONPLACE_SMTP_HOST): %v", c.SMTPFrom, err)
 	}
 	return nil
 }

@@ -139,6 +139,14 @@ type NewAccount struct {
 	Username, Email, Password string
 	DisplayName               string
 	Admin                     bool
+
+	// Set by Register for sign-ups: why they want to join, whether an
+	// admin must approve them first, whether the e-mail address is still
+	// to be confirmed, and what must happen in the same transaction.
+	reason      string
+	pending     bool
+	unconfirmed bool
+	before      func(tx *storage.DB) error
 }
 
 // CreateAccount creates a local member with a Person actor. An empty
@@ -171,8 +179,23 @@ func (s *Service) CreateAccount(ctx context.Context, in NewAccount) (*storage.Ac
 		return nil, err
 	}
 	actor.DisplayName = in.DisplayName
-	acct := &storage.Account{Email: strings.TrimSpace(in.Email), PasswordHash: hash, Admin: in.Admin}
-	if err := s.DB.CreateAccount(ctx, actor, acct); err != nil {
+	acct := &storage.Account{
+		Email: strings.TrimSpace(in.Email), PasswordHash: hash, Admin: in.Admin,
+		Approved: !in.pending, Reason: in.reason,
+	}
+	if !in.unconfirmed {
+		now := time.Now().UTC()
+		acct.ConfirmedAt = &now
+	}
+	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
+		if in.before != nil {
+			if err := in.before(tx); err != nil {
+				return err
+			}
+		}
+		return tx.CreateAccount(ctx, actor, acct)
+	})
+	if err != nil {
 		if errors.Is(err, storage.ErrConflict) {
 			return nil, fmt.Errorf("name %q or email %q is already taken: %w", in.Username, in.Email, storage.ErrConflict)
 		}

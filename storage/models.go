@@ -60,8 +60,15 @@ type Account struct {
 	PasswordHash string
 	Admin        bool
 	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// ConfirmedAt is when the e-mail address was confirmed; nil while a
+	// sign-up's confirmation link has not been followed.
+	ConfirmedAt *time.Time
+	// Approved is false while a sign-up waits for an admin.
+	Approved bool
+	// Reason is what an applicant wrote for the admin.
+	Reason    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Community visibilities.

@@ -112,15 +112,28 @@ func (w *Web) authorizeSubmit(c echo.Context) error {
 		return c.Redirect(http.StatusFound, r.RedirectURL(url.Values{"error": {"access_denied"}}))
 	}
 	ctx := c.Request().Context()
-	username := strings.TrimSpace(c.FormValue("username"))
-	acct, err := w.svc.SignIn(ctx, c.RealIP(), username, c.FormValue("password"))
-	switch {
-	case errors.Is(err, federation.ErrTooManyAttempts):
-		return w.renderAuthorize(c, http.StatusTooManyRequests, r, username, "Too many sign-in attempts. Try again in a few minutes.")
-	case errors.Is(err, federation.ErrUnauthorized):
-		return w.renderAuthorize(c, http.StatusUnauthorized, r, username, "Invalid username or password.")
-	case err != nil:
+	// A browser signed in to the web consents without typing its password
+	// again; otherwise the form signs it in, to the web too.
+	acct, err := w.account(c)
+	if err != nil {
 		return err
+	}
+	if acct == nil {
+		username := strings.TrimSpace(c.FormValue("username"))
+		acct, err = w.svc.SignIn(ctx, c.RealIP(), username, c.FormValue("password"))
+		switch {
+		case errors.Is(err, federation.ErrTooManyAttempts):
+			return w.renderAuthorize(c, http.StatusTooManyRequests, r, username, "Too many sign-in attempts. Try again in a few minutes.")
+		case errors.Is(err, federation.ErrUnauthorized):
+			return w.renderAuthorize(c, http.StatusUnauthorized, r, username, "Invalid username or password.")
+		case errors.Is(err, federation.ErrForbidden):
+			return w.renderAuthorize(c, http.StatusForbidden, r, username, reason(err))
+		case err != nil:
+			return err
+		}
+		if err := w.startSession(c, acct); err != nil {
+			return err
+		}
 	}
 	code, err := oauth.IssueCode(ctx, w.db, r, acct, w.now())
 	if err != nil {

@@ -56,7 +56,7 @@ func TestPages(t *testing.T) {
 			"@practice@community.example",
 			"Early-years literacy: cases, tools &amp; stories.",
 			"All practitioners &lt;welcome&gt;.",
-			"<li>#literacy</li>", "<li>#early_years</li>",
+			`<a href="/tags/literacy">#literacy</a>`, `<a href="/tags/early_years">#early_years</a>`,
 		} {
 			if !strings.Contains(body, want) {
 				t.Errorf("home page lacks %q", want)
@@ -79,7 +79,7 @@ func TestPages(t *testing.T) {
 			"1 member",
 			"membership by approval",
 			"<p>All practitioners &lt;welcome&gt;.</p>",
-			"<li>#literacy</li>",
+			`<a href="/tags/literacy">#literacy</a>`,
 			"search for <code class=\"handle\">@practice@community.example</code>",
 			"A moderator approves each request to join.",
 			`<link rel="alternate" type="application/activity+json" href="https://community.example/c/practice">`,

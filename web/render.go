@@ -31,11 +31,13 @@ type Page struct {
 	Alternate string
 	// CSRF is the token that the page's forms send back.
 	CSRF string
+	// Viewer is the signed-in member, nil for visitors.
+	Viewer *Viewer
 }
 
 // page fills the common part of a page.
 func (w *Web) page(c echo.Context, title string) Page {
-	return Page{Title: title, Domain: w.domain, CSRF: csrfToken(c)}
+	return Page{Title: title, Domain: w.domain, CSRF: csrfToken(c), Viewer: w.viewer(c)}
 }
 
 // pageFiles maps each page to its template file; every page is rendered
@@ -48,6 +50,14 @@ var pageFiles = map[string]string{
 
 	"oauth_authorize": "templates/oauth_authorize.html",
 	"oauth_code":      "templates/oauth_code.html",
+
+	"sign_in":             "templates/sign_in.html",
+	"sign_up":             "templates/sign_up.html",
+	"notice":              "templates/notice.html",
+	"forgot":              "templates/forgot.html",
+	"reset":               "templates/reset.html",
+	"settings":            "templates/settings.html",
+	"admin_registrations": "templates/admin_registrations.html",
 }
 
 // templates holds the parsed pages, parsed once at start. It is safe for

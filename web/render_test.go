@@ -14,13 +14,22 @@ func TestEveryPageRenders(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := Page{Title: "T<", Domain: "example.org", CSRF: "tok"}
+	withViewer := page
+	withViewer.Viewer = &Viewer{Name: "n", Handle: "@n@example.org", Admin: true}
 	data := map[string]any{
-		"home":            Home{Page: page, Communities: []Community{{Name: "a", Title: "A", Summary: []string{"<b>x</b>"}}}},
-		"community":       CommunityPage{Page: page, Community: Community{Name: "a", Title: "A", Closed: true, Members: 1}},
-		"member":          MemberPage{Page: page, Name: "m"},
-		"error":           ErrorPage{Page: page, Status: 404, Message: "not found"},
-		"oauth_authorize": OAuthAuthorize{Page: page, AppName: "<b>x</b>", Params: map[string]string{"state": `"><b>x</b>`}},
-		"oauth_code":      OAuthCode{Page: page, AppName: "A", Code: "c"},
+		"home":                Home{Page: page, Communities: []Community{{Name: "a", Title: "A", Summary: []string{"<b>x</b>"}}}},
+		"community":           CommunityPage{Page: page, Community: Community{Name: "a", Title: "A", Closed: true, Members: 1}},
+		"member":              MemberPage{Page: page, Name: "m"},
+		"error":               ErrorPage{Page: page, Status: 404, Message: "not found"},
+		"oauth_authorize":     OAuthAuthorize{Page: page, AppName: "<b>x</b>", Params: map[string]string{"state": `"><b>x</b>`}},
+		"oauth_code":          OAuthCode{Page: page, AppName: "A", Code: "c"},
+		"sign_in":             SignInPage{Page: page, Username: "<b>x</b>", Error: "<b>x</b>"},
+		"sign_up":             SignUpPage{Page: page, Mode: "approval", Reason: "<b>x</b>"},
+		"notice":              NoticePage{Page: page, Heading: "h", Lines: []string{"<b>x</b>"}},
+		"forgot":              ForgotPage{Page: page, CanMail: true},
+		"reset":               ResetPage{Page: page, Token: `"><b>x</b>`},
+		"settings":            SettingsPage{Page: withViewer, Bio: "<b>x</b>", Sessions: []SessionView{{ID: 1, Browser: "<b>x</b>", Current: true}}},
+		"admin_registrations": RegistrationsPage{Page: withViewer, Pending: []PendingAccount{{Name: "n", Reason: "<b>x</b>"}}},
 	}
 	for name := range pageFiles {
 		d, ok := data[name]

@@ -44,6 +44,8 @@ type Web struct {
 	now    func() time.Time
 	// public are the routes anyone may use in allowlist mode.
 	public []string
+	// mail sends account e-mails; nil without SMTP settings.
+	mail *mailer
 }
 
 // New parses the templates and returns the front end, ready to Mount.
@@ -62,6 +64,7 @@ func New(opts Options) (*Web, error) {
 	return &Web{
 		cfg: opts.Config, svc: opts.Service, db: opts.Service.DB, log: log.With("component", "web"),
 		pages: pages, domain: strings.ToLower(opts.Config.Domain), now: time.Now,
+		mail: newMailer(opts.Config),
 	}, nil
 }
 
@@ -98,14 +101,35 @@ func (w *Web) Mount(e *echo.Echo) {
 
 	get(public, "/oauth/authorize", w.authorizeForm, form)
 	post(public, "/oauth/authorize", w.authorizeSubmit, form)
+
+	get(public, "/auth/sign_in", w.signInForm, form)
+	post(public, "/auth/sign_in", w.signIn, form)
+	post(public, "/auth/sign_out", w.signOut, form)
+	get(public, "/auth/sign_up", w.signUpForm, form)
+	post(public, "/auth/sign_up", w.signUp, form)
+	get(public, "/auth/confirm", w.confirm, form)
+	get(public, "/auth/password", w.forgotForm, form)
+	post(public, "/auth/password", w.forgot, form)
+	get(public, "/auth/password/reset", w.resetForm, form)
+	post(public, "/auth/password/reset", w.reset, form)
+
+	get(members, "/settings", w.settings, form, w.signedIn)
+	post(members, "/settings/profile", w.saveProfile, form, w.signedIn)
+	post(members, "/settings/password", w.changePassword, form, w.signedIn)
+	post(members, "/settings/sessions/:id/delete", w.endSession, form, w.signedIn)
+
+	get(members, "/admin/registrations", w.registrations, form, w.adminOnly)
+	post(members, "/admin/registrations/:name", w.decideRegistration, form, w.adminOnly)
+	post(members, "/admin/invites", w.createInvite, form, w.adminOnly)
 }
 
 // PublicRoutes are the routes anyone may use in allowlist mode, as
 // "METHOD /path"; the rest are for members and allowed servers.
 func (w *Web) PublicRoutes() []string { return w.public }
 
-// Viewer is the member whose browser session the request carries, or nil.
-func (w *Web) Viewer(c echo.Context) (*storage.Account, error) { return nil, nil }
+// Viewer is the member whose browser session the request carries, or
+// nil: server's allowlist gate asks it.
+func (w *Web) Viewer(c echo.Context) (*storage.Account, error) { return w.account(c) }
 
 // csrfField is the form field that carries the CSRF token; Mastodon's
 // name, so that scripts written for its forms find it.

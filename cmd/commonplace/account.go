@@ -22,6 +22,10 @@ func (a *app) accountCommand() *cobra.Command {
 		a.accountCreateCommand(),
 		a.accountListCommand(),
 		a.accountTokenCommand(),
+		a.accountPasswordCommand(),
+		a.accountResetLinkCommand(),
+		a.accountApproveCommand(true),
+		a.accountApproveCommand(false),
 	)
 }
 

@@ -37,6 +37,11 @@ var wantPublic = []string{
 	"GET /api/v1/instance/domain_blocks",
 	"GET /api/v1/streaming/health",
 	"GET /api/v2/instance",
+	"GET /auth/confirm",
+	"GET /auth/password",
+	"GET /auth/password/reset",
+	"GET /auth/sign_in",
+	"GET /auth/sign_up",
 	"GET /avatars/original/missing.png",
 	"GET /headers/original/missing.png",
 	"GET /livez",
@@ -47,6 +52,11 @@ var wantPublic = []string{
 	"GET /readyz",
 	"GET /static/*",
 	"POST /api/v1/apps",
+	"POST /auth/password",
+	"POST /auth/password/reset",
+	"POST /auth/sign_in",
+	"POST /auth/sign_out",
+	"POST /auth/sign_up",
 	"POST /oauth/authorize",
 	"POST /oauth/revoke",
 	"POST /oauth/token",
@@ -61,7 +71,10 @@ var secrets = []string{"ZQXPOSTBODY", "ZQXREPLYBODY", "ZQXDISPLAYNAME", "ZQXTITL
 type fixture struct {
 	a, b        *fedtest.Node
 	memberToken string
-	appToken    string
+	// memberSession is alice's web session, sent with her token so that
+	// pages (which know sessions, not tokens) answer her too.
+	memberSession string
+	appToken      string
 	// params maps "route :param" (or just ":param") to values to try.
 	params map[string][]string
 	// query adds a query string to routes that need one to show anything.
@@ -144,6 +157,13 @@ func newFixture(t *testing.T, d storage.Dialect) *fixture {
 		t.Fatal(err)
 	}
 	f.appToken = appToken(t, a)
+	aliceAcct, err := a.DB.GetAccountByUsername(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.memberSession, err = a.Service.StartSession(ctx, aliceAcct, "test", "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
 	id := func(n int64) string { return strconv.FormatInt(n, 10) }
 	statuses := []string{id(post.ID), id(replyOnA.ID)}
 	accounts := []string{id(alice.ID), id(com.ActorID), id(bobOnA.ID)}
@@ -286,6 +306,9 @@ func (f *fixture) get(t *testing.T, method, path, token, accept string) result {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	req = req.WithContext(ctx)
+	if token == f.memberToken {
+		req.AddCookie(&http.Cookie{Name: "commonplace_session", Value: f.memberSession})
+	}
 	res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
 	if err != nil {
 		t.Fatal(err)

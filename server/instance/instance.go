@@ -140,7 +140,11 @@ func (i *Instance) prune(ctx context.Context) {
 			if r.Activities+r.Deliveries > 0 {
 				i.log.Info("pruned finished queue rows", "activities", r.Activities, "deliveries", r.Deliveries)
 			}
-			if r.Activities < pruneBatch && r.Deliveries < pruneBatch {
+			sessions, err := i.DB.DeleteExpiredSessions(ctx, time.Now(), pruneBatch)
+			if err != nil {
+				i.log.Warn("prune expired sessions", "err", err)
+			}
+			if r.Activities < pruneBatch && r.Deliveries < pruneBatch && sessions < pruneBatch {
 				break
 			}
 		}
