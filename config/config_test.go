@@ -114,6 +114,10 @@ func TestValidateNamesTheSetting(t *testing.T) {
 		{func(c *Config) { c.RequestTimeout = time.Millisecond }, "COMMONPLACE_REQUEST_TIMEOUT"},
 		{func(c *Config) { c.QueueLease = c.RequestTimeout }, "COMMONPLACE_QUEUE_LEASE"},
 		{func(c *Config) { c.RetryBase = 0 }, "COMMONPLACE_RETRY_BASE"},
+		{func(c *Config) { c.Registrations = "sometimes" }, "COMMONPLACE_REGISTRATIONS"},
+		{func(c *Config) { c.SMTPHost, c.SMTPFrom = "mail.example.org", "" }, "COMMONPLACE_SMTP_FROM"},
+		{func(c *Config) { c.SMTPHost, c.SMTPFrom, c.SMTPTLS = "mail.example.org", "a@example.org", "ssl3" }, "COMMONPLACE_SMTP_TLS"},
+		{func(c *Config) { c.SMTPHost, c.SMTPFrom, c.SMTPPort = "mail.example.org", "a@example.org", 0 }, "COMMONPLACE_SMTP_PORT"},
 	} {
 		c := Default()
 		tc.change(&c)
@@ -155,6 +159,8 @@ func TestSettingsCoverConfig(t *testing.T) {
 		"per_host_concurrency": "2", "shutdown_timeout": "3s",
 		"request_timeout": "2s", "queue_lease": "5s", "retry_base": "1s",
 		"trusted_proxies": "127.0.0.1/32, 10.0.0.0/8", "debug_listen": "127.0.0.1:6060",
+		"registrations": "approval", "smtp_host": "mail.example.org", "smtp_port": "465", "smtp_tls": "tls",
+		"smtp_user": "commonplace", "smtp_password": "s3cret pass", "smtp_from": "noreply@example.org",
 	}
 	def := reflect.ValueOf(Default())
 	for i := range typ.NumField() {
