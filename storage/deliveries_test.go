@@ -379,3 +379,51 @@ func TestDeliveryTransitions(t *testing.T) {
 		}
 	})
 }
+
+func TestHostSoftware(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		// A host with a delivery history keeps it.
+		if _, err := db.RecordHostFailure(ctx, "lemmy.test", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.HostsSoftware(ctx, []string{"lemmy.test", "masto.test"})
+		if err != nil || len(got) != 0 {
+			t.Fatalf("before any check: %v, %v", got, err)
+		}
+		at := time.Now().UTC().Truncate(time.Second)
+		for _, h := range []storage.HostSoftware{
+			{Domain: "Lemmy.test", Software: "lemmy", Version: "0.19.5", CheckedAt: at},
+			{Domain: "masto.test", Software: "mastodon", Version: "4.3.0", CheckedAt: at},
+			{Domain: "quiet.test", CheckedAt: at},
+		} {
+			if err := db.PutHostSoftware(ctx, h); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.PutHostSoftware(ctx, storage.HostSoftware{Domain: "masto.test", Software: "mastodon", Version: "4.4.0", CheckedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+		got, err = db.HostsSoftware(ctx, []string{"lemmy.test", "MASTO.test", "quiet.test", "never.test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]storage.HostSoftware{
+			"lemmy.test": {Domain: "lemmy.test", Software: "lemmy", Version: "0.19.5", CheckedAt: at},
+			"masto.test": {Domain: "masto.test", Software: "mastodon", Version: "4.4.0", CheckedAt: at},
+			"quiet.test": {Domain: "quiet.test", CheckedAt: at},
+		}
+		if len(got) != len(want) {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+		for k, w := range want {
+			if g := got[k]; g.Domain != w.Domain || g.Software != w.Software || g.Version != w.Version || !g.CheckedAt.Equal(w.CheckedAt) {
+				t.Errorf("%s: got %+v, want %+v", k, g, w)
+			}
+		}
+		var h storage.Host
+		if err := db.Gorm(ctx).Where("domain = ?", "lemmy.test").First(&h).Error; err != nil || h.ConsecutiveFailures != 1 {
+			t.Errorf("lemmy.test's delivery health was lost: %+v, %v", h, err)
+		}
+	})
+}

@@ -224,12 +224,16 @@ type Delivery struct {
 	UpdatedAt     time.Time
 }
 
-// Host is the delivery health of one remote server.
+// Host is the delivery health of one remote server, and the software it
+// runs.
 type Host struct {
 	Domain              string `gorm:"primaryKey"`
 	ConsecutiveFailures int
 	BackoffUntil        *time.Time
 	LastSuccessAt       *time.Time
 	LastFailureAt       *time.Time
+	Software            string
+	SoftwareVersion     string
+	SoftwareCheckedAt   *time.Time
 	UpdatedAt           time.Time
 }
