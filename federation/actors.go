@@ -52,6 +52,7 @@ type Service struct {
 	keys      keyCache
 	pubKeys   publicKeyCache
 	signers   signerCache
+	peers     peerBook
 	inboxWake chan struct{}
 }
 
@@ -65,6 +66,7 @@ func NewService(db *storage.DB, base string, log *slog.Logger) *Service {
 		DB: db, URLs: urls, Log: log,
 		Policy:    policy.New(db, urls.Host(), log),
 		signIns:   ratelimit.New(SignInLimit, signInWindow),
+		peers:     newPeerBook(),
 		inboxWake: make(chan struct{}, 1),
 	}
 }

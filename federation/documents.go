@@ -3,6 +3,7 @@ package federation
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/commonplace/commonplace/federation/vocab"
 	"github.com/commonplace/commonplace/storage"
@@ -26,7 +27,7 @@ func (s *Service) ObjectDocument(o *storage.Object) *vocab.Object {
 		To:        vocab.IRIs{vocab.Public},
 		Context:   vocab.IRI(o.ContextURI),
 		URL:       vocab.LinkTo(o.URI),
-		Replies:   vocab.NewRef(o.URI + "/replies"),
+		Replies:   repliesOf(o.URI),
 	}
 	if o.Source != "" {
 		doc.Source = &vocab.Source{Content: o.Source, MediaType: "text/plain"}
@@ -50,19 +51,44 @@ func (s *Service) ObjectDocument(o *storage.Object) *vocab.Object {
 	return doc
 }
 
+// repliesOf is a post's replies collection as Mastodon embeds it: an
+// empty first page that links the collection's first real page. GoToSocial
+// reads replies only through an embedded first page (it warns of every
+// post without one).
+func repliesOf(objectURI string) vocab.Ref {
+	id := objectURI + "/replies"
+	r, err := vocab.Embed(struct {
+		ID    string `json:"id"`
+		Type  string `json:"type"`
+		First any    `json:"first"`
+	}{id, vocab.TypeOrderedCollection, struct {
+		Type         string   `json:"type"`
+		PartOf       string   `json:"partOf"`
+		Next         string   `json:"next"`
+		OrderedItems []string `json:"orderedItems"`
+	}{vocab.TypeOrderedCollectionPage, id, id + "?page=true", []string{}}})
+	if err != nil { // cannot happen: the document is fixed
+		return vocab.NewRef(id)
+	}
+	return r
+}
+
 // rawDocument is an activity whose object is embedded exactly as we got it
 // (FEP-1b12's Announce of the original activity).
 type rawDocument struct {
-	ID       string          `json:"id"`
-	Type     string          `json:"type"`
-	Actor    string          `json:"actor"`
-	Object   json.RawMessage `json:"object"`
-	To       []string        `json:"to,omitempty"`
-	CC       []string        `json:"cc,omitempty"`
-	Audience string          `json:"audience,omitempty"`
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	Actor     string          `json:"actor"`
+	Object    json.RawMessage `json:"object"`
+	To        []string        `json:"to,omitempty"`
+	CC        []string        `json:"cc,omitempty"`
+	Audience  string          `json:"audience,omitempty"`
+	Published string          `json:"published,omitempty"`
 }
 
 // announceRaw builds the community's Announce of an activity as received.
+// Announces carry published, as Mastodon's do (GoToSocial warns of every
+// one without).
 func (s *Service) announceRaw(community *storage.Actor, raw []byte) ([]byte, error) {
 	if !json.Valid(raw) {
 		return nil, fmt.Errorf("%w: announced activity is not JSON", ErrInvalid)
@@ -70,7 +96,7 @@ func (s *Service) announceRaw(community *storage.Actor, raw []byte) ([]byte, err
 	return vocab.Marshal(rawDocument{
 		ID: s.URLs.NewActivity(), Type: vocab.TypeAnnounce, Actor: community.URI,
 		Object: raw, To: []string{vocab.Public}, CC: []string{community.FollowersURI},
-		Audience: community.URI,
+		Audience: community.URI, Published: time.Now().UTC().Format(time.RFC3339),
 	})
 }
 
@@ -80,7 +106,7 @@ func (s *Service) announceID(community *storage.Actor, objectURI string) ([]byte
 	return vocab.Marshal(&vocab.Activity{
 		ID: s.URLs.NewActivity(), Type: vocab.TypeAnnounce, Actor: vocab.IRI(community.URI),
 		Object: vocab.RefsTo(objectURI), To: vocab.IRIs{vocab.Public}, CC: vocab.IRIs{community.FollowersURI},
-		Audience: vocab.IRI(community.URI),
+		Audience: vocab.IRI(community.URI), Published: vocab.At(time.Now().UTC().Truncate(time.Second)),
 	})
 }
 

@@ -76,6 +76,8 @@ func (s *Service) onFollow(ctx context.Context, act *vocab.Activity, raw []byte,
 	if err == nil {
 		s.notifyDeliveries()
 		s.Log.Info("follow", "community", target.URI, "follower", follower.URI, "state", state)
+		// Learn what the new member's server reads before the next post.
+		s.wantSoftware(follower.InboxURI)
 	}
 	return err
 }
@@ -156,7 +158,7 @@ func (s *Service) onUndo(ctx context.Context, act *vocab.Activity, raw []byte, a
 			if err := ignoreNotFound(tx.DeleteLike(ctx, actor.ID, obj.ID)); err != nil {
 				return err
 			}
-			return s.redistribute(ctx, tx, obj, raw, "")
+			return s.redistribute(ctx, tx, obj, raw)
 		})
 	}
 	return nil
@@ -242,11 +244,7 @@ func (s *Service) onCreate(ctx context.Context, act *vocab.Activity, raw []byte,
 		if err != nil {
 			return err
 		}
-		boost := ""
-		if parent == nil {
-			boost = o.URI
-		}
-		return s.redistribute(ctx, tx, o, raw, boost)
+		return s.redistribute(ctx, tx, o, raw)
 	})
 	if errors.Is(err, storage.ErrConflict) {
 		return nil // a concurrent copy of the same post won
@@ -256,45 +254,6 @@ func (s *Service) onCreate(ctx context.Context, act *vocab.Activity, raw []byte,
 		s.Log.Info("post accepted", "community", community.URI, "object", obj.ID, "author", author.URI)
 	}
 	return err
-}
-
-// redistribute sends a local community's Announce of raw (the activity as
-// received) to every remote member's server, and, when boostURI is set, an
-// Announce of that bare id too: the boost Mastodon and GoToSocial show. It
-// does nothing for posts outside local communities.
-func (s *Service) redistribute(ctx context.Context, tx *storage.DB, o *storage.Object, raw []byte, boostURI string) error {
-	if o.CommunityActorID == nil {
-		return nil
-	}
-	community, err := tx.GetActorByID(ctx, *o.CommunityActorID)
-	if err != nil || !community.Local || community.Type != storage.TypeGroup {
-		return err
-	}
-	inboxes, err := tx.MemberInboxes(ctx, community.ID)
-	if err != nil {
-		return err
-	}
-	// A partner community's posts go to its partners only.
-	if inboxes, err = s.partnerInboxes(ctx, tx, community, inboxes); err != nil {
-		return err
-	}
-	body, err := s.announceRaw(community, raw)
-	if err != nil {
-		return err
-	}
-	if _, err := s.send(ctx, tx, community, body, inboxes); err != nil {
-		return err
-	}
-	if boostURI != "" {
-		body, err := s.announceID(community, boostURI)
-		if err != nil {
-			return err
-		}
-		if _, err := s.send(ctx, tx, community, body, inboxes); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // objectOf returns the object a Create or Update carries: embedded (its
@@ -453,7 +412,7 @@ func (s *Service) onUpdate(ctx context.Context, act *vocab.Activity, raw []byte,
 		if err := s.updateObject(ctx, tx, stored.ID, s.objectUpdate(obj, objRaw, actor)); err != nil {
 			return err
 		}
-		return s.redistribute(ctx, tx, stored, raw, "")
+		return s.redistribute(ctx, tx, stored, raw)
 	})
 	if err == nil {
 		s.notifyDeliveries()
@@ -480,8 +439,8 @@ func (s *Service) objectUpdate(obj *vocab.Object, raw []byte, author *storage.Ac
 }
 
 // onDelete tombstones a post deleted by its author or a moderator, and
-// redistributes the deletion of posts in local communities; Mastodon
-// followers also get the boost undone, since they never see the Delete.
+// redistributes the deletion of posts in local communities; servers that
+// only read boosts get the boost undone (see redistribute.go).
 func (s *Service) onDelete(ctx context.Context, act *vocab.Activity, raw []byte, actor *storage.Actor) error {
 	id := act.Object.ID()
 	if id == actor.URI {
@@ -509,39 +468,15 @@ func (s *Service) onDelete(ctx context.Context, act *vocab.Activity, raw []byte,
 		if err := s.tombstone(ctx, tx, stored.ID); err != nil {
 			return err
 		}
-		if err := s.redistribute(ctx, tx, stored, raw, ""); err != nil {
+		if err := s.redistribute(ctx, tx, stored, raw); err != nil {
 			return err
 		}
-		return s.undoBoost(ctx, tx, stored)
+		return s.undoBoost(ctx, tx, stored, actor)
 	})
 	if err == nil {
 		s.notifyDeliveries()
 		s.Log.Info("post deleted", "object", stored.URI, "by", actor.URI)
 	}
-	return err
-}
-
-// undoBoost withdraws a local community's boost of o.
-func (s *Service) undoBoost(ctx context.Context, tx *storage.DB, o *storage.Object) error {
-	if o.CommunityActor == nil || !o.CommunityActor.Local || o.InReplyToURI != "" {
-		return nil
-	}
-	announce, err := tx.FindLocalActivity(ctx, vocab.TypeAnnounce, o.CommunityActor.URI, o.URI)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	inboxes, err := tx.MemberInboxes(ctx, o.CommunityActor.ID)
-	if err != nil {
-		return err
-	}
-	body, err := s.activityDoc(vocab.TypeUndo, o.CommunityActor, rawJSON(announce.Raw),
-		[]string{vocab.Public}, []string{o.CommunityActor.FollowersURI})
-	if err != nil {
-		return err
-	}
-	_, err = s.send(ctx, tx, o.CommunityActor, body, inboxes)
 	return err
 }
 
@@ -567,7 +502,7 @@ func (s *Service) onLike(ctx context.Context, act *vocab.Activity, raw []byte, a
 		if err := s.liked(ctx, tx, stored, actor); err != nil {
 			return err
 		}
-		return s.redistribute(ctx, tx, stored, raw, "")
+		return s.redistribute(ctx, tx, stored, raw)
 	})
 	if err == nil {
 		s.notifyDeliveries()

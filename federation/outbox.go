@@ -91,7 +91,7 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 		To:           vocab.IRIs{vocab.Public},
 		Tag:          s.hashtagTags(text),
 		URL:          vocab.LinkTo(id),
-		Replies:      vocab.NewRef(id + "/replies"),
+		Replies:      repliesOf(id),
 		Context:      vocab.IRI(id),
 	}
 	var inboxes []string
@@ -273,7 +273,12 @@ func (s *Service) Edit(ctx context.Context, author *storage.Actor, objectURI, te
 	doc.Tag = append(doc.Tag, s.hashtagTags(text)...)
 	doc.Source = &vocab.Source{Content: text, MediaType: "text/plain"}
 	doc.Updated = vocab.At(time.Now().UTC())
-	inboxes := []string{o.CommunityActor.InboxURI}
+	// Servers that read only boosts learn of the edit from the author.
+	copies, err := s.authorCopies(ctx, o.CommunityActor)
+	if err != nil {
+		return nil, err
+	}
+	inboxes := append([]string{o.CommunityActor.InboxURI}, copies...)
 	body, err := s.activityDoc(vocab.TypeUpdate, author, doc, doc.To, doc.CC)
 	if err != nil {
 		return nil, err
@@ -299,7 +304,17 @@ func (s *Service) Delete(ctx context.Context, actor *storage.Actor, objectURI st
 	if err != nil {
 		return err
 	}
-	return s.act(ctx, actor, o.CommunityActor, body, []string{o.CommunityActor.InboxURI})
+	inboxes := []string{o.CommunityActor.InboxURI}
+	if o.AuthorActorID == actor.ID {
+		// Servers that read only boosts accept a Delete from the author
+		// alone (a moderator's deletion undoes the community's boost).
+		copies, err := s.authorCopies(ctx, o.CommunityActor)
+		if err != nil {
+			return err
+		}
+		inboxes = append(inboxes, copies...)
+	}
+	return s.act(ctx, actor, o.CommunityActor, body, inboxes)
 }
 
 // Like records a member's like of a post in a community.

@@ -94,6 +94,13 @@ func TestDeliveryRetries(t *testing.T) {
 	h[5].Respond = func(int) faulttest.Reply { return faulttest.Reply{Status: http.StatusForbidden} }
 	// h[6] is healthy.
 
+	// The hosts read FEP-1b12 Announces, so each gets exactly one request
+	// per activity: what the community sends is recorded as known.
+	for _, host := range h {
+		if err := w.db.PutHostSoftware(context.Background(), storage.HostSoftware{Domain: host.Domain, Software: "lemmy", CheckedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// A base of 1s makes five failures in a row within the second that h3
 	// is down, which would back the host off for a minute, vanishingly
 	// unlikely; the request timeout is short so that h2's hang ends fast.

@@ -44,6 +44,10 @@ type Host struct {
 	// Respond, if set, chooses the answer to the n-th inbox request
 	// (counted from 0, before verification). It is read under the lock.
 	Respond func(n int) Reply
+	// Software, if set, is the name the host's NodeInfo gives ("mastodon",
+	// "lemmy"); without it the host has no NodeInfo. Set it before the
+	// server asks.
+	Software string
 
 	mu       sync.Mutex
 	srv      *http.Server
@@ -51,6 +55,7 @@ type Host struct {
 	times    []time.Time    // arrival of each inbox request
 	got      map[string]int // activity id -> times accepted
 	types    map[string]string
+	forms    map[string]string // Announce id -> FormObject or FormActivity
 	refused  []string
 	down     bool
 }
@@ -74,6 +79,24 @@ type Farm struct {
 	Accepted atomic.Int64 // POSTs answered 2xx
 	Refused  atomic.Int64 // POSTs refused for a bad signature
 	lastAck  atomic.Int64 // unix nanos of the latest 2xx
+	// Announces accepted, by form, and when the latest of each arrived.
+	Boosts            atomic.Int64 // Announce of an object id (Mastodon's form)
+	ActivityAnnounces atomic.Int64 // Announce of an activity (FEP-1b12)
+	lastBoost         atomic.Int64
+	lastActivity      atomic.Int64
+}
+
+// The forms of a community's Announce.
+const (
+	FormObject   = "object"   // of a post's id: the boost Mastodon shows
+	FormActivity = "activity" // of the activity, FEP-1b12
+)
+
+// LastBoost and LastActivityAnnounce are when a host last accepted an
+// Announce of each form.
+func (f *Farm) LastBoost() time.Time { return time.Unix(0, f.lastBoost.Load()) }
+func (f *Farm) LastActivityAnnounce() time.Time {
+	return time.Unix(0, f.lastActivity.Load())
 }
 
 type keyEntry struct {
@@ -93,7 +116,7 @@ func NewFarm(n int) (*Farm, error) {
 		}},
 	}
 	for i := range n {
-		h := &Host{farm: f, Index: i, got: map[string]int{}, types: map[string]string{}}
+		h := &Host{farm: f, Index: i, got: map[string]int{}, types: map[string]string{}, forms: map[string]string{}}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			f.Close()
@@ -128,6 +151,8 @@ func (h *Host) serve(ln net.Listener) {
 	mux.HandleFunc("POST /inbox", h.inbox)
 	mux.HandleFunc("POST /users/{name}/inbox", h.inbox)
 	mux.HandleFunc("GET /users/{name}", h.actor)
+	mux.HandleFunc("GET /.well-known/nodeinfo", h.nodeInfo)
+	mux.HandleFunc("GET /nodeinfo/2.0", h.nodeInfo)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	h.srv = srv
 	go srv.Serve(ln)
@@ -249,13 +274,59 @@ func (h *Host) inbox(w http.ResponseWriter, r *http.Request) {
 	if r.Context().Err() != nil {
 		return // the sender gave up: it will not count this as delivered
 	}
+	form := act.form()
 	h.mu.Lock()
 	h.got[act.ID]++
 	h.types[act.ID] = act.Type
+	if form != "" {
+		h.forms[act.ID] = form
+	}
 	h.mu.Unlock()
+	now := time.Now().UnixNano()
+	switch form {
+	case FormObject:
+		h.farm.Boosts.Add(1)
+		h.farm.lastBoost.Store(now)
+	case FormActivity:
+		h.farm.ActivityAnnounces.Add(1)
+		h.farm.lastActivity.Store(now)
+	}
 	h.farm.Accepted.Add(1)
-	h.farm.lastAck.Store(time.Now().UnixNano())
+	h.farm.lastAck.Store(now)
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// GotForm returns how many distinct Announces of form the host accepted.
+func (h *Host) GotForm(form string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, f := range h.forms {
+		if f == form {
+			n++
+		}
+	}
+	return n
+}
+
+// nodeInfo serves the discovery document and NodeInfo 2.0 naming the
+// host's Software, or 404 without one.
+func (h *Host) nodeInfo(w http.ResponseWriter, r *http.Request) {
+	h.mu.Lock()
+	software := h.Software
+	h.mu.Unlock()
+	if software == "" {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if r.URL.Path == "/.well-known/nodeinfo" {
+		json.NewEncoder(w).Encode(map[string]any{"links": []map[string]string{
+			{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": h.URL + "/nodeinfo/2.0"}}})
+		return
+	}
+	json.NewEncoder(w).Encode(map[string]any{"version": "2.0", "software": map[string]string{"name": software, "version": "1.0"},
+		"protocols": []string{"activitypub"}, "usage": map[string]any{"users": map[string]int{}}, "openRegistrations": false})
 }
 
 // actor serves a minimal actor document for users seeded on this host, so
@@ -272,9 +343,26 @@ func (h *Host) actor(w http.ResponseWriter, r *http.Request) {
 }
 
 type activityHead struct {
-	ID    string `json:"id"`
-	Type  string `json:"type"`
-	Actor string `json:"actor"`
+	ID     string          `json:"id"`
+	Type   string          `json:"type"`
+	Actor  string          `json:"actor"`
+	Object json.RawMessage `json:"object"`
+}
+
+// form is the form of an Announce: of an id or an embedded object (a
+// boost), or of an embedded activity. It is "" for other activities.
+func (a activityHead) form() string {
+	if a.Type != "Announce" {
+		return ""
+	}
+	var inner struct {
+		Type  string `json:"type"`
+		Actor any    `json:"actor"`
+	}
+	if json.Unmarshal(a.Object, &inner) == nil && inner.Actor != nil {
+		return FormActivity
+	}
+	return FormObject
 }
 
 // Mastodon's window: up to 12 hours old, up to an hour in the future.

@@ -194,6 +194,17 @@ func Eventually(t testing.TB, what string, cond func() (bool, error)) {
 	t.Fatalf("timed out waiting for %s (last error: %v)", what, last)
 }
 
+// WaitSoftware waits until the node knows what software the server at
+// host (host[:port]) runs, from its NodeInfo: until then a community sends
+// it both forms of its Announces.
+func (n *Node) WaitSoftware(host string) {
+	n.t.Helper()
+	Eventually(n.t, "the software of "+host+" to be known on "+n.Domain, func() (bool, error) {
+		rows, err := n.DB.HostsSoftware(context.Background(), []string{host})
+		return err == nil && rows[strings.ToLower(host)].Software != "", err
+	})
+}
+
 // Settled waits until the node has no inbound activity pending and no
 // delivery pending, so that a test can assert that something did NOT
 // happen.

@@ -3,8 +3,11 @@ package fedtest_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/commonplace/commonplace/federation"
 
 	"github.com/commonplace/commonplace/server/fedtest"
 	"github.com/commonplace/commonplace/storage"
@@ -30,6 +33,23 @@ func (x *gtsInterop) relationship(u *fedtest.GTSUser, id string) (following, req
 	return rels[0].Following, rels[0].Requested, nil
 }
 
+// statusID is GoToSocial's id of the status with ActivityPub id uri,
+// resolved through search as an app does.
+func (x *gtsInterop) statusID(u *fedtest.GTSUser, uri string) string {
+	x.t.Helper()
+	var res struct {
+		Statuses []fedtest.GTSStatus `json:"statuses"`
+	}
+	u.API(x.t, http.MethodGet, "/api/v2/search", url.Values{"q": {uri}, "resolve": {"true"}, "type": {"statuses"}}, &res)
+	for _, st := range res.Statuses {
+		if st.URI == uri {
+			return st.ID
+		}
+	}
+	x.t.Fatalf("GoToSocial search found no status %s", uri)
+	return ""
+}
+
 // join makes u follow the community name on Commonplace and returns the
 // community's GoToSocial account.
 func (x *gtsInterop) join(u *fedtest.GTSUser, name string) fedtest.GTSAccount {
@@ -39,13 +59,47 @@ func (x *gtsInterop) join(u *fedtest.GTSUser, name string) fedtest.GTSAccount {
 	return acct
 }
 
+// status finds the status with ActivityPub id uri in u's home timeline,
+// itself or boosted.
+func (x *gtsInterop) inHome(u *fedtest.GTSUser, match func(fedtest.GTSStatus) bool) (*fedtest.GTSStatus, error) {
+	var home []fedtest.GTSStatus
+	if err := u.Call(http.MethodGet, "/api/v1/timelines/home", url.Values{"limit": {"40"}}, &home); err != nil {
+		return nil, err
+	}
+	for _, st := range home {
+		if st.Reblog != nil && match(*st.Reblog) {
+			return st.Reblog, nil
+		}
+		if match(st) {
+			return &st, nil
+		}
+	}
+	return nil, nil
+}
+
+// waitHome waits until u's home timeline shows a status that matches.
+func (x *gtsInterop) waitHome(u *fedtest.GTSUser, what string, match func(fedtest.GTSStatus) bool) fedtest.GTSStatus {
+	x.t.Helper()
+	var got *fedtest.GTSStatus
+	fedtest.Eventually(x.t, what, func() (bool, error) {
+		st, err := x.inHome(u, match)
+		got = st
+		return st != nil, err
+	})
+	return *got
+}
+
+func withURI(uri string) func(fedtest.GTSStatus) bool {
+	return func(st fedtest.GTSStatus) bool { return st.URI == uri }
+}
+
 // A member of a real GoToSocial joins communities on Commonplace and takes
 // part in them through GoToSocial's client API, as from an app.
 func TestGoToSocialInterop(t *testing.T) {
 	x := &gtsInterop{t: t, gts: fedtest.StartGoToSocial(t, "gina")}
 	x.cp = fedtest.StartNamed(t, storage.SQLite)
 	cp, gina := x.cp, x.gts.User
-	cp.Member("olga")
+	olga := cp.Member("olga")
 	open := cp.Community("practice", false, "olga").Actor
 	closed := cp.Community("board", true, "olga").Actor
 
@@ -76,8 +130,92 @@ func TestGoToSocialInterop(t *testing.T) {
 		})
 	})
 
-	// What GoToSocial complained of while talking to us.
+	// Once GoToSocial's software is known, it gets only what it reads.
+	cp.WaitSoftware(x.gts.Name)
+
+	var olgasPost *storage.Object
+	t.Run("see a member's post and reply, edited and deleted", func(t *testing.T) {
+		ctx := context.Background()
+		post, err := cp.Service.Post(ctx, olga, federation.NewPost{Community: "practice", Text: "What goes into a good handover?"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		olgasPost = post
+		x.waitHome(gina, "olga's post in gina's home timeline", withURI(post.URI))
+		reply, err := cp.Service.Post(ctx, olga, federation.NewPost{InReplyTo: post.URI, Text: "SBAR, for a start."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.waitHome(gina, "olga's reply in gina's home timeline", withURI(reply.URI))
+		if _, err := cp.Service.Edit(ctx, olga, reply.URI, "SBAR, and a checklist."); err != nil {
+			t.Fatal(err)
+		}
+		x.waitHome(gina, "the edit of olga's reply on GoToSocial", func(st fedtest.GTSStatus) bool {
+			return st.URI == reply.URI && strings.Contains(st.Content, "checklist") && st.EditedAt != nil
+		})
+		if err := cp.Service.Delete(ctx, olga, reply.URI); err != nil {
+			t.Fatal(err)
+		}
+		fedtest.Eventually(t, "the deleted reply gone from GoToSocial", func() (bool, error) {
+			st, err := x.inHome(gina, withURI(reply.URI))
+			return st == nil, err
+		})
+	})
+
+	var ginasPost fedtest.GTSStatus
+	t.Run("post by mention, like, edit, delete", func(t *testing.T) {
+		gina.API(t, http.MethodPost, "/api/v1/statuses", url.Values{
+			"status": {"@" + cp.Handle("practice") + " How do your teams run handovers?"}, "visibility": {"public"},
+		}, &ginasPost)
+		fedtest.Eventually(t, "gina's post in the community", func() (bool, error) {
+			o, err := object(cp, ginasPost.URI)
+			return err == nil && o.CommunityActorID != nil && *o.CommunityActorID == open.ID, nil
+		})
+		var fav fedtest.GTSStatus
+		gina.API(t, http.MethodPost, "/api/v1/statuses/"+x.statusID(gina, olgasPost.URI)+"/favourite", nil, &fav)
+		fedtest.Eventually(t, "gina's like of olga's post recorded", func() (bool, error) {
+			o, err := object(cp, olgasPost.URI)
+			if err != nil {
+				return false, err
+			}
+			n, err := cp.DB.CountLikes(context.Background(), o.ID)
+			return n == 1, err
+		})
+		gina.API(t, http.MethodPut, "/api/v1/statuses/"+ginasPost.ID, url.Values{
+			"status": {"@" + cp.Handle("practice") + " How do your teams run handovers at night?"},
+		}, nil)
+		fedtest.Eventually(t, "gina's edit applied", func() (bool, error) {
+			o, err := object(cp, ginasPost.URI)
+			return err == nil && strings.Contains(o.Content, "at night") && o.EditedAt != nil, nil
+		})
+		gina.API(t, http.MethodDelete, "/api/v1/statuses/"+ginasPost.ID, nil, nil)
+		fedtest.Eventually(t, "gina's post deleted", func() (bool, error) {
+			o, err := object(cp, ginasPost.URI)
+			return err == nil && o.DeletedAt != nil, nil
+		})
+	})
+
+	t.Run("leave", func(t *testing.T) {
+		acct := gina.Lookup(t, cp.Handle("practice"))
+		gina.API(t, http.MethodPost, "/api/v1/accounts/"+acct.ID+"/unfollow", nil, nil)
+		fedtest.Eventually(t, "gina's membership ends", func() (bool, error) {
+			_, err := membership(cp, open.URI, gina.ActorURI())
+			return err != nil, nil
+		})
+	})
+
+	// What GoToSocial complained of while talking to us, and what it was
+	// sent that it cannot read.
 	cp.Settled()
+	var unreadable []string
+	if err := cp.DB.Gorm(context.Background()).Table("deliveries").Joins("JOIN activities ON activities.id = deliveries.activity_id").
+		Where("deliveries.host = ? AND activities.type = 'Announce' AND activities.object_uri NOT IN (SELECT uri FROM objects)", x.gts.Name).
+		Pluck("activities.uri", &unreadable).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(unreadable) > 0 {
+		t.Errorf("GoToSocial was sent Announces of activities: %v", unreadable)
+	}
 	for _, w := range x.gts.Warnings() {
 		if strings.Contains(w, cp.Domain) || strings.Contains(w, "empty url host") {
 			t.Errorf("GoToSocial logged: %s", w)

@@ -20,9 +20,11 @@ import (
 
 // LemmyGroup is a stand-in for a community on a Lemmy server, shaped from
 // Lemmy's own payloads: a Group at /c/NAME whose moderators are its
-// attributedTo, a user at /u/NAME who writes Pages, Follow answered with
-// Accept, and FEP-1b12 redistribution by Announce. Its inbox verifies
-// signatures as strictly as the Mastodon stand-in.
+// attributedTo, a user at /u/NAME who writes Pages and may join other
+// servers' communities, Follow answered with Accept, and FEP-1b12
+// redistribution by Announce. Its inbox verifies signatures as strictly as
+// the Mastodon stand-in, and, like Lemmy, reads a community's Announce
+// only as the Announce of an activity (AnnounceFailures lists the others).
 type LemmyGroup struct {
 	t      testing.TB
 	srv    *httptest.Server
@@ -52,6 +54,7 @@ func NewLemmyGroup(t testing.TB) *LemmyGroup {
 	l := &LemmyGroup{t: t, key: key, ukey: ukey, followers: map[string]string{}, pages: map[string][]byte{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/webfinger", l.webfinger)
+	ServeNodeInfo(mux, "lemmy", "0.19.5")
 	mux.HandleFunc("GET /c/lemmings", l.group)
 	mux.HandleFunc("GET /u/lem", l.user)
 	mux.HandleFunc("GET /post/{id}", l.page)
@@ -61,6 +64,7 @@ func NewLemmyGroup(t testing.TB) *LemmyGroup {
 	})
 	mux.HandleFunc("POST /inbox", l.inbox)
 	mux.HandleFunc("POST /c/lemmings/inbox", l.inbox)
+	mux.HandleFunc("POST /u/lem/inbox", l.inbox)
 	l.srv = httptest.NewServer(mux)
 	t.Cleanup(l.srv.Close)
 	l.Domain = strings.TrimPrefix(l.srv.URL, "http://")
@@ -153,8 +157,12 @@ func (l *LemmyGroup) inbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	typ, _ := doc["type"].(string)
+	got := Received{Type: typ, Raw: body, Doc: doc}
+	if typ == "Announce" {
+		got.BoostErr = lemmyReads(doc)
+	}
 	l.mu.Lock()
-	l.received = append(l.received, Received{Type: typ, Raw: body, Doc: doc})
+	l.received = append(l.received, got)
 	l.mu.Unlock()
 	w.WriteHeader(http.StatusOK)
 	if typ == "Follow" && doc["object"] == l.URI() {
@@ -216,6 +224,43 @@ func (l *LemmyGroup) deliver(inbox string, doc map[string]any, keyID string, key
 	if resp.StatusCode >= 300 {
 		l.t.Errorf("lemmy: deliver %v to %s: %d", doc["type"], inbox, resp.StatusCode)
 	}
+}
+
+// lemmyReads is Lemmy's AnnounceActivity: its object is an activity it
+// knows, embedded (an id would be fetched and must be an activity, which a
+// post's id is not).
+func lemmyReads(announce map[string]any) error {
+	inner, ok := announce["object"].(map[string]any)
+	if !ok {
+		return fmt.Errorf("Announce of %v, not of an embedded activity: Lemmy cannot read it", announce["object"])
+	}
+	switch inner["type"] {
+	case "Create", "Update", "Delete", "Like", "Dislike", "Undo", "Remove", "Add", "Lock", "Block":
+		return nil
+	}
+	return fmt.Errorf("Announce of a %v: not an activity Lemmy reads", inner["type"])
+}
+
+// AnnounceFailures lists the Announces Lemmy could not read, with why.
+func (l *LemmyGroup) AnnounceFailures() []string {
+	var out []string
+	for _, r := range l.Received() {
+		if r.Type == "Announce" && r.BoostErr != nil {
+			out = append(out, fmt.Sprintf("%v: %v", r.Doc["id"], r.BoostErr))
+		}
+	}
+	return out
+}
+
+// Join makes lem subscribe to another server's community, as Lemmy sends
+// it, and returns the Follow's id.
+func (l *LemmyGroup) Join(groupURI, inbox string) string {
+	id := fmt.Sprintf("%s/activities/follow/%d", l.srv.URL, l.nextID.Add(1))
+	l.deliver(inbox, map[string]any{
+		"@context": lemmyContext, "actor": l.UserURI(), "object": groupURI, "to": []string{groupURI},
+		"type": "Follow", "id": id,
+	}, l.UserURI()+"#main-key", l.ukey)
+	return id
 }
 
 // Followers returns the number of accepted followers.

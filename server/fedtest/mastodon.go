@@ -53,11 +53,27 @@ type Received struct {
 	Type string
 	Raw  []byte
 	Doc  map[string]any
+	// Boost, for an Announce, is the status it boosts as the stand-in
+	// fetched it; BoostErr says why Mastodon could not show it.
+	Boost    map[string]any
+	BoostErr error
 }
 
-// NewMastodon starts the stand-in with one account, "alice".
+// NewMastodon starts the stand-in with one account, "alice". Its NodeInfo
+// names Mastodon.
 func NewMastodon(t testing.TB) *Mastodon {
 	t.Helper()
+	return newMastodon(t, "mastodon")
+}
+
+// NewUnknownServer starts the same stand-in without NodeInfo: a server
+// whose software Commonplace cannot learn.
+func NewUnknownServer(t testing.TB) *Mastodon {
+	t.Helper()
+	return newMastodon(t, "")
+}
+
+func newMastodon(t testing.TB, software string) *Mastodon {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -65,6 +81,9 @@ func NewMastodon(t testing.TB) *Mastodon {
 	m := &Mastodon{t: t, key: key, User: "alice", notes: map[string][]byte{}, keys: map[string]*rsa.PublicKey{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/webfinger", m.webfinger)
+	if software != "" {
+		ServeNodeInfo(mux, software, "4.3.0")
+	}
 	mux.HandleFunc("GET /users/alice", m.actor)
 	mux.HandleFunc("GET /users/alice/statuses/{id}", m.note)
 	mux.HandleFunc("GET /users/alice/{collection}", m.emptyCollection)
@@ -207,10 +226,30 @@ func (m *Mastodon) inbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	typ, _ := doc["type"].(string)
+	got := Received{Type: typ, Raw: body, Doc: doc}
+	if typ == "Announce" {
+		// Mastodon treats every Announce as a boost of its object and
+		// fetches that (ActivityPub::Activity::Announce); done here before
+		// answering, so a test sees the verdict with the activity.
+		got.Boost, got.BoostErr = m.RenderBoost(got)
+	}
 	m.mu.Lock()
-	m.received = append(m.received, Received{Type: typ, Raw: body, Doc: doc})
+	m.received = append(m.received, got)
 	m.mu.Unlock()
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// BoostFailures lists the Announces Mastodon could not show as boosts
+// (of an activity, of something not a status, of a status it cannot
+// fetch), with the reason.
+func (m *Mastodon) BoostFailures() []string {
+	var out []string
+	for _, r := range m.Received() {
+		if r.Type == "Announce" && r.BoostErr != nil {
+			out = append(out, fmt.Sprintf("%v: %v", r.Doc["id"], r.BoostErr))
+		}
+	}
+	return out
 }
 
 func (m *Mastodon) verify(r *http.Request, body []byte) error {
@@ -431,6 +470,23 @@ func (m *Mastodon) Sign(req *http.Request, body []byte, date time.Time) {
 	SignAs(m.t, req, body, date, m.ActorURI()+"#main-key", key)
 }
 
+// SignGet signs a fetch as Mastodon does: (request-target), host, date.
+func (m *Mastodon) SignGet(req *http.Request, date time.Time) {
+	m.mu.Lock()
+	key := m.key
+	m.mu.Unlock()
+	req.Header.Set("Date", date.UTC().Format(http.TimeFormat))
+	signing := "(request-target): get " + req.URL.RequestURI() + "\nhost: " + req.URL.Host + "\ndate: " + req.Header.Get("Date")
+	h := sha256.Sum256([]byte(signing))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, h[:])
+	if err != nil {
+		m.t.Error(err)
+		return
+	}
+	req.Header.Set("Signature", fmt.Sprintf(`keyId="%s#main-key",algorithm="rsa-sha256",headers="(request-target) host date",signature="%s"`,
+		m.ActorURI(), base64.StdEncoding.EncodeToString(sig)))
+}
+
 // SignAs signs a POST the way Mastodon does, with key as keyID.
 func SignAs(t testing.TB, req *http.Request, body []byte, date time.Time, keyID string, key *rsa.PrivateKey) {
 	sum := sha256.Sum256(body)
@@ -543,19 +599,27 @@ func (m *Mastodon) WaitFor(what string, match func(Received) bool) Received {
 	return got
 }
 
-// RenderBoost does what Mastodon does with an Announce of a bare id from
-// an account it follows: fetch the status from its origin and check that
-// it could show it as a boost. It returns the fetched status.
+// RenderBoost does what Mastodon does with an Announce from an account it
+// follows: it takes the object's id (of an embedded object too), fetches
+// it from its origin, signed, and checks that it could show it as a boost.
+// It returns the fetched status.
 func (m *Mastodon) RenderBoost(announce Received) (map[string]any, error) {
-	objectID, ok := announce.Doc["object"].(string)
-	if !ok {
-		return nil, errors.New("Announce object is not an id: Mastodon would treat it as a status it cannot find")
+	var objectID string
+	switch o := announce.Doc["object"].(type) {
+	case string:
+		objectID = o
+	case map[string]any:
+		objectID, _ = o["id"].(string)
+	}
+	if objectID == "" {
+		return nil, errors.New("Announce has no object id")
 	}
 	if !addressedPublic(announce.Doc) {
 		return nil, errors.New("Announce is not public: Mastodon would not show the boost")
 	}
 	req, _ := http.NewRequest(http.MethodGet, objectID, nil)
 	req.Header.Set("Accept", `application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`)
+	m.SignGet(req, time.Now())
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err
@@ -577,7 +641,7 @@ func (m *Mastodon) RenderBoost(announce Received) (map[string]any, error) {
 	switch note["type"] {
 	case "Note", "Article", "Page", "Question":
 	default:
-		return nil, fmt.Errorf("type %v is not a status", note["type"])
+		return nil, fmt.Errorf("%s is a %v, not a status: Mastodon cannot boost it", objectID, note["type"])
 	}
 	author, _ := note["attributedTo"].(string)
 	if author == "" || hostOf(author) != hostOf(objectID) {

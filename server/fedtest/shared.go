@@ -1,8 +1,10 @@
 package fedtest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 )
@@ -51,4 +53,22 @@ func moduleRoot() (string, error) {
 		}
 		dir = filepath.Dir(dir)
 	}
+}
+
+// ServeNodeInfo serves NodeInfo 2.0 naming software at version on mux, as
+// stand-ins of real servers must: Commonplace picks the form of a
+// community's Announce by it.
+func ServeNodeInfo(mux *http.ServeMux, software, version string) {
+	mux.HandleFunc("GET /.well-known/nodeinfo", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"links": []map[string]string{
+			{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": "http://" + r.Host + "/nodeinfo/2.0"},
+		}})
+	})
+	mux.HandleFunc("GET /nodeinfo/2.0", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", `application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.0#"`)
+		json.NewEncoder(w).Encode(map[string]any{"version": "2.0",
+			"software": map[string]string{"name": software, "version": version}, "protocols": []string{"activitypub"},
+			"usage": map[string]any{"users": map[string]int{"total": 1}}, "openRegistrations": false, "metadata": map[string]any{}})
+	})
 }

@@ -77,8 +77,8 @@ func New(ctx context.Context, cfg config.Config, db *storage.DB, log *slog.Logge
 	return &Instance{Config: cfg, DB: db, Service: svc, Server: srv, Delivery: worker, Events: bus, log: log}, nil
 }
 
-// Run runs the inbox and delivery workers until ctx is done and returns
-// when both have stopped. Every replica runs them; the database keeps them
+// Run runs the inbox and delivery workers (and the pruner and the prober
+// of peers' software) until ctx is done and returns when all have stopped. Every replica runs them; the database keeps them
 // from doing the same work twice.
 func (i *Instance) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
@@ -98,10 +98,14 @@ func (i *Instance) Run(ctx context.Context) error {
 		defer wg.Done()
 		errs[1] = i.Delivery.Run(ctx)
 	}()
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		i.prune(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		i.Service.RunPeerProbes(ctx)
 	}()
 	wg.Wait()
 	for _, err := range errs {
