@@ -9,9 +9,11 @@
 // Scenarios:
 //
 //	fanout  a community with -followers followers over -hosts hosts (each
-//	        with a shared inbox) gets one post; time from the post being
-//	        accepted (202) to the last host acknowledging; requests and
-//	        signatures made.
+//	        with a shared inbox, running -software) gets two posts; the
+//	        first lets the server learn what the hosts run, the second is
+//	        measured: time from the post being accepted (202) to the last
+//	        host acknowledging the form it displays, and any form; requests
+//	        per host, signatures verified, forms received.
 //	inbox   -activities signed Create activities from -actors remote
 //	        actors (keys already cached) at -concurrency: accepted/s,
 //	        p50/p99 latency, processed/s (stored, redistribution queued).
@@ -63,12 +65,14 @@ type options struct {
 	concurrency int
 	verbose     bool
 	serverEnv   string
+	software    string
 }
 
 func defaultOptions() options {
 	return options{
 		scenarios: "fanout,inbox,start", dbs: "sqlite", postgres: os.Getenv("COMMONPLACE_TEST_POSTGRES"), runs: 1,
 		hosts: 1000, followers: 10000, actors: 1000, activities: 10000, concurrency: 64,
+		software: "mastodon",
 	}
 }
 
@@ -84,8 +88,17 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.actors, "actors", o.actors, "inbox: remote actors sending (100 per stand-in host)")
 	fs.IntVar(&o.activities, "activities", o.activities, "inbox: activities sent")
 	fs.IntVar(&o.concurrency, "concurrency", o.concurrency, "inbox: requests in flight")
+	fs.StringVar(&o.software, "software", o.software, `fanout: what the hosts' NodeInfo names: "mastodon" (reads the boost), "lemmy" (reads FEP-1b12 Announces) or "" (no NodeInfo: gets both)`)
 	fs.BoolVar(&o.verbose, "v", o.verbose, "show the server's log")
 	fs.StringVar(&o.serverEnv, "server-env", o.serverEnv, "comma-separated KEY=VALUE settings added to the server's environment, e.g. COMMONPLACE_DELIVERY_WORKERS=64, to compare settings (results are for the defaults without it)")
+}
+
+func (o *options) check() error {
+	switch o.software {
+	case "mastodon", "lemmy", "":
+		return nil
+	}
+	return fmt.Errorf("-software %q: want mastodon, lemmy or \"\"", o.software)
 }
 
 func (o *options) scale() {
@@ -97,6 +110,9 @@ func (o *options) scale() {
 // run runs every scenario on every database o.runs times and writes one
 // summary line per run to out.
 func run(ctx context.Context, o options, out, logw io.Writer) error {
+	if err := o.check(); err != nil {
+		return err
+	}
 	o.scale()
 	log := slog.New(slog.NewTextHandler(logw, nil))
 	raiseFileLimit(log)
