@@ -20,6 +20,7 @@ require (
 	golang.org/x/net v0.61.0
 	gorm.io/driver/postgres v1.6.3
 	gorm.io/gorm v1.31.2
+	mvdan.cc/xurls/v2 v2.6.0
 )
 
 require (

@@ -3,6 +3,7 @@ package federation
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/commonplace/commonplace/federation/vocab"
@@ -48,7 +49,31 @@ func (s *Service) ObjectDocument(o *storage.Object) *vocab.Object {
 		// how Mastodon shows whose conversation this is.
 		doc.Tag = vocab.Tags{{Type: vocab.TypeMention, Href: g.URI, Name: "@" + g.Handle()}}
 	}
+	if sent := sentTags(o); len(sent) > 0 {
+		// A local post is served with the tags it was sent with (the
+		// community, the people it mentions, its hashtags): servers that
+		// fetch it after a boost index it by them.
+		doc.Tag = sent
+		for _, m := range sent.OfType(vocab.TypeMention) {
+			if !slices.Contains(doc.CC, m.Href) && !slices.Contains(doc.To, m.Href) {
+				doc.CC = append(doc.CC, m.Href)
+			}
+		}
+	}
 	return doc
+}
+
+// sentTags are the tags of a local post as last sent (its stored
+// document), or nil.
+func sentTags(o *storage.Object) vocab.Tags {
+	if !o.Local || o.Raw == "" {
+		return nil
+	}
+	sent, err := vocab.ParseObject([]byte(o.Raw))
+	if err != nil {
+		return nil
+	}
+	return sent.Tag
 }
 
 // repliesOf is a post's replies collection as Mastodon embeds it: an

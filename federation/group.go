@@ -409,7 +409,7 @@ func (s *Service) onUpdate(ctx context.Context, act *vocab.Activity, raw []byte,
 		return err
 	}
 	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
-		if err := s.updateObject(ctx, tx, stored.ID, s.objectUpdate(obj, objRaw, actor)); err != nil {
+		if err := s.applyEdit(ctx, tx, stored, obj, objRaw, actor); err != nil {
 			return err
 		}
 		return s.redistribute(ctx, tx, stored, raw)
@@ -418,6 +418,17 @@ func (s *Service) onUpdate(ctx context.Context, act *vocab.Activity, raw []byte,
 		s.notifyDeliveries()
 	}
 	return ignoreNotFound(err)
+}
+
+// applyEdit applies an edit of stored by its author and re-indexes its
+// hashtags.
+func (s *Service) applyEdit(ctx context.Context, tx *storage.DB, stored *storage.Object, obj *vocab.Object, raw []byte, author *storage.Actor) error {
+	u := s.objectUpdate(obj, raw, author)
+	if err := s.updateObject(ctx, tx, stored.ID, u); err != nil {
+		return err
+	}
+	edited := &storage.Object{Local: stored.Local, Source: u.Source}
+	return tx.ReplaceObjectTags(ctx, stored.ID, postHashtags(edited, obj))
 }
 
 func (s *Service) objectUpdate(obj *vocab.Object, raw []byte, author *storage.Actor) storage.ObjectUpdate {
@@ -588,7 +599,7 @@ func (s *Service) syncRemoteObject(ctx context.Context, id string, group *storag
 				return err
 			}
 		}
-		return ignoreNotFound(s.updateObject(ctx, s.DB, stored.ID, s.objectUpdate(obj, raw, author)))
+		return ignoreNotFound(s.applyEdit(ctx, s.DB, stored, obj, raw, author))
 	}
 	_, parent, err := s.targetCommunity(ctx, obj)
 	if err != nil {

@@ -3,7 +3,6 @@ package federation
 import (
 	"context"
 	"errors"
-	"html"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -170,16 +169,6 @@ func (s *Service) hashtagTags(text string) vocab.Tags {
 		out = append(out, vocab.Tag{Type: vocab.TypeHashtag, Href: s.URLs.TagURL(t), Name: "#" + t})
 	}
 	return out
-}
-
-// linkHashtags turns the #tags of escaped post HTML into links, the way
-// Mastodon renders them.
-func (s *Service) linkHashtags(escaped string) string {
-	return hashtagRe.ReplaceAllStringFunc(escaped, func(m string) string {
-		i := strings.IndexByte(m, '#')
-		tag := m[i+1:]
-		return m[:i] + `<a href="` + html.EscapeString(s.URLs.TagURL(tag)) + `" class="mention hashtag" rel="tag">#<span>` + tag + `</span></a>`
-	})
 }
 
 // postLanguage is the language a post declares: the only key of its

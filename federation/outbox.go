@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"strings"
@@ -78,28 +79,27 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 
 	now := time.Now().UTC()
 	id := s.URLs.NewObject()
+	c := s.compose(ctx, author, community, parent, text)
 	note := &vocab.Object{
 		ID: id, Type: vocab.TypeNote,
 		AttributedTo: vocab.RefsTo(author.URI),
 		Name:         strings.TrimSpace(in.Title),
 		Summary:      strings.TrimSpace(in.Summary),
 		Sensitive:    in.Sensitive || in.Summary != "",
-		Content:      s.linkHashtags(textToHTML(text)),
+		Content:      c.content,
 		MediaType:    "text/html",
 		Source:       &vocab.Source{Content: text, MediaType: "text/plain"},
 		Published:    vocab.At(now),
 		To:           vocab.IRIs{vocab.Public},
-		Tag:          s.hashtagTags(text),
+		Tag:          c.tags,
 		URL:          vocab.LinkTo(id),
 		Replies:      repliesOf(id),
 		Context:      vocab.IRI(id),
 	}
 	var inboxes []string
 	if community != nil {
-		note.Content = mentionLink(community) + note.Content
 		note.CC = vocab.IRIs{community.URI}
 		note.Audience = vocab.IRI(community.URI)
-		note.Tag = append(vocab.Tags{{Type: vocab.TypeMention, Href: community.URI, Name: "@" + community.Handle()}}, note.Tag...)
 		inboxes = append(inboxes, community.InboxURI)
 	}
 	if in.Language != "" {
@@ -108,13 +108,13 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 	if author.FollowersURI != "" {
 		note.CC = append(note.CC, author.FollowersURI)
 	}
+	// The people mentioned, the author answered among them, are addressed
+	// and delivered to.
+	note.CC = append(note.CC, c.cc...)
+	inboxes = append(inboxes, c.inboxes...)
 	if parent != nil {
 		note.InReplyTo = vocab.IRI(parent.URI)
 		note.Context = vocab.IRI(parent.ContextURI)
-		if parent.AuthorActor != nil && parent.AuthorActor.URI != author.URI {
-			note.CC = append(note.CC, parent.AuthorActor.URI)
-			inboxes = append(inboxes, parent.AuthorActor.InboxURI)
-		}
 	}
 	body, err := s.activityDoc(vocab.TypeCreate, author, note, note.To, note.CC)
 	if err != nil {
@@ -206,7 +206,7 @@ func (s *Service) applyOwn(ctx context.Context, tx *storage.DB, act *vocab.Activ
 		if err != nil {
 			return err
 		}
-		return s.updateObject(ctx, tx, stored.ID, s.objectUpdate(obj, act.Object.First().Raw(), actor))
+		return s.applyEdit(ctx, tx, stored, obj, act.Object.First().Raw(), actor)
 	case vocab.TypeDelete:
 		stored, err := tx.GetObjectByURI(ctx, act.Object.ID())
 		if err != nil {
@@ -268,17 +268,30 @@ func (s *Service) Edit(ctx context.Context, author *storage.Actor, objectURI, te
 	if o.AuthorActorID != author.ID {
 		return nil, fmt.Errorf("%w: only the author edits a post", ErrForbidden)
 	}
+	var parent *storage.Object
+	if o.InReplyToID != nil {
+		if parent, err = s.DB.GetObjectByID(ctx, *o.InReplyToID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return nil, err
+		}
+	}
+	c := s.compose(ctx, author, o.CommunityActor, parent, text)
 	doc := s.ObjectDocument(o)
-	doc.Content = mentionLink(o.CommunityActor) + s.linkHashtags(textToHTML(text))
-	doc.Tag = append(doc.Tag, s.hashtagTags(text)...)
+	doc.Content, doc.Tag = c.content, c.tags
+	doc.CC = vocab.IRIs{o.CommunityActor.URI}
+	if author.FollowersURI != "" {
+		doc.CC = append(doc.CC, author.FollowersURI)
+	}
+	doc.CC = append(doc.CC, c.cc...)
 	doc.Source = &vocab.Source{Content: text, MediaType: "text/plain"}
 	doc.Updated = vocab.At(time.Now().UTC())
-	// Servers that read only boosts learn of the edit from the author.
+	// Servers that read only boosts learn of the edit from the author,
+	// and the people mentioned from it too.
 	copies, err := s.authorCopies(ctx, o.CommunityActor)
 	if err != nil {
 		return nil, err
 	}
 	inboxes := append([]string{o.CommunityActor.InboxURI}, copies...)
+	inboxes = append(inboxes, c.inboxes...)
 	body, err := s.activityDoc(vocab.TypeUpdate, author, doc, doc.To, doc.CC)
 	if err != nil {
 		return nil, err
@@ -585,21 +598,6 @@ func (s *Service) resolveFollowable(ctx context.Context, ref string) (*storage.A
 		}
 	}
 	return a, nil
-}
-
-// textToHTML turns plain text into escaped paragraphs and line breaks.
-func textToHTML(text string) string {
-	var b strings.Builder
-	for _, para := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n\n") {
-		para = strings.TrimSpace(para)
-		if para == "" {
-			continue
-		}
-		b.WriteString("<p>")
-		b.WriteString(strings.ReplaceAll(html.EscapeString(para), "\n", "<br>"))
-		b.WriteString("</p>")
-	}
-	return b.String()
 }
 
 // mentionLink is the Mastodon-style mention of the community that opens a
