@@ -606,7 +606,16 @@ func (s *Service) syncRemoteObject(ctx context.Context, id string, group *storag
 		return err
 	}
 	_, err = s.storeObject(ctx, s.DB, obj, raw, author, group, parent)
-	return ignoreConflict(err)
+	if errors.Is(err, storage.ErrConflict) {
+		// The author's own Create, processed at the same moment, stored
+		// the post outside any community: the community's Announce puts
+		// it in.
+		if stored, serr := s.DB.GetObjectByURI(ctx, id); serr == nil && stored.CommunityActorID == nil && stored.AuthorActorID == author.ID {
+			return ignoreNotFound(s.DB.SetObjectCommunity(ctx, stored.ID, group.ID))
+		}
+		return nil
+	}
+	return err
 }
 
 func ignoreNotFound(err error) error {

@@ -195,6 +195,51 @@ func TestGoToSocialInterop(t *testing.T) {
 		})
 	})
 
+	t.Run("a Commonplace member follows, answers and mentions a GoToSocial member", func(t *testing.T) {
+		ctx := context.Background()
+		if _, err := cp.Service.Follow(ctx, olga, gina.Handle()); err != nil {
+			t.Fatal(err)
+		}
+		fedtest.Eventually(t, "olga's follow of gina accepted", func() (bool, error) {
+			m, err := membership(cp, gina.ActorURI(), olga.URI)
+			return err == nil && m.State == storage.StateAccepted, nil
+		})
+		var own fedtest.GTSStatus
+		gina.API(t, http.MethodPost, "/api/v1/statuses", url.Values{"status": {"Night shifts need better handovers."}, "visibility": {"public"}}, &own)
+		fedtest.Eventually(t, "gina's post reaches olga's instance", func() (bool, error) {
+			_, err := object(cp, own.URI)
+			return err == nil, nil
+		})
+		reply, err := cp.Service.Post(ctx, olga, federation.NewPost{InReplyTo: own.URI, Text: "Agreed: a checklist helps."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mention, err := cp.Service.Post(ctx, olga, federation.NewPost{Community: "practice", Text: "@" + gina.Handle() + " started a good thread on handovers."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			if t.Failed() {
+				t.Logf("reply %s, mention %s; GoToSocial warnings:\n%s", reply.URI, mention.URI, strings.Join(x.gts.Warnings(), "\n"))
+			}
+		}()
+		for _, want := range []*storage.Object{reply, mention} {
+			fedtest.Eventually(t, "gina notified of "+want.URI, func() (bool, error) {
+				var notes []struct {
+					Type   string             `json:"type"`
+					Status *fedtest.GTSStatus `json:"status"`
+				}
+				err := gina.Call(http.MethodGet, "/api/v1/notifications", nil, &notes)
+				for _, n := range notes {
+					if n.Type == "mention" && n.Status != nil && n.Status.URI == want.URI {
+						return true, nil
+					}
+				}
+				return false, err
+			})
+		}
+	})
+
 	t.Run("leave", func(t *testing.T) {
 		acct := gina.Lookup(t, cp.Handle("practice"))
 		gina.API(t, http.MethodPost, "/api/v1/accounts/"+acct.ID+"/unfollow", nil, nil)
