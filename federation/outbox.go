@@ -34,6 +34,9 @@ type NewPost struct {
 	Sensitive bool
 	// Language is the post's ISO 639 language code, if known.
 	Language string
+	// Markdown says Text is Markdown (the web's composer), rendered to
+	// sanitised HTML; otherwise it is plain text.
+	Markdown bool
 }
 
 // Post publishes a member's post or reply to a community, local or remote.
@@ -80,6 +83,9 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 	now := time.Now().UTC()
 	id := s.URLs.NewObject()
 	c := s.compose(ctx, author, community, parent, text)
+	if in.Markdown {
+		c.content = s.markdownContent(community, text)
+	}
 	note := &vocab.Object{
 		ID: id, Type: vocab.TypeNote,
 		AttributedTo: vocab.RefsTo(author.URI),
@@ -88,7 +94,7 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 		Sensitive:    in.Sensitive || in.Summary != "",
 		Content:      c.content,
 		MediaType:    "text/html",
-		Source:       &vocab.Source{Content: text, MediaType: "text/plain"},
+		Source:       &vocab.Source{Content: text, MediaType: sourceType(in.Markdown)},
 		Published:    vocab.At(now),
 		To:           vocab.IRIs{vocab.Public},
 		Tag:          c.tags,
@@ -255,8 +261,13 @@ func (s *Service) ownPost(ctx context.Context, actor *storage.Actor, objectURI s
 	return o, nil
 }
 
-// Edit replaces the text of a member's post.
+// Edit replaces the text of a member's post with plain text.
 func (s *Service) Edit(ctx context.Context, author *storage.Actor, objectURI, text string) (*storage.Object, error) {
+	return s.EditPost(ctx, author, objectURI, text, false)
+}
+
+// EditPost replaces the text of a member's post, Markdown or plain text.
+func (s *Service) EditPost(ctx context.Context, author *storage.Actor, objectURI, text string, isMarkdown bool) (*storage.Object, error) {
 	text = strings.TrimSpace(text)
 	if text == "" || utf8.RuneCountInString(text) > MaxPostLen {
 		return nil, fmt.Errorf("%w: a post needs 1 to %d characters", ErrInvalid, MaxPostLen)
@@ -275,6 +286,9 @@ func (s *Service) Edit(ctx context.Context, author *storage.Actor, objectURI, te
 		}
 	}
 	c := s.compose(ctx, author, o.CommunityActor, parent, text)
+	if isMarkdown {
+		c.content = s.markdownContent(o.CommunityActor, text)
+	}
 	doc := s.ObjectDocument(o)
 	doc.Content, doc.Tag = c.content, c.tags
 	doc.CC = vocab.IRIs{o.CommunityActor.URI}
@@ -282,7 +296,7 @@ func (s *Service) Edit(ctx context.Context, author *storage.Actor, objectURI, te
 		doc.CC = append(doc.CC, author.FollowersURI)
 	}
 	doc.CC = append(doc.CC, c.cc...)
-	doc.Source = &vocab.Source{Content: text, MediaType: "text/plain"}
+	doc.Source = &vocab.Source{Content: text, MediaType: sourceType(isMarkdown)}
 	doc.Updated = vocab.At(time.Now().UTC())
 	// Servers that read only boosts learn of the edit from the author,
 	// and the people mentioned from it too.

@@ -287,9 +287,10 @@ func actorFromDoc(doc *vocab.Actor) (*storage.Actor, error) {
 type jrd struct {
 	Subject string `json:"subject"`
 	Links   []struct {
-		Rel  string `json:"rel"`
-		Type string `json:"type"`
-		Href string `json:"href"`
+		Rel      string `json:"rel"`
+		Type     string `json:"type"`
+		Href     string `json:"href"`
+		Template string `json:"template"`
 	} `json:"links"`
 }
 

@@ -25,7 +25,7 @@ func (s *Server) object(c echo.Context) error {
 		if o.DeletedAt != nil {
 			return echo.NewHTTPError(http.StatusGone, "this post was deleted")
 		}
-		return c.Redirect(http.StatusSeeOther, s.pageOf(o))
+		return s.page(c, func(p Pages) error { return p.Object(c, o) })
 	}
 	doc := s.svc.ObjectDocument(o)
 	if o.DeletedAt != nil {
@@ -36,14 +36,6 @@ func (s *Server) object(c echo.Context) error {
 		return c.Blob(http.StatusGone, vocab.MediaTypeActivity, body)
 	}
 	return activityJSON(c, doc)
-}
-
-// pageOf is where a browser reads a post: its community's page for now.
-func (s *Server) pageOf(o *storage.Object) string {
-	if o.CommunityActor != nil && o.CommunityActor.URL != "" {
-		return o.CommunityActor.URL
-	}
-	return "/"
 }
 
 // objectReplies is the replies collection of a post.

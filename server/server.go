@@ -47,6 +47,8 @@ type Pages interface {
 	Viewer(c echo.Context) (*storage.Account, error)
 	Member(c echo.Context, a *storage.Actor) error
 	Community(c echo.Context, com *storage.Community) error
+	// Object is the page of a local post (its thread).
+	Object(c echo.Context, o *storage.Object) error
 	Error(c echo.Context, status int, message string) error
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/federation/vocab"
 	"github.com/commonplace/commonplace/storage"
 )
@@ -32,6 +33,8 @@ type jrdLink struct {
 	Rel  string `json:"rel"`
 	Type string `json:"type,omitempty"`
 	Href string `json:"href,omitempty"`
+	// Template is a URL template (RFC 6415), for the subscribe link.
+	Template string `json:"template,omitempty"`
 }
 
 // webfinger answers for members, communities and the instance actor, which
@@ -55,6 +58,11 @@ func (s *Server) webfinger(c echo.Context) error {
 			doc.Aliases = append(doc.Aliases, actor.URL)
 		}
 		doc.Links = append(doc.Links, jrdLink{Rel: "http://webfinger.net/rel/profile-page", Type: "text/html", Href: actor.URL})
+	}
+	if s.pages != nil && actor.Type == storage.TypePerson {
+		// Where this member follows accounts from elsewhere, as Mastodon
+		// publishes it: other servers send their remote-follow forms here.
+		doc.Links = append(doc.Links, jrdLink{Rel: federation.SubscribeRel, Template: s.urls.Base + "/authorize_interaction?uri={uri}"})
 	}
 	body, err := json.Marshal(doc)
 	if err != nil {

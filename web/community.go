@@ -1,15 +1,14 @@
 package web
 
 import (
-	"cmp"
-	"context"
-	"html/template"
+	"errors"
 	"net/http"
-	"time"
+	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/commonplace/commonplace/federation/sanitize"
+	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/storage"
 )
 
@@ -29,56 +28,114 @@ type Community struct {
 	Closed  bool
 }
 
-// CommunityPage is a community's page.
+// CommunityPage is a community's page: what it is about, who moderates
+// it, how to join, and its posts.
 type CommunityPage struct {
 	Page
-	Community Community
-	// Posts are the latest top-level posts, newest first, so that people
-	// can read before they join.
-	Posts []Post
+	Community  Community
+	Moderators []Person
+	// Membership is the viewer's: "" (none), "pending" or "accepted".
+	Membership string
+	Sort       string
+	Posts      []Post
+	// Next and Prev are the URLs of the next and previous pages of posts.
+	Next, Prev string
+	// Error is what went wrong with a form on this page.
+	Error string
+	// FormTitle and FormText bring back a refused post.
+	FormTitle, FormText string
 }
 
-// Post is a post as listed on a page.
-type Post struct {
-	Title string
-	// Author is @user@domain; AuthorURL links to their profile.
-	Author, AuthorURL string
-	Published         time.Time
-	// Content is sanitised HTML, safe to insert as it is.
-	Content template.HTML
-	URL     string
+// Person is a member as pages list them.
+type Person struct {
+	Name, Handle, Path string
 }
 
-// communityPagePosts is how many recent posts a community's page shows.
+// communityPagePosts is how many posts a page of a community shows.
 const communityPagePosts = 20
 
 // Community renders the page of com, whose URL server has negotiated.
 func (w *Web) Community(c echo.Context, com *storage.Community) error {
+	return w.withCSRF(c, func() error { return w.renderCommunity(c, com, http.StatusOK, "", "", "") })
+}
+
+func (w *Web) renderCommunity(c echo.Context, com *storage.Community, status int, errMsg, title, text string) error {
 	ctx := c.Request().Context()
 	members, err := w.db.CountMembers(ctx, com.ActorID, storage.StateAccepted)
 	if err != nil {
 		return err
 	}
-	page := CommunityPage{Page: w.page(c, com.Title), Community: w.communityView(com, members)}
+	page := CommunityPage{Page: w.page(c, com.Title), Community: w.communityView(com, members), Error: errMsg, FormTitle: title, FormText: text}
 	page.Alternate = com.Actor.URI
-	posts, err := w.pagePosts(ctx, com, storage.ObjectFilter{CommunityActorID: com.ActorID, TopLevelOnly: true, Limit: communityPagePosts})
+	mods, err := w.db.Moderators(ctx, com.ActorID)
 	if err != nil {
 		return err
 	}
-	for i := range posts {
-		page.Posts = append(page.Posts, postView(&posts[i]))
+	for i := range mods {
+		page.Moderators = append(page.Moderators, w.person(&mods[i]))
 	}
-	return w.render(c, http.StatusOK, "community", page)
+	viewer, err := w.viewerActor(c)
+	if err != nil {
+		return err
+	}
+	if viewer != nil {
+		m, err := w.db.GetMembership(ctx, com.ActorID, viewer.ID)
+		if err == nil {
+			page.Membership = m.State
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+	}
+	if com.Visibility == storage.VisibilityPublic {
+		if err := w.communityPosts(c, com, viewer, &page); err != nil {
+			return err
+		}
+	}
+	return w.render(c, status, "community", page)
 }
 
-func postView(o *storage.Object) Post {
-	return Post{
-		Title: o.Name, Author: "@" + o.AuthorActor.Handle(), AuthorURL: cmp.Or(o.AuthorActor.URL, o.AuthorActor.URI),
-		Published: o.PublishedAt, URL: cmp.Or(o.URL, o.URI),
-		// Stored content was sanitised on the way in; sanitising again on
-		// the way out costs little and guards old rows.
-		Content: template.HTML(sanitize.HTML(o.Content)),
+// communityPosts fills a page of posts: newest first (paged by id), or
+// the most recently active threads first (paged by number).
+func (w *Web) communityPosts(c echo.Context, com *storage.Community, viewer *storage.Actor, page *CommunityPage) error {
+	ctx := c.Request().Context()
+	var (
+		objs []storage.Object
+		err  error
+	)
+	base := "/c/" + com.Actor.Username
+	if c.QueryParam("sort") == "active" {
+		page.Sort = "active"
+		n, _ := strconv.Atoi(c.QueryParam("page"))
+		n = max(1, min(n, 500))
+		objs, err = w.db.ListActiveTopLevel(ctx, com.ActorID, true, (n-1)*communityPagePosts, communityPagePosts+1)
+		if err != nil {
+			return err
+		}
+		if len(objs) > communityPagePosts {
+			objs = objs[:communityPagePosts]
+			page.Next = base + "?sort=active&page=" + strconv.Itoa(n+1)
+		}
+		if n > 1 {
+			page.Prev = base + "?sort=active&page=" + strconv.Itoa(n-1)
+		}
+	} else {
+		before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
+		objs, err = w.db.ListObjects(ctx, storage.ObjectFilter{
+			CommunityActorID: com.ActorID, TopLevelOnly: true, HideLimited: true, BeforeID: before, Limit: communityPagePosts + 1,
+		})
+		if err != nil {
+			return err
+		}
+		if len(objs) > communityPagePosts {
+			objs = objs[:communityPagePosts]
+			page.Next = base + "?before=" + strconv.FormatInt(objs[len(objs)-1].ID, 10)
+		}
+		if before > 0 {
+			page.Prev = base
+		}
 	}
+	page.Posts, err = w.postViews(ctx, objs, viewer)
+	return err
 }
 
 func (w *Web) communityView(com *storage.Community, members int64) Community {
@@ -94,14 +151,90 @@ func (w *Web) communityView(com *storage.Community, members int64) Community {
 	}
 }
 
-// pagePosts lists the posts a community's page may show: none when the
-// community is not public, and never posts from limited domains. In
-// allowlist mode only members and allowed servers reach the page at all
-// (server's gate).
-func (w *Web) pagePosts(ctx context.Context, com *storage.Community, f storage.ObjectFilter) ([]storage.Object, error) {
-	if com.Visibility != storage.VisibilityPublic {
-		return nil, nil
+func (w *Web) person(a *storage.Actor) Person {
+	name := a.DisplayName
+	if name == "" {
+		name = a.Username
 	}
-	f.HideLimited = true
-	return w.db.ListObjects(ctx, f)
+	return Person{Name: name, Handle: "@" + a.Handle(), Path: w.actorPath(a)}
+}
+
+// viewerActor is the signed-in member's actor, or nil.
+func (w *Web) viewerActor(c echo.Context) (*storage.Actor, error) {
+	a, err := w.account(c)
+	if a == nil || err != nil {
+		return nil, err
+	}
+	return a.Actor, nil
+}
+
+// communityOf reads the :name of a community route.
+func (w *Web) communityOf(c echo.Context) (*storage.Community, error) {
+	name := c.Param("name")
+	if federation.ValidateName(strings.ToLower(name)) != nil {
+		return nil, echo.NewHTTPError(http.StatusNotFound, "no such community")
+	}
+	return w.db.GetCommunityByName(c.Request().Context(), name)
+}
+
+// join is POST /c/:name/join: join an open community, or ask to join a
+// closed one.
+func (w *Web) join(c echo.Context) error {
+	com, err := w.communityOf(c)
+	if err != nil {
+		return err
+	}
+	me, err := w.viewerActor(c)
+	if err != nil {
+		return err
+	}
+	if _, err := w.svc.Join(c.Request().Context(), me, com.Actor.URI); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/c/"+com.Actor.Username)
+}
+
+// leave is POST /c/:name/leave (or withdraw a request).
+func (w *Web) leave(c echo.Context) error {
+	com, err := w.communityOf(c)
+	if err != nil {
+		return err
+	}
+	me, err := w.viewerActor(c)
+	if err != nil {
+		return err
+	}
+	if err := w.svc.Leave(c.Request().Context(), me, com.Actor.URI); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/c/"+com.Actor.Username)
+}
+
+// post is POST /c/:name/posts: the composer on the community's page. A
+// refused post comes back in the form with the reason, nothing lost.
+func (w *Web) post(c echo.Context) error {
+	com, err := w.communityOf(c)
+	if err != nil {
+		return err
+	}
+	me, err := w.viewerActor(c)
+	if err != nil {
+		return err
+	}
+	title, text := c.FormValue("title"), c.FormValue("text")
+	o, err := w.svc.Post(c.Request().Context(), me, federation.NewPost{
+		Community: com.Actor.URI, Title: title, Text: text, Markdown: true, Language: "en",
+	})
+	if errors.Is(err, federation.ErrInvalid) || errors.Is(err, federation.ErrForbidden) {
+		return w.renderCommunity(c, com, http.StatusUnprocessableEntity, reason(err), title, text)
+	} else if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, w.postPath(o))
+}
+
+// withCSRF runs the CSRF middleware around a page that server routes, so
+// that its forms carry a token as the pages routed here do.
+func (w *Web) withCSRF(c echo.Context, render func() error) error {
+	return w.csrf()(func(echo.Context) error { return render() })(c)
 }

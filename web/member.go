@@ -15,11 +15,17 @@ type MemberPage struct {
 	DisplayName string
 	Handle      string
 	Summary     []string
+	Communities []Person
+	Posts       []Post
 }
 
 // Member renders the page of a local member, whose URL server has
 // negotiated.
 func (w *Web) Member(c echo.Context, a *storage.Actor) error {
+	return w.withCSRF(c, func() error { return w.renderMember(c, a) })
+}
+
+func (w *Web) renderMember(c echo.Context, a *storage.Actor) error {
 	title := a.DisplayName
 	if title == "" {
 		title = a.Username
@@ -29,5 +35,26 @@ func (w *Web) Member(c echo.Context, a *storage.Actor) error {
 		Handle: "@" + a.Username + "@" + w.domain, Summary: paragraphs(a.Summary),
 	}
 	page.Alternate = a.URI
+	ctx := c.Request().Context()
+	coms, err := w.db.FollowingPage(ctx, a.ID, 0, 100)
+	if err != nil {
+		return err
+	}
+	for _, m := range coms {
+		if m.State == storage.StateAccepted && m.CommunityActor != nil && m.CommunityActor.Type == storage.TypeGroup {
+			page.Communities = append(page.Communities, w.person(m.CommunityActor))
+		}
+	}
+	objs, err := w.db.ListStatuses(ctx, storage.StatusFilter{AuthorActorID: a.ID, Page: storage.Page{Limit: communityPagePosts}})
+	if err != nil {
+		return err
+	}
+	viewer, err := w.viewerActor(c)
+	if err != nil {
+		return err
+	}
+	if page.Posts, err = w.postViews(ctx, objs, viewer); err != nil {
+		return err
+	}
 	return w.render(c, http.StatusOK, "member", page)
 }

@@ -80,7 +80,7 @@ func TestPages(t *testing.T) {
 			"membership by approval",
 			"<p>All practitioners &lt;welcome&gt;.</p>",
 			`<a href="/tags/literacy">#literacy</a>`,
-			"search for <code class=\"handle\">@practice@community.example</code>",
+			"search there for <code>@practice@community.example</code>",
 			"A moderator approves each request to join.",
 			`<link rel="alternate" type="application/activity+json" href="https://community.example/c/practice">`,
 		} {

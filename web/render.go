@@ -41,12 +41,17 @@ func (w *Web) page(c echo.Context, title string) Page {
 }
 
 // pageFiles maps each page to its template file; every page is rendered
-// inside layout.html with the shared pieces of parts.html.
+// inside layout.html with the shared pieces of layout.html and parts.html.
 var pageFiles = map[string]string{
-	"home":      "templates/home.html",
-	"community": "templates/community.html",
-	"member":    "templates/member.html",
-	"error":     "templates/error.html",
+	"home":        "templates/home.html",
+	"communities": "templates/communities.html",
+	"thread":      "templates/thread.html",
+	"tag":         "templates/tag.html",
+	"search":      "templates/search.html",
+	"interact":    "templates/interact.html",
+	"community":   "templates/community.html",
+	"member":      "templates/member.html",
+	"error":       "templates/error.html",
 
 	"oauth_authorize": "templates/oauth_authorize.html",
 	"oauth_code":      "templates/oauth_code.html",
@@ -69,7 +74,7 @@ type templates struct {
 func parseTemplates() (*templates, error) {
 	t := &templates{pages: make(map[string]*template.Template, len(pageFiles))}
 	for name, file := range pageFiles {
-		tmpl, err := template.New(name).ParseFS(templateFS, "templates/layout.html", file)
+		tmpl, err := template.New(name).ParseFS(templateFS, "templates/layout.html", "templates/parts.html", file)
 		if err != nil {
 			return nil, fmt.Errorf("web: parse %s: %w", file, err)
 		}

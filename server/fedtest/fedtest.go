@@ -57,7 +57,18 @@ func StartNamed(t testing.TB, d storage.Dialect) *Node {
 	return startOn(t, d, h.Name, h.Listener)
 }
 
-func startOn(t testing.TB, d storage.Dialect, domain string, ln net.Listener) *Node {
+// StartWith is Start with settings changed by configure (registration
+// mode, SMTP, ...) before the instance starts.
+func StartWith(t testing.TB, d storage.Dialect, configure func(*config.Config)) *Node {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startOn(t, d, ln.Addr().String(), ln, configure)
+}
+
+func startOn(t testing.TB, d storage.Dialect, domain string, ln net.Listener, configure ...func(*config.Config)) *Node {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Domain = domain
@@ -66,6 +77,9 @@ func startOn(t testing.TB, d storage.Dialect, domain string, ln net.Listener) *N
 	cfg.AllowPrivateAddresses = true
 	cfg.InboxWorkers = 4
 	cfg.DeliveryWorkers = 8
+	for _, f := range configure {
+		f(&cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,102 @@
+package web
+
+import (
+	"cmp"
+	"context"
+	"html/template"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/commonplace/commonplace/federation/sanitize"
+	"github.com/commonplace/commonplace/storage"
+)
+
+// Post is a post as pages show it.
+type Post struct {
+	ID    int64
+	Title string
+	// Path is the post's page here: its own URL for local posts, and
+	// /posts/ID for those from other servers.
+	Path string
+	// Author is @user@domain; AuthorURL links to their profile.
+	Author, AuthorName, AuthorURL string
+	Published                     time.Time
+	Edited                        *time.Time
+	// Content is sanitised HTML, safe to insert as it is.
+	Content template.HTML
+	// Source is the text the author wrote, for editing.
+	Source              string
+	Lang                string
+	Replies, Likes      int64
+	Liked, Mine, CanMod bool
+	Community           string
+	CommunityTitle      string
+	CommunityPath       string
+	InReplyToPath       string
+	Deleted             bool
+}
+
+// postPath is where a browser reads a post.
+func (w *Web) postPath(o *storage.Object) string {
+	if o.Local && strings.HasPrefix(o.URI, w.cfg.BaseURL()+"/o/") {
+		return strings.TrimPrefix(o.URI, w.cfg.BaseURL())
+	}
+	return "/posts/" + strconv.FormatInt(o.ID, 10)
+}
+
+// postViews renders objects with their counters and what the viewer may
+// do with each, in a few queries for the whole list.
+func (w *Web) postViews(ctx context.Context, objs []storage.Object, viewer *storage.Actor) ([]Post, error) {
+	ids := make([]int64, len(objs))
+	for i := range objs {
+		ids[i] = objs[i].ID
+	}
+	var viewerID int64
+	if viewer != nil {
+		viewerID = viewer.ID
+	}
+	stats, err := w.db.StatusStats(ctx, ids, viewerID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Post, len(objs))
+	for i := range objs {
+		out[i] = w.postView(&objs[i], stats[objs[i].ID], viewer)
+	}
+	return out, nil
+}
+
+func (w *Web) postView(o *storage.Object, st *storage.StatusStats, viewer *storage.Actor) Post {
+	p := Post{
+		ID: o.ID, Title: o.Name, Path: w.postPath(o), Published: o.PublishedAt, Edited: o.EditedAt,
+		// Stored content was sanitised on the way in; sanitising again on
+		// the way out costs little and guards old rows.
+		Content: template.HTML(sanitize.HTML(o.Content)), Source: o.Source, Lang: o.Language,
+		Deleted: o.DeletedAt != nil,
+	}
+	if a := o.AuthorActor; a != nil {
+		p.Author, p.AuthorName, p.AuthorURL = "@"+a.Handle(), cmp.Or(a.DisplayName, a.Username), w.actorPath(a)
+		p.Mine = viewer != nil && viewer.ID == a.ID
+	}
+	if g := o.CommunityActor; g != nil {
+		p.Community, p.CommunityTitle = g.Handle(), cmp.Or(g.DisplayName, g.Username)
+		p.CommunityPath = w.actorPath(g)
+	}
+	if st != nil {
+		p.Replies, p.Likes, p.Liked = st.Replies, st.Favourites, st.Favourited
+	}
+	if o.InReplyToID != nil {
+		p.InReplyToPath = "/posts/" + strconv.FormatInt(*o.InReplyToID, 10)
+	}
+	return p
+}
+
+// actorPath links to an actor: its page here when local, its own URL
+// otherwise.
+func (w *Web) actorPath(a *storage.Actor) string {
+	if a.Local {
+		return strings.TrimPrefix(cmp.Or(a.URL, a.URI), w.cfg.BaseURL())
+	}
+	return cmp.Or(a.URL, a.URI)
+}

@@ -1,0 +1,236 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/storage"
+)
+
+// ThreadPage is a post with its replies as a tree and who liked it.
+type ThreadPage struct {
+	Page
+	Post    Post
+	Likers  []Person
+	Replies []*Reply
+	// Error and Text bring back a refused reply.
+	Error, Text string
+	// Editing shows the edit form for the post.
+	Editing bool
+}
+
+// Reply is a reply in the tree, with its own replies down to maxDepth;
+// below that, More says how many more wait behind a "continue" link.
+type Reply struct {
+	Post
+	Children []*Reply
+	More     int
+}
+
+const (
+	// maxThread bounds the posts of one thread a page reads.
+	maxThread = 1000
+	// maxDepth is how deep the tree goes before "continue this thread".
+	maxDepth  = 6
+	maxLikers = 50
+)
+
+// Object renders the page of a local post, whose URL (/o/ID) server has
+// negotiated.
+func (w *Web) Object(c echo.Context, o *storage.Object) error {
+	return w.withCSRF(c, func() error { return w.renderThread(c, o, http.StatusOK, "", "") })
+}
+
+// postByID is /posts/:id: the page of any stored post, from here or
+// elsewhere.
+func (w *Web) postByID(c echo.Context) error {
+	o, err := w.objectOf(c)
+	if err != nil {
+		return err
+	}
+	return w.renderThread(c, o, http.StatusOK, "", "")
+}
+
+func (w *Web) objectOf(c echo.Context) (*storage.Object, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return nil, echo.NewHTTPError(http.StatusNotFound, "no such post")
+	}
+	o, err := w.db.GetObjectByID(c.Request().Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if o.Visibility != "" && o.Visibility != storage.VisibilityPublic {
+		return nil, echo.NewHTTPError(http.StatusNotFound, "no such post")
+	}
+	return o, nil
+}
+
+func (w *Web) renderThread(c echo.Context, o *storage.Object, status int, errMsg, text string) error {
+	if o.DeletedAt != nil {
+		return echo.NewHTTPError(http.StatusGone, "This post was deleted.")
+	}
+	ctx := c.Request().Context()
+	viewer, err := w.viewerActor(c)
+	if err != nil {
+		return err
+	}
+	thread, err := w.db.ListThread(ctx, o.ContextURI, maxThread)
+	if err != nil {
+		return err
+	}
+	// The post and its descendants, in the order they came.
+	children := map[int64][]int{}
+	for i := range thread {
+		if p := thread[i].InReplyToID; p != nil {
+			children[*p] = append(children[*p], i)
+		}
+	}
+	var (
+		objs  = []storage.Object{*o}
+		index = map[int64]int{o.ID: 0}
+		queue = []int64{o.ID}
+	)
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		for _, i := range children[id] {
+			if _, seen := index[thread[i].ID]; !seen {
+				index[thread[i].ID] = len(objs)
+				objs = append(objs, thread[i])
+				queue = append(queue, thread[i].ID)
+			}
+		}
+	}
+	views, err := w.postViews(ctx, objs, viewer)
+	if err != nil {
+		return err
+	}
+	title := views[0].Title
+	if title == "" {
+		title = "Post by " + views[0].AuthorName
+	}
+	page := ThreadPage{Page: w.page(c, title), Post: views[0], Error: errMsg, Text: text, Editing: c.QueryParam("edit") == "1" && views[0].Mine}
+	if o.Local {
+		page.Alternate = o.URI
+	}
+	var build func(id int64, depth int) ([]*Reply, int)
+	build = func(id int64, depth int) ([]*Reply, int) {
+		var out []*Reply
+		count := 0
+		for _, i := range children[id] {
+			j, ok := index[thread[i].ID]
+			if !ok {
+				continue
+			}
+			count++
+			r := &Reply{Post: views[j]}
+			if depth < maxDepth {
+				r.Children, _ = build(thread[i].ID, depth+1)
+			} else {
+				_, r.More = build(thread[i].ID, depth+1)
+			}
+			out = append(out, r)
+		}
+		return out, count
+	}
+	page.Replies, _ = build(o.ID, 1)
+	likers, err := w.db.ListLikers(ctx, o.ID, maxLikers)
+	if err != nil {
+		return err
+	}
+	for i := range likers {
+		page.Likers = append(page.Likers, w.person(&likers[i]))
+	}
+	return w.render(c, status, "thread", page)
+}
+
+// reply is POST /posts/:id/reply.
+func (w *Web) reply(c echo.Context) error {
+	o, err := w.objectOf(c)
+	if err != nil {
+		return err
+	}
+	me, err := w.viewerActor(c)
+	if err != nil {
+		return err
+	}
+	text := c.FormValue("text")
+	r, err := w.svc.Post(c.Request().Context(), me, federation.NewPost{InReplyTo: o.URI, Text: text, Markdown: true, Language: "en"})
+	if errors.Is(err, federation.ErrInvalid) || errors.Is(err, federation.ErrForbidden) {
+		return w.renderThread(c, o, http.StatusUnprocessableEntity, reason(err), text)
+	} else if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, w.postPath(o)+"#post-"+strconv.FormatInt(r.ID, 10))
+}
+
+// like is POST /posts/:id/like; unlike undoes it.
+func (w *Web) like(c echo.Context) error {
+	o, err := w.objectOf(c)
+	if err != nil {
+		return err
+	}
+	me, err := w.viewerActor(c)
+	if err != nil {
+		return err
+	}
+	if c.FormValue("undo") == "1" {
+		err = w.svc.Unlike(c.Request().Context(), me, o.URI)
+	} else {
+		err = w.svc.Like(c.Request().Context(), me, o.URI)
+	}
+	if err != nil {
+		return err
+	}
+	back := localPath(c.FormValue("return_to"))
+	if back == "" {
+		back = w.postPath(o)
+	}
+	return c.Redirect(http.StatusSeeOther, back)
+}
+
+// edit is POST /posts/:id/edit: the author replaces the text.
+func (w *Web) edit(c echo.Context) error {
+	o, err := w.objectOf(c)
+	if err != nil {
+		return err
+	}
+	me, err := w.viewerActor(c)
+	if err != nil {
+		return err
+	}
+	text := c.FormValue("text")
+	if _, err := w.svc.EditPost(c.Request().Context(), me, o.URI, text, true); errors.Is(err, federation.ErrInvalid) {
+		return w.renderThread(c, o, http.StatusUnprocessableEntity, reason(err), text)
+	} else if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, w.postPath(o))
+}
+
+// remove is POST /posts/:id/delete, by the author or a moderator.
+func (w *Web) remove(c echo.Context) error {
+	o, err := w.objectOf(c)
+	if err != nil {
+		return err
+	}
+	me, err := w.viewerActor(c)
+	if err != nil {
+		return err
+	}
+	if err := w.svc.Delete(c.Request().Context(), me, o.URI); err != nil {
+		return err
+	}
+	back := "/"
+	if o.InReplyToID != nil {
+		back = "/posts/" + strconv.FormatInt(*o.InReplyToID, 10)
+	} else if o.CommunityActor != nil {
+		back = w.actorPath(o.CommunityActor)
+	}
+	return c.Redirect(http.StatusSeeOther, back)
+}
