@@ -173,6 +173,8 @@ func newFixture(t *testing.T, d storage.Dialect) *fixture {
 		"*":        {"style.css"},
 
 		"/o/:id :id":                          {lastSegment(post.URI)},
+		"/posts/:id :id":                      statuses,
+		"/tags/:name :name":                   {"zqxtag"},
 		"/o/:id/replies :id":                  {lastSegment(post.URI)},
 		"/a/:id :id":                          {lastSegment(create.URI)},
 		"/api/v1/statuses/:id :id":            statuses,
@@ -187,6 +189,8 @@ func newFixture(t *testing.T, d storage.Dialect) *fixture {
 		"/.well-known/webfinger":   "resource=acct:alice@" + a.Domain,
 		"/api/v1/accounts/lookup":  "acct=alice",
 		"/api/v2/search":           "q=alice",
+		"/search":                  "q=zqx",
+		"/authorize_interaction":   "uri=" + url.QueryEscape(a.URL+"/c/circle"),
 		"/api/v1/timelines/public": "local=false",
 		// Streams: a stream only ever sends what comes after it opened,
 		// so here a member's connection is shown to be answered, and the
