@@ -42,8 +42,19 @@ func testConfig() config.Config {
 
 func newFixture(t *testing.T, db *storage.DB) *fixture {
 	t.Helper()
+	f := newFixtureLog(t, db, slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug})))
+	f.t = t
+	return f
+}
+
+// newBenchFixture is a fixture for benchmarks, which log nothing.
+func newBenchFixture(b testing.TB, db *storage.DB) *fixture {
+	return newFixtureLog(b, db, slog.New(slog.DiscardHandler))
+}
+
+func newFixtureLog(t testing.TB, db *storage.DB, log *slog.Logger) *fixture {
+	t.Helper()
 	cfg := testConfig()
-	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := federation.NewService(db, cfg.BaseURL(), log)
 	pages, err := web.New(web.Options{Config: cfg, Service: svc, Logger: log})
 	if err != nil {
@@ -55,7 +66,7 @@ func newFixture(t *testing.T, db *storage.DB) *fixture {
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &fixture{t: t, db: db, svc: svc, url: ts.URL}
+	return &fixture{db: db, svc: svc, url: ts.URL}
 }
 
 // seeded is a fixture with the instance actor, a member "alice" and a
