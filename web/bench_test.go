@@ -109,7 +109,7 @@ func seedPosts(b *testing.B, d storage.Dialect, posts, replies int) (*fixture, s
 				uri := fmt.Sprintf("https://community.example/o/bench-%d", j)
 				o := &storage.Object{URI: uri, Type: "Note", AuthorActorID: alice.ID, CommunityActorID: &g.ID, ContextURI: uri,
 					Visibility: storage.VisibilityPublic, Local: true, Name: fmt.Sprintf("Post %d", j),
-					Content: fmt.Sprintf("<p>Post number %d about #phonics and reading, with a few sentences of text so that the page has the weight of real posts.</p>", j),
+					Content:     fmt.Sprintf("<p>Post number %d about #phonics and reading, with a few sentences of text so that the page has the weight of real posts.</p>", j),
 					PublishedAt: now.Add(time.Duration(j) * time.Minute)}
 				if err := tx.CreateObject(ctx, o); err != nil {
 					return err
