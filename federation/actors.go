@@ -45,6 +45,10 @@ type Service struct {
 	// Events tells live transports (streaming) what committed. May be
 	// nil: then nothing is told.
 	Events *events.Bus
+	// ActorDocument renders a local actor's served document (the server
+	// owns its shape); profile edits send it in an Update. Nil: edits
+	// are not announced (processes that do not serve).
+	ActorDocument func(*storage.Actor) ([]byte, error)
 
 	// signIns throttles password attempts (signin.go).
 	signIns *ratelimit.Limiter

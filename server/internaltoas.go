@@ -44,10 +44,18 @@ func actorToAS(a *storage.Actor) vocab.Actor {
 	return doc
 }
 
-// personToAS is a member's Person. Members are not listed in directories
-// unless they opt in, which they cannot do yet.
+// personToAS is a member's Person, with the profile's fields as Mastodon
+// publishes them (PropertyValue). Members are not listed in directories
+// unless they opt in (discoverable).
 func personToAS(a *storage.Actor) vocab.ServedActor {
-	return vocab.Serve(actorToAS(a))
+	doc := actorToAS(a)
+	for _, f := range a.ProfileFields() {
+		doc.Attachment = append(doc.Attachment, vocab.Attachment{
+			Type: vocab.TypePropertyValue, Name: f.Name, Value: html.EscapeString(f.Value),
+		})
+	}
+	doc.Discoverable = a.Discoverable != nil && *a.Discoverable
+	return vocab.Serve(doc)
 }
 
 // groupToAS is a community's Group. Its title and statement of domain come

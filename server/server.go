@@ -17,6 +17,7 @@ import (
 
 	"github.com/commonplace/commonplace/config"
 	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/federation/vocab"
 	"github.com/commonplace/commonplace/storage"
 )
 
@@ -103,6 +104,8 @@ func New(opts Options) (*Server, error) {
 		access:  map[string]Access{},
 		domain:  strings.ToLower(opts.Config.Domain),
 	}
+	// Profile edits send the member's Person as we serve it.
+	opts.Service.ActorDocument = func(a *storage.Actor) ([]byte, error) { return vocab.Marshal(personToAS(a)) }
 	// The client's address is the connection's unless a trusted proxy
 	// vouches for it: a header anyone can send must not choose the key
 	// rate limits count under.

@@ -2,8 +2,10 @@ package storage
 
 import (
 	"context"
+	"strings"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
@@ -13,6 +15,7 @@ const (
 	NotifyFollowRequest = "follow_request"
 	NotifyMention       = "mention"
 	NotifyFavourite     = "favourite"
+	NotifyReblog        = "reblog"
 )
 
 // Notification tells a local member that something happened: FromActorID
@@ -42,7 +45,99 @@ type NotificationFilter struct {
 	Types            []string
 	ExcludeTypes     []string
 	FromActorID      int64
-	Page             Page
+	// HideMuted leaves out notifications from accounts the recipient
+	// muted (with notifications) or blocked, or on domains they blocked.
+	HideMuted bool
+	// Policy, when set, leaves out the notifications it filters or drops
+	// (Filtered inverts it: only those it filters).
+	Policy   *NotificationPolicy
+	Filtered bool
+	// ObjectID and the creation window select one group's notifications.
+	ObjectID                 int64
+	CreatedFrom, CreatedTill time.Time
+	Page                     Page
+}
+
+// FilterableTypes are the notification types a notification policy
+// applies to; follow requests and the like always come through.
+var FilterableTypes = []string{NotifyMention, NotifyFavourite, NotifyReblog, NotifyFollow}
+
+// policyCondition is the SQL that is true of a notification the policy
+// does not accept, with its arguments.
+func policyCondition(db *DB, ctx context.Context, recipient int64, p *NotificationPolicy, now time.Time) (string, []any) {
+	var parts []string
+	var args []any
+	if p.ForNotFollowing != "accept" {
+		parts = append(parts, "from_actor_id NOT IN (?)")
+		args = append(args, db.Gorm(ctx).Model(&Membership{}).Select("community_actor_id").Where("member_actor_id = ? AND state = ?", recipient, StateAccepted))
+	}
+	if p.ForNotFollowers != "accept" {
+		parts = append(parts, "from_actor_id NOT IN (?)")
+		args = append(args, db.Gorm(ctx).Model(&Membership{}).Select("member_actor_id").Where("community_actor_id = ? AND state = ?", recipient, StateAccepted))
+	}
+	if p.ForNewAccounts != "accept" {
+		parts = append(parts, "from_actor_id IN (?)")
+		args = append(args, db.Gorm(ctx).Model(&Actor{}).Select("id").Where("COALESCE(published_at, created_at) > ?", now.Add(-30*24*time.Hour).UTC()))
+	}
+	if p.ForLimitedAccounts != "accept" {
+		parts = append(parts, "EXISTS (SELECT 1 FROM actors a WHERE a.id = notifications.from_actor_id AND "+limitedActorSQL+")")
+	}
+	if len(parts) == 0 {
+		return "", nil
+	}
+	return "(type IN ? AND (" + strings.Join(parts, " OR ") + "))", append([]any{FilterableTypes}, args...)
+}
+
+// notificationQuery builds the query for f.
+func (db *DB) notificationQuery(ctx context.Context, f NotificationFilter) *gorm.DB {
+	q := db.Gorm(ctx).Model(&Notification{}).Where("recipient_actor_id = ?", f.RecipientActorID)
+	if len(f.Types) > 0 {
+		q = q.Where("type IN ?", f.Types)
+	}
+	if len(f.ExcludeTypes) > 0 {
+		q = q.Where("type NOT IN ?", f.ExcludeTypes)
+	}
+	if f.FromActorID > 0 {
+		q = q.Where("from_actor_id = ?", f.FromActorID)
+	}
+	if f.ObjectID > 0 {
+		q = q.Where("object_id = ?", f.ObjectID)
+	}
+	if !f.CreatedFrom.IsZero() {
+		q = q.Where("created_at >= ? AND created_at < ?", f.CreatedFrom.UTC(), f.CreatedTill.UTC())
+	}
+	if f.HideMuted {
+		q = q.Where("from_actor_id NOT IN (?)", db.hiddenNotifiers(ctx, f.RecipientActorID))
+	}
+	if f.Policy != nil {
+		cond, args := policyCondition(db, ctx, f.RecipientActorID, f.Policy, time.Now())
+		switch {
+		case cond != "" && f.Filtered:
+			q = q.Where(cond, args...)
+		case cond != "":
+			q = q.Where("NOT "+cond, args...)
+		case f.Filtered:
+			q = q.Where("1 = 0")
+		}
+	}
+	return q
+}
+
+// CountNotifications counts the notifications f selects (its page's
+// bounds apply; its limit caps the count).
+func (db *DB) CountNotifications(ctx context.Context, f NotificationFilter) (int64, error) {
+	q := db.notificationQuery(ctx, f)
+	q, _ = pageQuery(q, "notifications.id", f.Page)
+	var n int64
+	err := db.Gorm(ctx).Table("(?) AS sel", q.Select("id").Limit(f.Page.limit())).Count(&n).Error
+	return n, wrap(err, "count notifications of %d", f.RecipientActorID)
+}
+
+// DeleteNotificationsWhere dismisses the notifications f selects.
+func (db *DB) DeleteNotificationsWhere(ctx context.Context, f NotificationFilter) error {
+	ids := db.notificationQuery(ctx, f).Select("id")
+	err := db.Gorm(ctx).Where("id IN (?)", ids).Delete(&Notification{}).Error
+	return wrap(err, "dismiss notifications of %d", f.RecipientActorID)
 }
 
 // Page is Mastodon's id-based paging: ids below MaxID, above SinceID, or
@@ -65,16 +160,7 @@ func (p Page) limit() int {
 
 // ListNotifications returns a page of notifications, newest first.
 func (db *DB) ListNotifications(ctx context.Context, f NotificationFilter) ([]Notification, error) {
-	q := db.Gorm(ctx).Preload("FromActor").Where("recipient_actor_id = ?", f.RecipientActorID)
-	if len(f.Types) > 0 {
-		q = q.Where("type IN ?", f.Types)
-	}
-	if len(f.ExcludeTypes) > 0 {
-		q = q.Where("type NOT IN ?", f.ExcludeTypes)
-	}
-	if f.FromActorID > 0 {
-		q = q.Where("from_actor_id = ?", f.FromActorID)
-	}
+	q := db.notificationQuery(ctx, f).Preload("FromActor")
 	q, order := pageQuery(q, "notifications.id", f.Page)
 	var out []Notification
 	err := q.Order(order).Limit(f.Page.limit()).Find(&out).Error

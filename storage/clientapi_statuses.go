@@ -49,7 +49,14 @@ type StatusFilter struct {
 	// HideLimited leaves out posts from domains the federation policy
 	// limits: set for public timelines.
 	HideLimited bool
-	Page        Page
+	// ViewerID leaves out the posts of accounts the viewer muted or
+	// blocked, or that blocked the viewer, or whose domain the viewer
+	// blocked.
+	ViewerID int64
+	// ListID is the timeline of a member's list: posts by the people on
+	// it and top-level posts of the communities on it.
+	ListID int64
+	Page   Page
 }
 
 // ListStatuses returns a page of live public posts, newest first.
@@ -64,8 +71,17 @@ func (db *DB) ListStatuses(ctx context.Context, f StatusFilter) ([]Object, error
 	if f.HomeOf > 0 {
 		followed := db.Gorm(ctx).Model(&Membership{}).Select("community_actor_id").
 			Where("member_actor_id = ? AND state = ?", f.HomeOf, StateAccepted)
-		q = q.Where("((objects.in_reply_to_uri = '' AND objects.community_actor_id IN (?)) OR objects.author_actor_id = ? OR objects.author_actor_id IN (?))",
-			followed, f.HomeOf, followed)
+		tagged := db.Gorm(ctx).Model(&ObjectTag{}).Select("object_id").
+			Where("tag IN (?)", db.Gorm(ctx).Table(string(FollowedTags)).Select("tag").Where("actor_id = ?", f.HomeOf))
+		q = q.Where("((objects.in_reply_to_uri = '' AND objects.community_actor_id IN (?)) OR objects.author_actor_id = ? OR objects.author_actor_id IN (?) OR objects.id IN (?))",
+			followed, f.HomeOf, followed, tagged)
+	}
+	if f.ListID > 0 {
+		on := db.Gorm(ctx).Model(&ListMember{}).Select("actor_id").Where("list_id = ?", f.ListID)
+		q = q.Where("((objects.in_reply_to_uri = '' AND objects.community_actor_id IN (?)) OR objects.author_actor_id IN (?))", on, on)
+	}
+	if f.ViewerID > 0 {
+		q = q.Where("objects.author_actor_id NOT IN (?)", db.hiddenAuthors(ctx, f.ViewerID))
 	}
 	switch f.Origin {
 	case "local":
@@ -185,8 +201,8 @@ func (db *DB) SearchActors(ctx context.Context, q string, limit int) ([]Actor, e
 
 // StatusStats are the counters and the viewer's state of one post.
 type StatusStats struct {
-	Replies, Favourites int64
-	Favourited          bool
+	Replies, Favourites, Reblogs              int64
+	Favourited, Reblogged, Bookmarked, Pinned bool
 }
 
 // StatusStats counts replies and likes of each post and whether viewer
@@ -230,6 +246,26 @@ func (db *DB) StatusStats(ctx context.Context, objectIDs []int64, viewerActorID 
 		for _, id := range liked {
 			out[id].Favourited = true
 		}
+		for table, set := range map[string]func(*StatusStats){
+			"reblogs":   func(s *StatusStats) { s.Reblogged = true },
+			"bookmarks": func(s *StatusStats) { s.Bookmarked = true },
+			"pins":      func(s *StatusStats) { s.Pinned = true },
+		} {
+			marked, err := db.MarksOf(ctx, table, viewerActorID, objectIDs)
+			if err != nil {
+				return nil, err
+			}
+			for id := range marked {
+				set(out[id])
+			}
+		}
+	}
+	reblogs, err := db.CountReblogs(ctx, objectIDs)
+	if err != nil {
+		return nil, err
+	}
+	for id, n := range reblogs {
+		out[id].Reblogs = n
 	}
 	return out, nil
 }

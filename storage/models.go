@@ -33,10 +33,16 @@ type Actor struct {
 	PublicKeyPEM              string `gorm:"column:public_key_pem"`
 	PrivateKeyPEM             string `gorm:"column:private_key_pem"`
 	ManuallyApprovesFollowers bool
-	PublishedAt               *time.Time
-	FetchedAt                 *time.Time
-	CreatedAt                 time.Time
-	UpdatedAt                 time.Time
+	// Fields is the profile's name/value pairs as JSON ([]ProfileField).
+	Fields       string
+	Discoverable *bool
+	// HideCollections hides the followers and following (for a
+	// community, member) lists from everyone but the actor.
+	HideCollections bool
+	PublishedAt     *time.Time
+	FetchedAt       *time.Time
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 // Handle is the actor's user@domain address.
@@ -66,9 +72,13 @@ type Account struct {
 	// Approved is false while a sign-up waits for an admin.
 	Approved bool
 	// Reason is what an applicant wrote for the admin.
-	Reason    string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Reason string
+	// Posting defaults the apps read from preferences.
+	DefaultPrivacy   string
+	DefaultSensitive bool
+	DefaultLanguage  string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 // Community visibilities.

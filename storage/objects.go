@@ -83,8 +83,15 @@ type ObjectUpdate struct {
 	EditedAt                            time.Time
 }
 
-// UpdateObject applies an edit to a live object.
+// UpdateObject applies an edit to a live object, keeping the version it
+// replaces in object_edits (the apps' edit history).
 func (db *DB) UpdateObject(ctx context.Context, id int64, u ObjectUpdate) error {
+	keep := db.Gorm(ctx).Exec(`INSERT INTO object_edits (object_id, name, summary, content, source, sensitive, created_at)
+		SELECT id, name, summary, content, source, sensitive, COALESCE(edited_at, published_at) FROM objects
+		WHERE id = ? AND deleted_at IS NULL AND (edited_at IS NULL OR edited_at <> ?)`, id, u.EditedAt.UTC())
+	if keep.Error != nil {
+		return wrap(keep.Error, "keep version of object %d", id)
+	}
 	res := db.Gorm(ctx).Model(&Object{}).Where("id = ? AND deleted_at IS NULL", id).Updates(map[string]any{
 		"name": u.Name, "summary": u.Summary, "content": u.Content, "source": u.Source,
 		"sensitive": u.Sensitive, "raw": u.Raw, "edited_at": u.EditedAt.UTC(), "updated_at": time.Now().UTC(),

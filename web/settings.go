@@ -66,7 +66,8 @@ func (w *Web) saveProfile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.svc.UpdateProfile(c.Request().Context(), acct.Actor, c.FormValue("display_name"), c.FormValue("bio"))
+	name, bio := c.FormValue("display_name"), c.FormValue("bio")
+	_, err = w.svc.UpdateProfile(c.Request().Context(), acct.Actor, federation.ProfileUpdate{DisplayName: &name, Note: &bio})
 	if errors.Is(err, federation.ErrInvalid) {
 		return w.renderSettings(c, http.StatusUnprocessableEntity, "", reason(err))
 	} else if err != nil {

@@ -29,24 +29,11 @@ func (a *API) actorParam(c echo.Context) (*storage.Actor, error) {
 
 // verifyCredentials is GET /api/v1/accounts/verify_credentials.
 func (a *API) verifyCredentials(c echo.Context) error {
-	me := viewer(c)
-	r := a.renderer(c)
-	out, err := r.account(me)
+	out, err := a.credentialAccount(c, viewer(c))
 	if err != nil {
 		return err
 	}
-	pending, err := a.db.PendingRequestsFor(c.Request().Context(), me.ID, 0, storage.Page{Limit: 1000})
-	if err != nil {
-		return err
-	}
-	cred := *out
-	cred.Source = &Source{Note: me.Summary, Fields: []Field{}, Privacy: "public", FollowRequestsCount: int64(len(pending))}
-	role := &Role{ID: "-99", Name: "", Permissions: "0", Color: ""}
-	if t := currentToken(c); t.Account.Admin {
-		role = &Role{ID: "3", Name: "Owner", Permissions: "1048575", Color: "", Highlighted: true}
-	}
-	cred.Role = role
-	return c.JSON(http.StatusOK, cred)
+	return c.JSON(http.StatusOK, out)
 }
 
 // lookupAccount is GET /api/v1/accounts/lookup: an address this instance
@@ -107,8 +94,11 @@ func (a *API) accountStatuses(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if p.bool("pinned") || p.bool("only_media") {
+	if p.bool("only_media") {
 		return c.JSON(http.StatusOK, []any{})
+	}
+	if p.bool("pinned") {
+		return a.pinnedStatuses(c, actor)
 	}
 	f := storage.StatusFilter{Page: pg, TopLevelOnly: p.bool("exclude_replies"), Tag: p.Get("tagged")}
 	var reblog func(*storage.Object) bool
@@ -118,19 +108,29 @@ func (a *API) accountStatuses(c echo.Context) error {
 	} else {
 		f.AuthorActorID = actor.ID
 	}
-	return a.statusPage(c, f, reblog)
+	f.ViewerID = viewerID(c)
+	return a.statusPageIn(c, "account", f, reblog)
 }
 
 // statusPage renders a page of statuses with its Link header.
 func (a *API) statusPage(c echo.Context, f storage.StatusFilter, reblog func(*storage.Object) bool) error {
+	return a.statusPageIn(c, "", f, reblog)
+}
+
+// statusPageIn is statusPage for a filter context (home, public, account):
+// the viewer's filters for it mark or hide statuses.
+func (a *API) statusPageIn(c echo.Context, filterContext string, f storage.StatusFilter, reblog func(*storage.Object) bool) error {
 	objs, err := a.db.ListStatuses(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}
-	out, err := a.renderer(c).statusesOf(objs, reblog)
+	r := a.renderer(c)
+	r.filterContext = filterContext
+	out, err := r.statusesOf(objs, reblog)
 	if err != nil {
 		return err
 	}
+	out = visible(out)
 	if n := len(objs); n > 0 {
 		a.setLink(c, f.Page, objs[0].ID, objs[n-1].ID, n)
 	}
@@ -220,9 +220,18 @@ func (a *API) relationshipsWith(c echo.Context, targets []*storage.Actor) ([]Rel
 	if err != nil {
 		return nil, err
 	}
+	plain := make([]storage.Actor, len(targets))
+	for i, t := range targets {
+		plain[i] = *t
+	}
+	rel, err := a.db.RelationsOf(ctx, me.ID, plain)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Relationship, 0, len(targets))
 	for _, t := range targets {
-		r := Relationship{ID: id(t.ID), Languages: nil}
+		r := Relationship{ID: id(t.ID), Languages: nil, Muting: rel.Muting[t.ID], MutingNotifications: rel.MutingNotifications[t.ID],
+			Blocking: rel.Blocking[t.ID], BlockedBy: rel.BlockedBy[t.ID], DomainBlocking: rel.DomainBlocking[t.ID], Note: rel.Notes[t.ID]}
 		if m, ok := mine[t.ID]; ok {
 			r.Following = m.State == storage.StateAccepted
 			r.Requested = m.State == storage.StatePending

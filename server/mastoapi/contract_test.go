@@ -180,7 +180,12 @@ func checkType(val any, typ, path string) []string {
 			}
 			var errs []string
 			for i, e := range l {
-				errs = append(errs, conform(e, elem, fmt.Sprintf("%s[%d]", path, i))...)
+				at := fmt.Sprintf("%s[%d]", path, i)
+				if _, entity := entities[elem]; entity {
+					errs = append(errs, conform(e, elem, at)...)
+				} else {
+					errs = append(errs, checkType(e, elem, at)...)
+				}
 			}
 			return errs
 		}

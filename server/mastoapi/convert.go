@@ -29,6 +29,11 @@ type renderer struct {
 	viewer   int64
 	accounts map[int64]*Account
 	actors   map[string]*storage.Actor
+	// filterContext is where the statuses are shown (home, notifications,
+	// public, thread, account): the viewer's filters for it apply.
+	filterContext string
+	filters       []storage.Filter
+	filtersRead   bool
 }
 
 func (a *API) renderer(c echo.Context) *renderer {
@@ -91,15 +96,18 @@ func (r *renderer) account(a *storage.Actor) (*Account, error) {
 	if a.Local {
 		note = plainToHTML(a.Summary)
 	}
-	yes := true
+	discoverable := true
+	if a.Type == storage.TypePerson {
+		discoverable = a.Discoverable != nil && *a.Discoverable
+	}
 	avatar, header := r.a.svc.URLs.Base+missingAvatarPath, r.a.svc.URLs.Base+missingHeaderPath
 	out := &Account{
 		ID: id(a.ID), Username: a.Username, Acct: acct(a), URL: actorURL(a), URI: a.URI,
 		DisplayName: a.DisplayName, Note: note,
 		Avatar: avatar, AvatarStatic: avatar, Header: header, HeaderStatic: header,
-		Locked: a.ManuallyApprovesFollowers, Fields: []Field{}, Emojis: []Emoji{},
+		Locked: a.ManuallyApprovesFollowers, Fields: fieldsOf(a), Emojis: []Emoji{},
 		Bot:   a.Type == storage.TypeApplication || a.Type == storage.TypeService,
-		Group: a.Type == storage.TypeGroup, Discoverable: &yes, Indexable: true, HideCollection: nil,
+		Group: a.Type == storage.TypeGroup, Discoverable: &discoverable, Indexable: true, HideCollection: ptr(a.HideCollections),
 		Roles: []any{}, CreatedAt: iso(created),
 		StatusesCount: statuses, FollowersCount: followers, FollowingCount: following,
 	}
@@ -109,6 +117,20 @@ func (r *renderer) account(a *storage.Actor) (*Account, error) {
 	}
 	r.accounts[a.ID] = out
 	return out, nil
+}
+
+// fieldsOf renders profile fields: a local member's values are plain
+// text, a remote actor's were sanitised when stored.
+func fieldsOf(a *storage.Actor) []Field {
+	out := []Field{}
+	for _, f := range a.ProfileFields() {
+		v := f.Value
+		if a.Local {
+			v = html.EscapeString(v)
+		}
+		out = append(out, Field{Name: f.Name, Value: v})
+	}
+	return out
 }
 
 // plainToHTML renders plain text as Mastodon's HTML: escaped paragraphs.
@@ -203,10 +225,10 @@ func (r *renderer) status(o *storage.Object, st *storage.StatusStats, tags []str
 		URL: &url,
 	}
 	if st != nil {
-		s.RepliesCount, s.FavouritesCount = st.Replies, st.Favourites
+		s.RepliesCount, s.FavouritesCount, s.ReblogsCount = st.Replies, st.Favourites, st.Reblogs
 	}
 	for _, t := range tags {
-		s.Tags = append(s.Tags, Tag{Name: t, URL: r.a.svc.URLs.TagURL(t), History: []any{}})
+		s.Tags = append(s.Tags, Tag{Name: t, URL: r.a.svc.URLs.TagURL(t), History: []TagHistory{}})
 	}
 	if o.InReplyToID != nil {
 		pid := id(*o.InReplyToID)
@@ -222,8 +244,17 @@ func (r *renderer) status(o *storage.Object, st *storage.StatusStats, tags []str
 		s.EditedAt = ptr(iso(*o.EditedAt))
 	}
 	if r.viewer > 0 {
-		fav := st != nil && st.Favourited
-		s.Favourited, s.Reblogged, s.Muted, s.Bookmarked, s.Pinned = &fav, ptr(false), ptr(false), ptr(false), ptr(false)
+		if st == nil {
+			st = &storage.StatusStats{}
+		}
+		s.Favourited, s.Reblogged, s.Muted, s.Bookmarked = ptr(st.Favourited), ptr(st.Reblogged), ptr(false), ptr(st.Bookmarked)
+		if o.AuthorActorID == r.viewer {
+			s.Pinned = ptr(st.Pinned) // Mastodon sends pinned only for one's own posts
+		}
+		s.Filtered = r.filterResults(o)
+		for _, f := range s.Filtered {
+			s.hidden = s.hidden || f.Filter.FilterAction == "hide"
+		}
 	}
 	return s, nil
 }

@@ -72,37 +72,39 @@ type Role struct {
 
 // Status is a post or reply, or a community's reblog of one.
 type Status struct {
-	ID                 string     `json:"id"`
-	URI                string     `json:"uri"`
-	CreatedAt          string     `json:"created_at"`
-	Account            *Account   `json:"account"`
-	Content            string     `json:"content"`
-	Visibility         string     `json:"visibility"`
-	Sensitive          bool       `json:"sensitive"`
-	SpoilerText        string     `json:"spoiler_text"`
-	MediaAttachments   []any      `json:"media_attachments"`
-	Application        *StatusApp `json:"application,omitempty"`
-	Mentions           []Mention  `json:"mentions"`
-	Tags               []Tag      `json:"tags"`
-	Emojis             []Emoji    `json:"emojis"`
-	ReblogsCount       int64      `json:"reblogs_count"`
-	FavouritesCount    int64      `json:"favourites_count"`
-	RepliesCount       int64      `json:"replies_count"`
-	URL                *string    `json:"url"`
-	InReplyToID        *string    `json:"in_reply_to_id"`
-	InReplyToAccountID *string    `json:"in_reply_to_account_id"`
-	Reblog             *Status    `json:"reblog"`
-	Poll               any        `json:"poll"`
-	Card               any        `json:"card"`
-	Language           *string    `json:"language"`
-	Text               *string    `json:"text"`
-	EditedAt           *string    `json:"edited_at"`
-	Favourited         *bool      `json:"favourited,omitempty"`
-	Reblogged          *bool      `json:"reblogged,omitempty"`
-	Muted              *bool      `json:"muted,omitempty"`
-	Bookmarked         *bool      `json:"bookmarked,omitempty"`
-	Pinned             *bool      `json:"pinned,omitempty"`
-	Filtered           []any      `json:"filtered,omitempty"`
+	ID                 string         `json:"id"`
+	URI                string         `json:"uri"`
+	CreatedAt          string         `json:"created_at"`
+	Account            *Account       `json:"account"`
+	Content            string         `json:"content"`
+	Visibility         string         `json:"visibility"`
+	Sensitive          bool           `json:"sensitive"`
+	SpoilerText        string         `json:"spoiler_text"`
+	MediaAttachments   []any          `json:"media_attachments"`
+	Application        *StatusApp     `json:"application,omitempty"`
+	Mentions           []Mention      `json:"mentions"`
+	Tags               []Tag          `json:"tags"`
+	Emojis             []Emoji        `json:"emojis"`
+	ReblogsCount       int64          `json:"reblogs_count"`
+	FavouritesCount    int64          `json:"favourites_count"`
+	RepliesCount       int64          `json:"replies_count"`
+	URL                *string        `json:"url"`
+	InReplyToID        *string        `json:"in_reply_to_id"`
+	InReplyToAccountID *string        `json:"in_reply_to_account_id"`
+	Reblog             *Status        `json:"reblog"`
+	Poll               any            `json:"poll"`
+	Card               any            `json:"card"`
+	Language           *string        `json:"language"`
+	Text               *string        `json:"text"`
+	EditedAt           *string        `json:"edited_at"`
+	Favourited         *bool          `json:"favourited,omitempty"`
+	Reblogged          *bool          `json:"reblogged,omitempty"`
+	Muted              *bool          `json:"muted,omitempty"`
+	Bookmarked         *bool          `json:"bookmarked,omitempty"`
+	Pinned             *bool          `json:"pinned,omitempty"`
+	Filtered           []FilterResult `json:"filtered,omitempty"`
+	// hidden: a filter of the viewer's hides it (filter_action hide).
+	hidden bool
 }
 
 // StatusApp is the application a status was posted with.
@@ -119,11 +121,22 @@ type Mention struct {
 	Acct     string `json:"acct"`
 }
 
-// Tag is a hashtag.
+// Tag is a hashtag; ID and Following only on tag entities of their own
+// (tags/:name, followed_tags), not inside statuses.
 type Tag struct {
-	Name    string `json:"name"`
-	URL     string `json:"url"`
-	History []any  `json:"history"`
+	ID        string       `json:"id,omitempty"`
+	Name      string       `json:"name"`
+	URL       string       `json:"url"`
+	History   []TagHistory `json:"history"`
+	Following *bool        `json:"following,omitempty"`
+}
+
+// TagHistory is one day of a hashtag's use; numbers as strings, as
+// Mastodon sends them.
+type TagHistory struct {
+	Day      string `json:"day"`
+	Uses     string `json:"uses"`
+	Accounts string `json:"accounts"`
 }
 
 // Relationship is how the viewer and an account relate.
@@ -195,4 +208,122 @@ type Token struct {
 	TokenType   string `json:"token_type"`
 	Scope       string `json:"scope"`
 	CreatedAt   int64  `json:"created_at"`
+}
+
+// StatusEdit is one version of an edited status (StatusEdit).
+type StatusEdit struct {
+	Content          string   `json:"content"`
+	SpoilerText      string   `json:"spoiler_text"`
+	Sensitive        bool     `json:"sensitive"`
+	CreatedAt        string   `json:"created_at"`
+	Account          *Account `json:"account"`
+	Poll             any      `json:"poll"`
+	MediaAttachments []any    `json:"media_attachments"`
+	Emojis           []Emoji  `json:"emojis"`
+}
+
+// StatusSource is the plain text behind a status, for editing.
+type StatusSource struct {
+	ID          string `json:"id"`
+	Text        string `json:"text"`
+	SpoilerText string `json:"spoiler_text"`
+}
+
+// NotificationGroup is notifications of one kind about one thing, shown
+// as one (grouped notifications, Mastodon 4.3).
+type NotificationGroup struct {
+	GroupKey                 string   `json:"group_key"`
+	NotificationsCount       int64    `json:"notifications_count"`
+	Type                     string   `json:"type"`
+	MostRecentNotificationID string   `json:"most_recent_notification_id"`
+	PageMinID                string   `json:"page_min_id,omitempty"`
+	PageMaxID                string   `json:"page_max_id,omitempty"`
+	LatestPageNotificationAt string   `json:"latest_page_notification_at,omitempty"`
+	SampleAccountIDs         []string `json:"sample_account_ids"`
+	StatusID                 *string  `json:"status_id,omitempty"`
+}
+
+// GroupedNotifications is GET /api/v2/notifications's answer.
+type GroupedNotifications struct {
+	Accounts           []*Account          `json:"accounts"`
+	Statuses           []*Status           `json:"statuses"`
+	NotificationGroups []NotificationGroup `json:"notification_groups"`
+}
+
+// NotificationPolicy is the v2 policy: accept, filter or drop per kind
+// of sender.
+type NotificationPolicy struct {
+	ForNotFollowing    string           `json:"for_not_following"`
+	ForNotFollowers    string           `json:"for_not_followers"`
+	ForNewAccounts     string           `json:"for_new_accounts"`
+	ForPrivateMentions string           `json:"for_private_mentions"`
+	ForLimitedAccounts string           `json:"for_limited_accounts"`
+	Summary            map[string]int64 `json:"summary"`
+}
+
+// NotificationPolicyV1 is the same policy as Mastodon 4.2's booleans.
+type NotificationPolicyV1 struct {
+	FilterNotFollowing    bool             `json:"filter_not_following"`
+	FilterNotFollowers    bool             `json:"filter_not_followers"`
+	FilterNewAccounts     bool             `json:"filter_new_accounts"`
+	FilterPrivateMentions bool             `json:"filter_private_mentions"`
+	Summary               map[string]int64 `json:"summary"`
+}
+
+// FilterV2 is a filter (Filter in Mastodon's docs).
+type FilterV2 struct {
+	ID           string          `json:"id"`
+	Title        string          `json:"title"`
+	Context      []string        `json:"context"`
+	ExpiresAt    *string         `json:"expires_at"`
+	FilterAction string          `json:"filter_action"`
+	Keywords     []FilterKeyword `json:"keywords"`
+	Statuses     []FilterStatus  `json:"statuses"`
+}
+
+// FilterKeyword is a word a filter matches.
+type FilterKeyword struct {
+	ID        string `json:"id"`
+	Keyword   string `json:"keyword"`
+	WholeWord bool   `json:"whole_word"`
+}
+
+// FilterStatus is a post a filter names.
+type FilterStatus struct {
+	ID       string `json:"id"`
+	StatusID string `json:"status_id"`
+}
+
+// FilterResult says why a status matched a filter.
+type FilterResult struct {
+	Filter         FilterV2 `json:"filter"`
+	KeywordMatches []string `json:"keyword_matches"`
+	StatusMatches  []string `json:"status_matches"`
+}
+
+// FilterV1 is one keyword of a filter, as the v1 API shows filters.
+type FilterV1 struct {
+	ID           string   `json:"id"`
+	Phrase       string   `json:"phrase"`
+	Context      []string `json:"context"`
+	WholeWord    bool     `json:"whole_word"`
+	ExpiresAt    *string  `json:"expires_at"`
+	Irreversible bool     `json:"irreversible"`
+}
+
+// List is a member's list of accounts.
+type List struct {
+	ID            string `json:"id"`
+	Title         string `json:"title"`
+	RepliesPolicy string `json:"replies_policy"`
+	Exclusive     bool   `json:"exclusive"`
+}
+
+// FeaturedTag is a hashtag a member shows on their profile.
+type FeaturedTag struct {
+	ID            string  `json:"id"`
+	Name          string  `json:"name"`
+	URL           string  `json:"url"`
+	StatusesCount string  `json:"statuses_count"`
+	LastStatusAt  *string `json:"last_status_at"`
 }

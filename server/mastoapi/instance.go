@@ -78,7 +78,7 @@ func (a *API) instanceV1(c echo.Context) error {
 		"approval_required": false,
 		"invites_enabled":   false,
 		"configuration": map[string]any{
-			"accounts":          map[string]any{"max_featured_tags": 0},
+			"accounts":          map[string]any{"max_featured_tags": storage.MaxFeaturedTags},
 			"statuses":          statusesConfig(),
 			"media_attachments": mediaConfig(),
 			"polls":             pollsConfig(),
@@ -106,7 +106,7 @@ func (a *API) instanceV2(c echo.Context) error {
 		"languages":   []string{"en"},
 		"configuration": map[string]any{
 			"urls":              map[string]any{"streaming": a.streamingURL(), "status": nil, "about": a.svc.URLs.Base + "/about"},
-			"accounts":          map[string]any{"max_featured_tags": 0, "max_pinned_statuses": 0},
+			"accounts":          map[string]any{"max_featured_tags": storage.MaxFeaturedTags, "max_pinned_statuses": federation.MaxPins},
 			"statuses":          statusesConfig(),
 			"media_attachments": mediaConfig(),
 			"polls":             pollsConfig(),

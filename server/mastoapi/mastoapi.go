@@ -54,7 +54,8 @@ type API struct {
 	requests *ratelimit.Limiter
 	now      func() time.Time
 	// hub streams live events to this process's streaming clients.
-	hub *hub
+	hub     *hub
+	started time.Time
 }
 
 // Mount adds the client API and the OAuth endpoints to srv.
@@ -67,6 +68,7 @@ func Mount(srv *server.Server, svc *federation.Service, cfg config.Config, log *
 		echo: srv.Echo(), srv: srv, domain: strings.ToLower(cfg.Domain),
 		requests: ratelimit.New(rateLimit, rateWindow),
 		now:      time.Now,
+		started:  time.Now(),
 	}
 	a.hub = newHub(a)
 	srv.OnShutdown(a.hub.stop)
@@ -149,6 +151,12 @@ func (a *API) routes() {
 	a.add(http.MethodGet, "/api/v1/timelines/tag/:hashtag", public(), a.tagTimeline)
 
 	a.add(http.MethodGet, "/api/v1/notifications", userScoped("read:notifications"), a.notifications)
+	// Static paths before :id (Echo prefers them anyway; listed here so
+	// that the order reads as the precedence).
+	a.add(http.MethodGet, "/api/v1/notifications/unread_count", userScoped("read:notifications"), a.unreadCount(false))
+	a.add(http.MethodGet, "/api/v1/notifications/policy", userScoped("read:notifications"), a.notificationPolicyV1)
+	a.add(http.MethodPatch, "/api/v1/notifications/policy", userScoped("write:notifications"), a.notificationPolicyV1)
+	a.add(http.MethodGet, "/api/v1/notifications/requests", userScoped("read:notifications"), a.notificationRequests)
 	a.add(http.MethodGet, "/api/v1/notifications/:id", userScoped("read:notifications"), a.notification)
 	a.add(http.MethodPost, "/api/v1/notifications/clear", userScoped("write:notifications"), a.clearNotifications)
 	a.add(http.MethodPost, "/api/v1/notifications/:id/dismiss", userScoped("write:notifications"), a.dismissNotification)
@@ -156,6 +164,7 @@ func (a *API) routes() {
 	a.add(http.MethodGet, "/api/v1/markers", userScoped("read:statuses"), a.getMarkers)
 	a.add(http.MethodPost, "/api/v1/markers", userScoped("write:statuses"), a.saveMarkers)
 
+	a.memberRoutes()
 	a.adminDomainRoutes()
 	a.streamingRoutes()
 

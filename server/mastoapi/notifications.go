@@ -13,7 +13,7 @@ import (
 // ask to include or exclude are simply never there.
 var notificationTypes = map[string]bool{
 	storage.NotifyFollow: true, storage.NotifyFollowRequest: true,
-	storage.NotifyMention: true, storage.NotifyFavourite: true,
+	storage.NotifyMention: true, storage.NotifyFavourite: true, storage.NotifyReblog: true,
 }
 
 // notifications is GET /api/v1/notifications.
@@ -26,18 +26,9 @@ func (a *API) notifications(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	me := viewer(c)
-	f := storage.NotificationFilter{RecipientActorID: me.ID, Page: pg, Types: p.list("types"), ExcludeTypes: p.list("exclude_types")}
-	if len(f.Types) > 0 {
-		// Asking only for types that never occur must find nothing.
-		f.Types = append(f.Types, "-")
-	}
-	if v := p.Get("account_id"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return emptyList(c)
-		}
-		f.FromActorID = n
+	f, err := a.notificationFilter(c, p, pg)
+	if err != nil {
+		return err
 	}
 	list, err := a.db.ListNotifications(c.Request().Context(), f)
 	if err != nil {
@@ -60,6 +51,7 @@ func (a *API) renderNotifications(c echo.Context, list []storage.Notification) (
 }
 
 func (r *renderer) notifications(list []storage.Notification) ([]Notification, error) {
+	r.filterContext = "notifications"
 	var objIDs []int64
 	for _, n := range list {
 		if n.ObjectID > 0 {
@@ -93,10 +85,10 @@ func (r *renderer) notifications(list []storage.Notification) ([]Notification, e
 		if err != nil {
 			return nil, err
 		}
-		nt := Notification{ID: id(n.ID), Type: n.Type, CreatedAt: iso(n.CreatedAt), GroupKey: "ungrouped-" + id(n.ID), Account: account}
+		nt := Notification{ID: id(n.ID), Type: n.Type, CreatedAt: iso(n.CreatedAt), GroupKey: groupKey(&n, defaultGrouped), Account: account}
 		if n.ObjectID > 0 {
 			s := byID[n.ObjectID]
-			if s == nil {
+			if s == nil || s.hidden {
 				continue
 			}
 			nt.Status = s

@@ -6,6 +6,8 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -86,13 +88,60 @@ func (p params) list(name string) []string {
 }
 
 // bool reads Mastodon's booleans: true, 1, "on".
-func (p params) bool(name string) bool {
-	switch strings.ToLower(p.Get(name)) {
+func (p params) bool(name string) bool { return truthy(p.Get(name)) }
+
+// has reports whether the parameter was sent.
+func (p params) has(name string) bool { _, ok := p.Values[name]; return ok }
+
+// truthy reads one of Mastodon's boolean values.
+func truthy(v string) bool {
+	switch strings.ToLower(v) {
 	case "true", "1", "on", "yes":
 		return true
 	}
 	return false
 }
 
-// has reports whether the parameter was sent.
-func (p params) has(name string) bool { _, ok := p.Values[name]; return ok }
+var indexedKey = regexp.MustCompile(`^(.+)\[(\d+)\]\[([a-z_]+)\]$`)
+
+// objects reads an array of objects (Rails' nested attributes) sent as
+// name[][field] (in order), name[N][field] (by index) or, in JSON, a list
+// of objects; at most 100.
+func (p params) objects(name string) []map[string]string {
+	var out []map[string]string
+	byIndex := map[int]map[string]string{}
+	var indexes []int
+	for k, vs := range p.Values {
+		if m := indexedKey.FindStringSubmatch(k); m != nil && m[1] == name && len(vs) > 0 {
+			i, _ := strconv.Atoi(m[2])
+			if byIndex[i] == nil {
+				if len(byIndex) >= 100 {
+					continue
+				}
+				byIndex[i] = map[string]string{}
+				indexes = append(indexes, i)
+			}
+			byIndex[i][m[3]] = vs[0]
+			continue
+		}
+		field, ok := strings.CutPrefix(k, name+"[][")
+		if !ok || !strings.HasSuffix(field, "]") {
+			continue
+		}
+		field = strings.TrimSuffix(field, "]")
+		for i, v := range vs {
+			if i >= 100 {
+				break
+			}
+			for len(out) <= i {
+				out = append(out, map[string]string{})
+			}
+			out[i][field] = v
+		}
+	}
+	slices.Sort(indexes)
+	for _, i := range indexes {
+		out = append(out, byIndex[i])
+	}
+	return out
+}

@@ -70,7 +70,7 @@ func (a *API) search(c echo.Context) error {
 			return err
 		}
 		for _, t := range tags {
-			out.Hashtags = append(out.Hashtags, Tag{Name: t, URL: a.svc.URLs.TagURL(t), History: []any{}})
+			out.Hashtags = append(out.Hashtags, Tag{Name: t, URL: a.svc.URLs.TagURL(t), History: []TagHistory{}})
 		}
 	}
 	return c.JSON(http.StatusOK, out)

@@ -313,6 +313,7 @@ func (a *API) statusContext(c echo.Context) error {
 	}
 	walk(o.ID)
 	r := a.renderer(c)
+	r.filterContext = "thread"
 	up, err := r.statusesOf(ancestors, nil)
 	if err != nil {
 		return err
@@ -321,7 +322,7 @@ func (a *API) statusContext(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, Context{Ancestors: up, Descendants: down})
+	return c.JSON(http.StatusOK, Context{Ancestors: visible(up), Descendants: visible(down)})
 }
 
 // favourite is POST /api/v1/statuses/:id/favourite.

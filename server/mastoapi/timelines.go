@@ -19,7 +19,7 @@ func (a *API) homeTimeline(c echo.Context) error {
 		return err
 	}
 	me := viewer(c)
-	return a.statusPage(c, storage.StatusFilter{HomeOf: me.ID, Page: pg}, a.homeReblog(c.Request().Context(), me))
+	return a.statusPageIn(c, "home", storage.StatusFilter{HomeOf: me.ID, ViewerID: me.ID, Page: pg}, a.homeReblog(c.Request().Context(), me))
 }
 
 // homeReblog reports whether a post in me's home timeline shows as its
@@ -59,14 +59,14 @@ func (a *API) publicTimeline(c echo.Context) error {
 		return emptyList(c)
 	}
 	// As on Mastodon, limited servers stay out of the public timelines.
-	f := storage.StatusFilter{Page: pg, HideLimited: true}
+	f := storage.StatusFilter{Page: pg, HideLimited: true, ViewerID: viewerID(c)}
 	switch {
 	case p.bool("local"):
 		f.Origin = "local"
 	case p.bool("remote"):
 		f.Origin = "remote"
 	}
-	return a.statusPage(c, f, nil)
+	return a.statusPageIn(c, "public", f, nil)
 }
 
 // tagTimeline is GET /api/v1/timelines/tag/:hashtag.
@@ -83,12 +83,12 @@ func (a *API) tagTimeline(c echo.Context) error {
 	if tag == "" || p.bool("only_media") {
 		return emptyList(c)
 	}
-	f := storage.StatusFilter{Page: pg, Tag: tag, HideLimited: true}
+	f := storage.StatusFilter{Page: pg, Tag: tag, HideLimited: true, ViewerID: viewerID(c)}
 	switch {
 	case p.bool("local"):
 		f.Origin = "local"
 	case p.bool("remote"):
 		f.Origin = "remote"
 	}
-	return a.statusPage(c, f, nil)
+	return a.statusPageIn(c, "public", f, nil)
 }
