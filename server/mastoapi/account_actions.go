@@ -250,7 +250,13 @@ func (a *API) domainBlocks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pg.Limit = min(max(pg.Limit, 100), 200)
+	// Mastodon's default here is 100, at most 200.
+	pg.Limit = 100
+	if p, _ := a.params(c); p.Get("limit") != "" {
+		if n, err := strconv.Atoi(p.Get("limit")); err == nil && n > 0 {
+			pg.Limit = min(n, 200)
+		}
+	}
 	var rows []storage.MemberDomainBlock
 	if err := a.db.ListOwn(ctx, &rows, viewerID(c), pg); err != nil {
 		return err
