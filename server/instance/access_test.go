@@ -29,12 +29,14 @@ import (
 var wantPublic = []string{
 	"GET /.well-known/host-meta",
 	"GET /.well-known/nodeinfo",
+	"GET /.well-known/oauth-authorization-server", // endpoint addresses, for signing in
 	"GET /.well-known/webfinger",
 	"GET /actor",
 	"GET /api/v1/apps/verify_credentials",
 	"GET /api/v1/custom_emojis",
 	"GET /api/v1/instance",
 	"GET /api/v1/instance/domain_blocks",
+	"GET /api/v1/instance/extended_description", // the instance's description only
 	"GET /api/v1/streaming/health",
 	"GET /api/v2/instance",
 	"GET /auth/confirm",
@@ -151,6 +153,21 @@ func newFixture(t *testing.T, d storage.Dialect) *fixture {
 	}
 	bobOnA := mustActor(t, a, bob.URI)
 
+	// A member's own things, for the routes that name them.
+	filter := &storage.Filter{ActorID: alice.ID, Title: "zqxfilter", Context: "home", Action: "warn"}
+	keywords := []storage.FilterKeyword{{Keyword: "zqxword", WholeWord: true}}
+	if err := a.Service.SaveFilter(ctx, filter, keywords, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	filtered, err := a.Service.AddFilterStatus(ctx, alice, filter.ID, post.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := &storage.List{ActorID: alice.ID, Title: "zqxlist", RepliesPolicy: "list"}
+	if err := a.Service.SaveList(ctx, list); err != nil {
+		t.Fatal(err)
+	}
+
 	f := &fixture{a: a, b: b}
 	f.memberToken, err = mastoapi.IssueToken(ctx, a.DB, "alice", "read write follow admin:read admin:write")
 	if err != nil {
@@ -184,6 +201,26 @@ func newFixture(t *testing.T, d storage.Dialect) *fixture {
 		"/api/v1/notifications/:id :id":       {id(notes[0].ID)},
 		"/api/v1/admin/domain_blocks/:id :id": {id(block.Rule.ID)},
 		"/api/v1/admin/domain_allows/:id :id": {id(allow.Rule.ID)},
+
+		"/api/v1/accounts/:id/followers :id":        accounts,
+		"/api/v1/accounts/:id/following :id":        accounts,
+		"/api/v1/accounts/:id/featured_tags :id":    accounts,
+		"/api/v1/accounts/:id/lists :id":            accounts,
+		"/api/v1/statuses/:id/source :id":           statuses,
+		"/api/v1/statuses/:id/history :id":          statuses,
+		"/api/v1/statuses/:id/favourited_by :id":    statuses,
+		"/api/v1/statuses/:id/reblogged_by :id":     statuses,
+		"/api/v2/filters/:id :id":                   {id(filter.ID)},
+		"/api/v2/filters/:id/keywords :id":          {id(filter.ID)},
+		"/api/v2/filters/:id/statuses :id":          {id(filter.ID)},
+		"/api/v2/filters/keywords/:id :id":          {id(keywords[0].ID)},
+		"/api/v1/filters/:id :id":                   {id(keywords[0].ID)},
+		"/api/v2/filters/statuses/:id :id":          {id(filtered.ID)},
+		"/api/v1/lists/:id :id":                     {id(list.ID)},
+		"/api/v1/lists/:id/accounts :id":            {id(list.ID)},
+		":list_id":                                  {id(list.ID)},
+		":group_key":                                {"ungrouped-" + id(notes[0].ID)},
+		"/api/v2/notifications/:group_key/accounts": {"ungrouped-" + id(notes[0].ID)},
 	}
 	f.query = map[string]string{
 		"/.well-known/webfinger":   "resource=acct:alice@" + a.Domain,

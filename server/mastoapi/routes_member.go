@@ -97,12 +97,12 @@ func (a *API) memberRoutes() {
 	// Discovery and the instance.
 	a.add(get, "/api/v1/instance/peers", public(), a.peers)
 	a.add(get, "/api/v1/instance/activity", public(), a.activity)
-	a.add(get, "/api/v1/instance/extended_description", public(), a.extendedDescription)
+	a.add(get, "/api/v1/instance/extended_description", open(), a.extendedDescription)
 	a.add(get, "/api/v1/directory", public(), a.directory)
 	a.add(get, "/api/v1/suggestions", userScoped("read"), a.suggestions(false))
 	a.add(get, "/api/v2/suggestions", userScoped("read"), a.suggestions(true))
 	a.add(get, "/api/v1/trends/tags", public(), a.trendingTags)
 	a.add(get, "/api/v1/trends", public(), a.trendingTags)
 	a.add(get, "/api/v1/trends/statuses", public(), a.trendingStatuses)
-	a.add(get, "/.well-known/oauth-authorization-server", public(), a.oauthMetadata)
+	a.add(get, "/.well-known/oauth-authorization-server", open(), a.oauthMetadata)
 }
