@@ -162,14 +162,25 @@ func (s *Service) Bookmark(ctx context.Context, actor *storage.Actor, objectURI 
 }
 
 // Pin shows one of the member's own posts first on their profile (their
-// featured collection), at most MaxPins; on false unpins it.
+// featured collection), at most MaxPins; on false unpins it. Followers'
+// servers are sent an Add (or Remove) to the featured collection, as
+// Mastodon sends them.
 func (s *Service) Pin(ctx context.Context, actor *storage.Actor, objectURI string, on bool) (*storage.Object, error) {
 	o, err := s.DB.GetObjectByURI(ctx, objectURI)
 	if err != nil {
 		return nil, err
 	}
+	pinned, err := s.DB.MarksOf(ctx, "pins", actor.ID, []int64{o.ID})
+	if err != nil {
+		return nil, err
+	}
 	if !on {
-		return o, s.DB.DeleteMark(ctx, storage.PinsTable, actor.ID, o.ID)
+		if !pinned[o.ID] {
+			return o, nil
+		}
+		return o, s.tellFeatured(ctx, actor, o, vocab.TypeRemove, func(tx *storage.DB) error {
+			return tx.DeleteMark(ctx, storage.PinsTable, actor.ID, o.ID)
+		})
 	}
 	switch {
 	case o.DeletedAt != nil:
@@ -177,16 +188,46 @@ func (s *Service) Pin(ctx context.Context, actor *storage.Actor, objectURI strin
 	case o.AuthorActorID != actor.ID:
 		return nil, fmt.Errorf("%w: only your own posts can be pinned", ErrInvalid)
 	}
+	if pinned[o.ID] {
+		return o, nil
+	}
 	n, err := s.DB.CountMarks(ctx, storage.PinsTable, actor.ID)
 	if err != nil {
 		return nil, err
 	}
-	if pinned, err := s.DB.MarksOf(ctx, "pins", actor.ID, []int64{o.ID}); err != nil {
-		return nil, err
-	} else if !pinned[o.ID] && n >= MaxPins {
+	if n >= MaxPins {
 		return nil, fmt.Errorf("%w: you can pin at most %d posts", ErrInvalid, MaxPins)
 	}
-	return o, s.DB.PutMark(ctx, storage.PinsTable, actor.ID, o.ID)
+	return o, s.tellFeatured(ctx, actor, o, vocab.TypeAdd, func(tx *storage.DB) error {
+		return tx.PutMark(ctx, storage.PinsTable, actor.ID, o.ID)
+	})
+}
+
+// tellFeatured applies a change to the member's pins and, in the same
+// transaction, queues its Add or Remove for their followers' servers.
+func (s *Service) tellFeatured(ctx context.Context, actor *storage.Actor, o *storage.Object, typ string, apply func(*storage.DB) error) error {
+	err := s.DB.Tx(ctx, func(tx *storage.DB) error {
+		if err := apply(tx); err != nil {
+			return err
+		}
+		inboxes, err := tx.MemberInboxes(ctx, actor.ID)
+		if err != nil || len(inboxes) == 0 || actor.FeaturedURI == "" {
+			return err
+		}
+		body, err := vocab.Marshal(&vocab.Activity{
+			ID: s.URLs.NewActivity(), Type: typ, Actor: vocab.IRI(actor.URI), Object: vocab.RefsTo(o.URI),
+			Target: vocab.NewRef(actor.FeaturedURI), To: vocab.IRIs{vocab.Public}, CC: vocab.IRIs{actor.FollowersURI},
+		})
+		if err != nil {
+			return err
+		}
+		_, err = s.send(ctx, tx, actor, body, inboxes)
+		return err
+	})
+	if err == nil {
+		s.notifyDeliveries()
+	}
+	return err
 }
 
 // Mute hides an account's posts from the member, and its notifications

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/federation/vocab"
 	"github.com/commonplace/commonplace/storage"
 )
@@ -262,13 +263,22 @@ func (s *Server) groupFeatured(c echo.Context) error {
 	return inline(c, a.FeaturedURI, nil)
 }
 
-// personFeatured will hold the member's pinned posts; empty for now.
+// personFeatured lists the member's pinned posts, most recently pinned
+// first, as Mastodon's featured collection does.
 func (s *Server) personFeatured(c echo.Context) error {
 	a, err := s.localActor(c, storage.TypePerson)
 	if err != nil {
 		return err
 	}
-	return inline(c, a.FeaturedURI, nil)
+	pins, err := s.db.ListMarked(c.Request().Context(), "pins", a.ID, storage.Page{Limit: federation.MaxPins})
+	if err != nil {
+		return err
+	}
+	ids := make([]string, len(pins.Objects))
+	for i, o := range pins.Objects {
+		ids[i] = o.URI
+	}
+	return inline(c, a.FeaturedURI, ids)
 }
 
 // groupModerators lists owners and moderators, inline as Lemmy reads it.

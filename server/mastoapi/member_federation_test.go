@@ -1,6 +1,8 @@
 package mastoapi_test
 
 import (
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -44,6 +46,26 @@ func TestMemberActionsReachMastodon(t *testing.T) {
 		inner, _ := r.Doc["object"].(map[string]any)
 		return r.Type == "Undo" && inner != nil && inner["id"] == boost.Doc["id"] && inner["type"] == "Announce"
 	})
+
+	// A pin is an Add to the featured collection, which lists it.
+	expect(t, cl.do("POST", "/api/v1/statuses/"+sid+"/pin", nil), 200, "Status")
+	add := m.WaitFor("Add of the pin", func(r fedtest.Received) bool { return r.Type == "Add" })
+	if add.Doc["object"] != uri || add.Doc["target"] != ana.FeaturedURI || ana.FeaturedURI == "" {
+		t.Errorf("Add: %s (featured %q)", add.Raw, ana.FeaturedURI)
+	}
+	req, _ := http.NewRequest("GET", ana.FeaturedURI, nil)
+	req.Header.Set("Accept", "application/activity+json")
+	got, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	featured, _ := io.ReadAll(got.Body)
+	got.Body.Close()
+	if got.StatusCode != 200 || !strings.Contains(string(featured), uri) {
+		t.Errorf("featured collection: %d %s", got.StatusCode, featured)
+	}
+	expect(t, cl.do("POST", "/api/v1/statuses/"+sid+"/unpin", nil), 200, "Status")
+	m.WaitFor("Remove of the pin", func(r fedtest.Received) bool { return r.Type == "Remove" && r.Doc["object"] == uri })
 
 	expect(t, cl.do("PATCH", "/api/v1/accounts/update_credentials", url.Values{
 		"display_name": {"Ana from ward 7"}, "fields_attributes[0][name]": {"Ward"}, "fields_attributes[0][value]": {"7"},
