@@ -83,3 +83,14 @@ func SubsetOf(requested, allowed []string) bool {
 	}
 	return true
 }
+
+// Scopes lists every scope this server knows, sorted (the OAuth server
+// metadata publishes them).
+func Scopes() []string {
+	out := make([]string, 0, len(knownScopes))
+	for s := range knownScopes {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}

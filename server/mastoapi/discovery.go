@@ -2,12 +2,12 @@ package mastoapi
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/commonplace/commonplace/federation/oauth"
 	"github.com/commonplace/commonplace/storage"
 )
 
@@ -167,15 +167,6 @@ func (a *API) trendingStatuses(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-func scopeList() []string {
-	out := make([]string, 0, len(knownScopes))
-	for s := range knownScopes {
-		out = append(out, s)
-	}
-	slices.Sort(out)
-	return out
-}
-
 // oauthMetadata is /.well-known/oauth-authorization-server (RFC 8414), as
 // Mastodon 4.3 publishes it for apps to discover the endpoints.
 func (a *API) oauthMetadata(c echo.Context) error {
@@ -187,7 +178,7 @@ func (a *API) oauthMetadata(c echo.Context) error {
 		"token_endpoint":                        base + "/oauth/token",
 		"revocation_endpoint":                   base + "/oauth/revoke",
 		"app_registration_endpoint":             base + "/api/v1/apps",
-		"scopes_supported":                      scopeList(),
+		"scopes_supported":                      oauth.Scopes(),
 		"response_types_supported":              []string{"code"},
 		"response_modes_supported":              []string{"query", "fragment", "form_post"},
 		"grant_types_supported":                 []string{"authorization_code", "client_credentials"},
