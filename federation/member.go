@@ -653,3 +653,32 @@ func (s *Service) SetNotificationPolicy(ctx context.Context, p *storage.Notifica
 	}
 	return s.DB.PutNotificationPolicy(ctx, p)
 }
+
+// DecideSenders accepts (their notifications come through from now on,
+// past ones included) or dismisses (no longer listed as requests) senders
+// whose notifications the member's policy filtered.
+func (s *Service) DecideSenders(ctx context.Context, actor *storage.Actor, fromIDs []int64, accept bool) error {
+	if len(fromIDs) > 100 {
+		return fmt.Errorf("%w: at most 100 requests at once", ErrInvalid)
+	}
+	decision := storage.SenderDismissed
+	if accept {
+		decision = storage.SenderAccepted
+	}
+	return s.DB.PutSenderDecisions(ctx, actor.ID, fromIDs, decision)
+}
+
+// MuteConversation stops (or, with on false, restores) notifications
+// about a thread, for a member who took part in it.
+func (s *Service) MuteConversation(ctx context.Context, actor *storage.Actor, o *storage.Object, on bool) error {
+	thread := o.ContextURI
+	if thread == "" {
+		thread = o.URI
+	}
+	return s.DB.MuteConversation(ctx, actor.ID, thread, on)
+}
+
+// DismissSuggestion keeps an account out of the member's suggestions.
+func (s *Service) DismissSuggestion(ctx context.Context, actor, target *storage.Actor) error {
+	return s.DB.DismissSuggestion(ctx, actor.ID, target.ID)
+}

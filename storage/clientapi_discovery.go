@@ -67,9 +67,10 @@ func (db *DB) Directory(ctx context.Context, order string, offset, limit int) ([
 func (db *DB) SuggestedCommunities(ctx context.Context, viewerID int64, limit int) ([]Actor, error) {
 	public := db.Gorm(ctx).Model(&Community{}).Select("actor_id").Where("visibility = ?", VisibilityPublic)
 	joined := db.Gorm(ctx).Model(&Membership{}).Select("community_actor_id").Where("member_actor_id = ?", viewerID)
+	dismissed := db.Gorm(ctx).Table("suggestion_dismissals").Select("target_actor_id").Where("actor_id = ?", viewerID)
 	members := "(SELECT count(*) FROM memberships m WHERE m.community_actor_id = actors.id AND m.state = 'accepted')"
 	var out []Actor
-	err := db.Gorm(ctx).Model(&Actor{}).Where("actors.local AND actors.type = ? AND actors.id IN (?) AND actors.id NOT IN (?)", TypeGroup, public, joined).
+	err := db.Gorm(ctx).Model(&Actor{}).Where("actors.local AND actors.type = ? AND actors.id IN (?) AND actors.id NOT IN (?) AND actors.id NOT IN (?)", TypeGroup, public, joined, dismissed).
 		Order(members + " DESC").Order("actors.id").Limit(limit).Find(&out).Error
 	return out, wrap(err, "suggested communities")
 }

@@ -481,3 +481,62 @@ func (db *DB) FamiliarFollowers(ctx context.Context, viewerID, targetID int64, l
 	err := db.Gorm(ctx).Where("id IN (?) AND id IN (?) AND id <> ?", followed, followers, viewerID).Order("id").Limit(limit).Find(&out).Error
 	return out, wrap(err, "familiar followers of %d", targetID)
 }
+
+// Decisions about senders the notification policy filtered.
+const (
+	SenderAccepted  = "accepted"
+	SenderDismissed = "dismissed"
+)
+
+// PutSenderDecisions records a member's decision about senders.
+func (db *DB) PutSenderDecisions(ctx context.Context, actorID int64, fromIDs []int64, decision string) error {
+	if len(fromIDs) == 0 {
+		return nil
+	}
+	rows := make([]map[string]any, len(fromIDs))
+	for i, id := range fromIDs {
+		rows[i] = map[string]any{"actor_id": actorID, "from_actor_id": id, "decision": decision, "created_at": time.Now().UTC()}
+	}
+	err := db.Gorm(ctx).Table("notification_senders").Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "actor_id"}, {Name: "from_actor_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"decision"}),
+	}).Create(rows).Error
+	return wrap(err, "put sender decisions")
+}
+
+// sendersDecided is the subquery of senders actorID decided about.
+func (db *DB) sendersDecided(ctx context.Context, actorID int64, decision string) *gorm.DB {
+	return db.Gorm(ctx).Table("notification_senders").Select("from_actor_id").Where("actor_id = ? AND decision = ?", actorID, decision)
+}
+
+// MuteConversation mutes (on) or unmutes the thread of context uri.
+func (db *DB) MuteConversation(ctx context.Context, actorID int64, contextURI string, on bool) error {
+	if !on {
+		err := db.Gorm(ctx).Exec("DELETE FROM conversation_mutes WHERE actor_id = ? AND context_uri = ?", actorID, contextURI).Error
+		return wrap(err, "unmute conversation")
+	}
+	err := db.Gorm(ctx).Table("conversation_mutes").Clauses(clause.OnConflict{DoNothing: true}).
+		Create(map[string]any{"actor_id": actorID, "context_uri": contextURI, "created_at": time.Now().UTC()}).Error
+	return wrap(err, "mute conversation")
+}
+
+// MutedConversations reports which of contexts actorID muted.
+func (db *DB) MutedConversations(ctx context.Context, actorID int64, contexts []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if actorID == 0 || len(contexts) == 0 {
+		return out, nil
+	}
+	var got []string
+	err := db.Gorm(ctx).Table("conversation_mutes").Where("actor_id = ? AND context_uri IN ?", actorID, contexts).Pluck("context_uri", &got).Error
+	for _, c := range got {
+		out[c] = true
+	}
+	return out, wrap(err, "muted conversations")
+}
+
+// DismissSuggestion keeps an account out of a member's suggestions.
+func (db *DB) DismissSuggestion(ctx context.Context, actorID, targetID int64) error {
+	err := db.Gorm(ctx).Table("suggestion_dismissals").Clauses(clause.OnConflict{DoNothing: true}).
+		Create(map[string]any{"actor_id": actorID, "target_actor_id": targetID}).Error
+	return wrap(err, "dismiss suggestion")
+}

@@ -52,6 +52,8 @@ type NotificationFilter struct {
 	// (Filtered inverts it: only those it filters).
 	Policy   *NotificationPolicy
 	Filtered bool
+	// FromDismissed leaves out senders the member dismissed as requests.
+	FromDismissed bool
 	// ObjectID and the creation window select one group's notifications.
 	ObjectID                 int64
 	CreatedFrom, CreatedTill time.Time
@@ -85,7 +87,9 @@ func policyCondition(db *DB, ctx context.Context, recipient int64, p *Notificati
 	if len(parts) == 0 {
 		return "", nil
 	}
-	return "(type IN ? AND (" + strings.Join(parts, " OR ") + "))", append([]any{FilterableTypes}, args...)
+	// Senders the member accepted come through whatever the policy says.
+	return "(type IN ? AND from_actor_id NOT IN (?) AND (" + strings.Join(parts, " OR ") + "))",
+		append([]any{FilterableTypes, db.sendersDecided(ctx, recipient, SenderAccepted)}, args...)
 }
 
 // notificationQuery builds the query for f.
@@ -108,6 +112,13 @@ func (db *DB) notificationQuery(ctx context.Context, f NotificationFilter) *gorm
 	}
 	if f.HideMuted {
 		q = q.Where("from_actor_id NOT IN (?)", db.hiddenNotifiers(ctx, f.RecipientActorID))
+		// Nor about posts in threads the member muted.
+		q = q.Where("(object_id = 0 OR object_id NOT IN (?))", db.Gorm(ctx).Model(&Object{}).Select("objects.id").
+			Joins("JOIN conversation_mutes cm ON cm.context_uri = objects.context_uri AND objects.context_uri <> ''").
+			Where("cm.actor_id = ?", f.RecipientActorID))
+	}
+	if f.FromDismissed {
+		q = q.Where("from_actor_id NOT IN (?)", db.sendersDecided(ctx, f.RecipientActorID, SenderDismissed))
 	}
 	if f.Policy != nil {
 		cond, args := policyCondition(db, ctx, f.RecipientActorID, f.Policy, time.Now())

@@ -163,6 +163,12 @@ func newFixture(t *testing.T, d storage.Dialect) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// alice's policy keeps aside bob's notifications (she does not follow
+	// him): a notification request.
+	if err := a.Service.SetNotificationPolicy(ctx, &storage.NotificationPolicy{ActorID: alice.ID, ForNotFollowing: "filter",
+		ForNotFollowers: "accept", ForNewAccounts: "accept", ForPrivateMentions: "accept", ForLimitedAccounts: "accept"}); err != nil {
+		t.Fatal(err)
+	}
 	list := &storage.List{ActorID: alice.ID, Title: "zqxlist", RepliesPolicy: "list"}
 	if err := a.Service.SaveList(ctx, list); err != nil {
 		t.Fatal(err)
@@ -219,6 +225,7 @@ func newFixture(t *testing.T, d storage.Dialect) *fixture {
 		"/api/v1/lists/:id :id":                     {id(list.ID)},
 		"/api/v1/lists/:id/accounts :id":            {id(list.ID)},
 		":list_id":                                  {id(list.ID)},
+		"/api/v1/notifications/requests/:id :id":    {id(bobOnA.ID)},
 		":group_key":                                {"ungrouped-" + id(notes[0].ID)},
 		"/api/v2/notifications/:group_key/accounts": {"ungrouped-" + id(notes[0].ID)},
 	}

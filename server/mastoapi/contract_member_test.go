@@ -250,6 +250,28 @@ func TestContractMemberSurface(t *testing.T) {
 			if len(reqs) != 1 || field(reqs[0], "account", "id") != samID {
 				t.Errorf("requests: %v", reqs)
 			}
+			rid := str(field(reqs[0], "id"))
+			expect(t, olga.do("GET", "/api/v1/notifications/requests/"+rid, nil), 200, "NotificationRequest")
+			expect(t, olga.do("GET", "/api/v1/notifications/requests/merged", nil), 200, "object")
+			expect(t, olga.do("POST", "/api/v1/notifications/requests/"+rid+"/accept", nil), 200, "object")
+			fromSam := func() bool {
+				for _, nt := range expect(t, olga.do("GET", "/api/v1/notifications", nil), 200, "[]Notification").([]any) {
+					if field(nt, "account", "id") == samID {
+						return true
+					}
+				}
+				return false
+			}
+			if !fromSam() {
+				t.Errorf("accepted sender's notifications still filtered")
+			}
+			if l := expect(t, olga.do("GET", "/api/v1/notifications/requests", nil), 200, "[]NotificationRequest").([]any); len(l) != 0 {
+				t.Errorf("requests after accepting: %v", l)
+			}
+			expect(t, olga.do("POST", "/api/v1/notifications/requests/dismiss", url.Values{"id[]": {rid}}), 200, "object")
+			if l := expect(t, olga.do("GET", "/api/v1/notifications/requests", nil), 200, "[]NotificationRequest").([]any); len(l) != 0 || fromSam() {
+				t.Errorf("dismissed request still listed (%v) or its notifications shown", l)
+			}
 			if v1 := expect(t, olga.do("GET", "/api/v1/notifications/policy", nil), 200, "NotificationPolicyV1"); field(v1, "filter_not_following") != true {
 				t.Errorf("policy v1: %v", v1)
 			}
@@ -282,6 +304,19 @@ func TestContractMemberSurface(t *testing.T) {
 				t.Errorf("blocks: %v", l)
 			}
 			expect(t, olga.do("POST", "/api/v1/accounts/"+samID+"/unblock", nil), 200, "Relationship")
+			// A muted thread notifies no more.
+			if m := expect(t, olga.do("POST", "/api/v1/statuses/"+sid+"/mute", nil), 200, "Status"); field(m, "muted") != true {
+				t.Errorf("mute conversation: %v", m)
+			}
+			expect(t, ravi.do("POST", "/api/v1/statuses", map[string]any{"status": "Muted reply", "in_reply_to_id": sid}), 200, "Status")
+			for _, nt := range expect(t, olga.do("GET", "/api/v1/notifications", nil), 200, "[]Notification").([]any) {
+				if strings.Contains(str(field(nt, "status", "content")), "Muted reply") {
+					t.Errorf("notified from a muted thread: %v", nt)
+				}
+			}
+			if m := expect(t, olga.do("POST", "/api/v1/statuses/"+sid+"/unmute", nil), 200, "Status"); field(m, "muted") != false {
+				t.Errorf("unmute conversation: %v", m)
+			}
 			expect(t, olga.do("POST", "/api/v1/domain_blocks", url.Values{"domain": {"spam.example"}}), 200, "object")
 			if l := expect(t, olga.do("GET", "/api/v1/domain_blocks", nil), 200, "[]string").([]any); len(l) != 1 || l[0] != "spam.example" {
 				t.Errorf("domain blocks: %v", l)
@@ -424,6 +459,10 @@ func TestContractMemberSurface(t *testing.T) {
 				t.Errorf("suggestions: %v", s)
 			}
 			expect(t, tia.do("GET", "/api/v1/suggestions", nil), 200, "[]Account")
+			expect(t, tia.do("DELETE", "/api/v1/suggestions/"+groupID, nil), 200, "object")
+			if s := expect(t, tia.do("GET", "/api/v2/suggestions", nil), 200, "[]Suggestion").([]any); len(s) != 0 {
+				t.Errorf("dismissed suggestion still suggested: %v", s)
+			}
 			if tr := expect(t, anon.do("GET", "/api/v1/trends/tags", nil), 200, "[]TagEntity").([]any); len(tr) != 1 {
 				t.Errorf("trending tags: %v", tr)
 			}

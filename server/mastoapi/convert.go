@@ -159,6 +159,14 @@ func (r *renderer) statusesOf(objs []storage.Object, reblog func(*storage.Object
 	if err != nil {
 		return nil, err
 	}
+	threads := make([]string, 0, len(objs))
+	for _, o := range objs {
+		threads = append(threads, threadOf(&o))
+	}
+	muted, err := r.a.db.MutedConversations(r.ctx, r.viewer, threads)
+	if err != nil {
+		return nil, err
+	}
 	tags, err := r.a.db.ObjectTags(r.ctx, ids)
 	if err != nil {
 		return nil, err
@@ -178,6 +186,9 @@ func (r *renderer) statusesOf(objs []storage.Object, reblog func(*storage.Object
 		if err != nil {
 			return nil, err
 		}
+		if s.Muted != nil {
+			s.Muted = ptr(muted[threadOf(o)])
+		}
 		if reblog != nil && reblog(o) {
 			if s, err = r.reblogged(o, s); err != nil {
 				return nil, err
@@ -186,6 +197,14 @@ func (r *renderer) statusesOf(objs []storage.Object, reblog func(*storage.Object
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// threadOf is the context a post's thread is muted by.
+func threadOf(o *storage.Object) string {
+	if o.ContextURI != "" {
+		return o.ContextURI
+	}
+	return o.URI
 }
 
 // statusOf renders one post.

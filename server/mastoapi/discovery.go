@@ -186,3 +186,19 @@ func (a *API) oauthMetadata(c echo.Context) error {
 		"code_challenge_methods_supported":      []string{"S256"},
 	})
 }
+
+// dismissSuggestion is DELETE /api/v1/suggestions/:account_id.
+func (a *API) dismissSuggestion(c echo.Context) error {
+	n, err := strconv.ParseInt(c.Param("account_id"), 10, 64)
+	if err != nil {
+		return errNotFound
+	}
+	target, err := a.db.GetActorByID(c.Request().Context(), n)
+	if err != nil {
+		return err
+	}
+	if err := a.svc.DismissSuggestion(c.Request().Context(), viewer(c), target); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, struct{}{})
+}

@@ -446,23 +446,42 @@ func (a *API) notificationPolicyV1(c echo.Context) error {
 	})
 }
 
-// notificationRequests is GET /api/v1/notifications/requests: the
-// accounts whose notifications the policy filtered, each with how many
-// and the latest post concerned.
-func (a *API) notificationRequests(c echo.Context) error {
-	ctx := c.Request().Context()
-	pol, err := a.db.GetNotificationPolicy(ctx, viewerID(c))
+// requestFilter selects the notifications the member's policy filters
+// (not those it drops) from senders not dismissed.
+func (a *API) requestFilter(c echo.Context) (storage.NotificationFilter, error) {
+	pol, err := a.db.GetNotificationPolicy(c.Request().Context(), viewerID(c))
 	if err != nil {
-		return err
+		return storage.NotificationFilter{}, err
 	}
 	cond := *pol
-	// Only what the policy filters (dropped ones are not requests).
 	for _, v := range []*string{&cond.ForNotFollowing, &cond.ForNotFollowers, &cond.ForNewAccounts, &cond.ForPrivateMentions, &cond.ForLimitedAccounts} {
 		if *v == "drop" {
 			*v = "accept"
 		}
 	}
-	list, err := a.db.ListNotifications(ctx, storage.NotificationFilter{RecipientActorID: pol.ActorID, HideMuted: true, Policy: &cond, Filtered: true, Page: storage.Page{Limit: 1000}})
+	return storage.NotificationFilter{RecipientActorID: pol.ActorID, HideMuted: true, Policy: &cond, Filtered: true,
+		FromDismissed: true, Page: storage.Page{Limit: 1000}}, nil
+}
+
+// notificationRequests is GET /api/v1/notifications/requests (and, with
+// :id, one of them): per sender whose notifications the policy filtered,
+// how many and the latest post concerned. A request's id is the sender's
+// account id.
+func (a *API) notificationRequests(c echo.Context) error {
+	ctx := c.Request().Context()
+	f, err := a.requestFilter(c)
+	if err != nil {
+		return err
+	}
+	one := c.Param("id") != ""
+	if one {
+		n, err := strconv.ParseInt(c.Param("id"), 10, 64)
+		if err != nil {
+			return errNotFound
+		}
+		f.FromActorID = n
+	}
+	list, err := a.db.ListNotifications(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -491,7 +510,7 @@ func (a *API) notificationRequests(c echo.Context) error {
 			return err
 		}
 		entry := map[string]any{
-			"id": id(q.newest.ID), "created_at": iso(q.newest.CreatedAt), "updated_at": iso(q.newest.CreatedAt),
+			"id": id(from), "created_at": iso(q.newest.CreatedAt), "updated_at": iso(q.newest.CreatedAt),
 			"account": acc, "notifications_count": strconv.FormatInt(q.count, 10), "last_status": nil,
 		}
 		if q.newest.ObjectID > 0 {
@@ -503,5 +522,58 @@ func (a *API) notificationRequests(c echo.Context) error {
 		}
 		out = append(out, entry)
 	}
+	if one {
+		if len(out) == 0 {
+			return errNotFound
+		}
+		return c.JSON(http.StatusOK, out[0])
+	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// decideRequests is POST /api/v1/notifications/requests/:id/accept and
+// /dismiss, and the same for id[] without :id.
+func (a *API) decideRequests(accept bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var ids []int64
+		if v := c.Param("id"); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return errNotFound
+			}
+			f, err := a.requestFilter(c)
+			if err != nil {
+				return err
+			}
+			f.FromActorID, f.Page.Limit = n, 1
+			if list, err := a.db.ListNotifications(c.Request().Context(), f); err != nil {
+				return err
+			} else if len(list) == 0 {
+				return errNotFound
+			}
+			ids = []int64{n}
+		} else {
+			p, err := a.params(c)
+			if err != nil {
+				return err
+			}
+			for _, v := range p.list("id") {
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					return errNotFound
+				}
+				ids = append(ids, n)
+			}
+		}
+		if err := a.svc.DecideSenders(c.Request().Context(), viewer(c), ids, accept); err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, struct{}{})
+	}
+}
+
+// requestsMerged is GET /api/v1/notifications/requests/merged: accepting
+// takes effect at once here, so the merge is always done.
+func (a *API) requestsMerged(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]bool{"merged": true})
 }

@@ -38,6 +38,8 @@ func (a *API) memberRoutes() {
 	a.add(post, "/api/v1/statuses/:id/unbookmark", userScoped("write:bookmarks"), a.markStatus(bookmarkAs(false)))
 	a.add(post, "/api/v1/statuses/:id/pin", userScoped("write:accounts"), a.markStatus(pinAs(true)))
 	a.add(post, "/api/v1/statuses/:id/unpin", userScoped("write:accounts"), a.markStatus(pinAs(false)))
+	a.add(post, "/api/v1/statuses/:id/mute", userScoped("write:mutes"), a.muteConversation(true))
+	a.add(post, "/api/v1/statuses/:id/unmute", userScoped("write:mutes"), a.muteConversation(false))
 	a.add(get, "/api/v1/statuses/:id/favourited_by", public(), a.statusActors("likes"))
 	a.add(get, "/api/v1/statuses/:id/reblogged_by", public(), a.statusActors("reblogs"))
 	a.add(get, "/api/v1/bookmarks", userScoped("read:bookmarks"), a.markedStatuses("bookmarks"))
@@ -94,6 +96,14 @@ func (a *API) memberRoutes() {
 	a.add(post, "/api/v2/notifications/:group_key/dismiss", userScoped("write:notifications"), a.dismissGroup)
 	a.add(get, "/api/v2/notifications/:group_key/accounts", userScoped("read:notifications"), a.groupAccounts)
 
+	// Notification requests (senders the policy filtered).
+	a.add(get, "/api/v1/notifications/requests/merged", userScoped("read:notifications"), a.requestsMerged)
+	a.add(post, "/api/v1/notifications/requests/accept", userScoped("write:notifications"), a.decideRequests(true))
+	a.add(post, "/api/v1/notifications/requests/dismiss", userScoped("write:notifications"), a.decideRequests(false))
+	a.add(get, "/api/v1/notifications/requests/:id", userScoped("read:notifications"), a.notificationRequests)
+	a.add(post, "/api/v1/notifications/requests/:id/accept", userScoped("write:notifications"), a.decideRequests(true))
+	a.add(post, "/api/v1/notifications/requests/:id/dismiss", userScoped("write:notifications"), a.decideRequests(false))
+
 	// Discovery and the instance.
 	a.add(get, "/api/v1/instance/peers", public(), a.peers)
 	a.add(get, "/api/v1/instance/activity", public(), a.activity)
@@ -101,6 +111,7 @@ func (a *API) memberRoutes() {
 	a.add(get, "/api/v1/directory", public(), a.directory)
 	a.add(get, "/api/v1/suggestions", userScoped("read"), a.suggestions(false))
 	a.add(get, "/api/v2/suggestions", userScoped("read"), a.suggestions(true))
+	a.add(http.MethodDelete, "/api/v1/suggestions/:account_id", userScoped("read"), a.dismissSuggestion)
 	a.add(get, "/api/v1/trends/tags", public(), a.trendingTags)
 	a.add(get, "/api/v1/trends", public(), a.trendingTags)
 	a.add(get, "/api/v1/trends/statuses", public(), a.trendingStatuses)

@@ -259,3 +259,18 @@ func (a *API) pinnedStatuses(c echo.Context, actor *storage.Actor) error {
 	}
 	return c.JSON(http.StatusOK, out)
 }
+
+// muteConversation is POST /api/v1/statuses/:id/mute and /unmute: no
+// more notifications about the thread.
+func (a *API) muteConversation(on bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		o, err := a.objectParam(c)
+		if err != nil {
+			return err
+		}
+		if err := a.svc.MuteConversation(c.Request().Context(), viewer(c), o, on); err != nil {
+			return err
+		}
+		return a.renderStatus(c, o)
+	}
+}

@@ -162,7 +162,35 @@ CREATE TABLE notification_policies (
     updated_at TIMESTAMPTZ NOT NULL
 );
 
+-- What a member decided about a sender the policy filtered: accepted
+-- (their notifications come through from now on) or dismissed.
+CREATE TABLE notification_senders (
+    actor_id BIGINT NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
+    from_actor_id BIGINT NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
+    decision TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (actor_id, from_actor_id)
+);
+
+-- Threads (by context) a member muted: no notifications from them.
+CREATE TABLE conversation_mutes (
+    actor_id BIGINT NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
+    context_uri TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (actor_id, context_uri)
+);
+
+-- Accounts a member does not want suggested again.
+CREATE TABLE suggestion_dismissals (
+    actor_id BIGINT NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
+    target_actor_id BIGINT NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
+    PRIMARY KEY (actor_id, target_actor_id)
+);
+
 -- +goose Down
+DROP TABLE suggestion_dismissals;
+DROP TABLE conversation_mutes;
+DROP TABLE notification_senders;
 DROP TABLE notification_policies;
 DROP TABLE featured_tags;
 DROP TABLE followed_tags;
