@@ -113,12 +113,12 @@ var mastodonOperations = []op{
 	{"DELETE", "/api/v1/lists/:id/accounts", ""},
 	{"GET", "/api/v1/markers", ""}, {"POST", "/api/v1/markers", ""},
 	// streaming
-	{"GET", "/api/v1/streaming/health", byLive}, {"GET", "/api/v1/streaming/user", byLive},
-	{"GET", "/api/v1/streaming/user/notification", byLive}, {"GET", "/api/v1/streaming/public", byLive},
-	{"GET", "/api/v1/streaming/public/local", byLive}, {"GET", "/api/v1/streaming/public/remote", byLive},
-	{"GET", "/api/v1/streaming/hashtag", byLive}, {"GET", "/api/v1/streaming/hashtag/local", byLive},
-	{"GET", "/api/v1/streaming/list", byLive}, {"GET", "/api/v1/streaming/direct", byLive},
-	{"GET", "/api/v1/streaming", byLive},
+	{"GET", "/api/v1/streaming/health", ""}, {"GET", "/api/v1/streaming/user", ""},
+	{"GET", "/api/v1/streaming/user/notification", ""}, {"GET", "/api/v1/streaming/public", ""},
+	{"GET", "/api/v1/streaming/public/local", ""}, {"GET", "/api/v1/streaming/public/remote", ""},
+	{"GET", "/api/v1/streaming/hashtag", ""}, {"GET", "/api/v1/streaming/hashtag/local", ""},
+	{"GET", "/api/v1/streaming/list", byLive}, {"GET", "/api/v1/streaming/direct", ""},
+	{"GET", "/api/v1/streaming", ""},
 	// notifications
 	{"GET", "/api/v1/notifications", ""}, {"GET", "/api/v1/notifications/:id", ""},
 	{"POST", "/api/v1/notifications/clear", ""}, {"POST", "/api/v1/notifications/:id/dismiss", ""},
@@ -187,6 +187,9 @@ func TestOperationsInventory(t *testing.T) {
 		}
 		listed[key] = true
 		if o.not != "" {
+			if routes[key] {
+				t.Errorf("%s %s is routed now: mark it answered (after checking it answers as Mastodon does)", o.method, o.path)
+			}
 			continue
 		}
 		answered++
