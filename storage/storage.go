@@ -235,6 +235,11 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) ([]MigrationResult,
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
+	return db.migrateFS(ctx, log, fsys)
+}
+
+// migrateFS applies the migrations in fsys (one dialect's folder).
+func (db *DB) migrateFS(ctx context.Context, log *slog.Logger, fsys fs.FS) ([]MigrationResult, error) {
 	opts := []goose.ProviderOption{goose.WithSessionLocker(sqliteLocker{stale: 10 * time.Minute})}
 	gooseDialect := goose.DialectSQLite3
 	if db.dialect == Postgres {
@@ -248,6 +253,10 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) ([]MigrationResult,
 		}
 		opts = []goose.ProviderOption{goose.WithSessionLocker(locker)}
 	}
+	// Migrations are numbered by the issue that adds them (00901, 01201…),
+	// so they land out of numeric order; an upgraded database applies the
+	// ones it has not seen, whatever their number.
+	opts = append(opts, goose.WithAllowOutofOrder(true))
 	p, err := goose.NewProvider(gooseDialect, db.sql, fsys, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/commonplace/commonplace/storage"
@@ -230,4 +231,41 @@ func TestObjects(t *testing.T) {
 			t.Fatalf("usage %+v %v", u, err)
 		}
 	})
+}
+
+// Migrations are numbered by issue, so one with a lower number can land
+// after a database has applied higher ones; an upgrade must apply it.
+func TestMigrateAppliesLowerNumberAddedLater(t *testing.T) {
+	for _, d := range []storage.Dialect{storage.SQLite, storage.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			db, err := storage.Open(ctx, storagetest.DSN(t, d))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			sql := func(stmt string) *fstest.MapFile {
+				return &fstest.MapFile{Data: []byte("-- +goose Up\n" + stmt + "\n")}
+			}
+			first := fstest.MapFS{
+				"00001_a.sql": sql("CREATE TABLE mig_a (id INTEGER);"),
+				"01001_c.sql": sql("CREATE TABLE mig_c (id INTEGER);"),
+			}
+			if res, err := db.MigrateFS(ctx, first); err != nil || len(res) != 2 {
+				t.Fatalf("first migrate: %d applied, %v", len(res), err)
+			}
+			later := fstest.MapFS{
+				"00001_a.sql": first["00001_a.sql"],
+				"00901_b.sql": sql("CREATE TABLE mig_b (id INTEGER);"),
+				"01001_c.sql": first["01001_c.sql"],
+			}
+			res, err := db.MigrateFS(ctx, later)
+			if err != nil {
+				t.Fatalf("upgrade with a lower-numbered migration: %v", err)
+			}
+			if len(res) != 1 || res[0].Version != 901 {
+				t.Fatalf("upgrade applied %+v, want only 00901", res)
+			}
+		})
+	}
 }
