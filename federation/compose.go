@@ -38,6 +38,9 @@ type composed struct {
 	tags    vocab.Tags // the community, the people mentioned, hashtags
 	cc      []string   // the people mentioned
 	inboxes []string   // of the remote people mentioned
+	// mentioned are the actors resolved, by the handle as written
+	// (lower-cased, "user@" for a local one); nil where not found.
+	mentioned map[string]*storage.Actor
 }
 
 // compose renders text by a local author for community (may be nil) in
@@ -86,6 +89,7 @@ func (s *Service) compose(ctx context.Context, author, community *storage.Actor,
 		c.content = mentionLink(community)
 	}
 	c.content += s.renderText(text, lead, mentioned)
+	c.mentioned = mentioned
 	return c
 }
 

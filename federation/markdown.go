@@ -44,15 +44,33 @@ func (s *Service) linkMarkdownHashtags(escaped string) string {
 }
 
 // markdownContent is the HTML of a Markdown post: the community's
-// mention first, as compose writes it for plain text. Mentions of people
-// in Markdown are addressed and notified by compose but stay unlinked in
-// the HTML.
-func (s *Service) markdownContent(community *storage.Actor, text string) string {
+// mention first, as compose writes it for plain text, and the people
+// compose resolved (mentioned) linked where the text names them.
+func (s *Service) markdownContent(community *storage.Actor, text string, mentioned map[string]*storage.Actor) string {
 	lead := ""
 	if community != nil {
 		lead = mentionLink(community)
 	}
-	return lead + s.markdownHTML(text)
+	return lead + linkMarkdownMentions(s.markdownHTML(text), mentioned)
+}
+
+// linkMarkdownMentions links the @mentions of sanitised HTML that compose
+// resolved; others stay text. Like hashtags, a mention needs a character
+// before the @ that cannot be part of a URL or an address, so hrefs and
+// linked URLs are left alone.
+func linkMarkdownMentions(escaped string, mentioned map[string]*storage.Actor) string {
+	if len(mentioned) == 0 {
+		return escaped
+	}
+	return mentionRe.ReplaceAllStringFunc(escaped, func(m string) string {
+		sub := mentionRe.FindStringSubmatch(m)
+		a := mentioned[strings.ToLower(sub[1]+"@"+sub[2])]
+		if a == nil {
+			return m
+		}
+		i := strings.IndexByte(m, '@')
+		return m[:i] + mentionHTML(a)
+	})
 }
 
 // sourceType is the media type of a post's source.

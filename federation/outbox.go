@@ -84,7 +84,7 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 	id := s.URLs.NewObject()
 	c := s.compose(ctx, author, community, parent, text)
 	if in.Markdown {
-		c.content = s.markdownContent(community, text)
+		c.content = s.markdownContent(community, text, c.mentioned)
 	}
 	note := &vocab.Object{
 		ID: id, Type: vocab.TypeNote,
@@ -287,7 +287,7 @@ func (s *Service) EditPost(ctx context.Context, author *storage.Actor, objectURI
 	}
 	c := s.compose(ctx, author, o.CommunityActor, parent, text)
 	if isMarkdown {
-		c.content = s.markdownContent(o.CommunityActor, text)
+		c.content = s.markdownContent(o.CommunityActor, text, c.mentioned)
 	}
 	doc := s.ObjectDocument(o)
 	doc.Content, doc.Tag = c.content, c.tags

@@ -180,3 +180,32 @@ func TestLookupPost(t *testing.T) {
 		t.Fatal("an actor was taken for a post")
 	}
 }
+
+// A post written in Markdown (the web composer's) links the people it
+// mentions as a plain-text post does; an unknown handle stays text and a
+// handle inside a URL is left alone.
+func TestMarkdownMentionsLinked(t *testing.T) {
+	ctx := context.Background()
+	a := fedtest.Start(t, storage.SQLite)
+	bea, olga := a.Member("bea"), a.Member("olga")
+	a.Community("practice", false, "olga")
+	post, err := a.Service.Post(ctx, bea, federation.NewPost{Community: "practice", Markdown: true,
+		Text: "**Thanks** @olga, not @nobody; see https://example.org/@olga"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`<strong>Thanks</strong> <span class="h-card"`, `href="` + olga.URI + `"`, `>@<span>olga</span></a></span>, not @nobody;`,
+		`>https://example.org/@olga</a>`,
+	} {
+		if !strings.Contains(post.Content, want) {
+			t.Errorf("content lacks %s:\n%s", want, post.Content)
+		}
+	}
+	if strings.Count(post.Content, `href="`+olga.URI+`"`) != 1 {
+		t.Errorf("olga linked other than once:\n%s", post.Content)
+	}
+	if !tagged(servedNote(t, post.URI), "Mention", olga.URI, "") {
+		t.Error("the Markdown post's Note does not tag olga")
+	}
+}
