@@ -2,6 +2,7 @@ package mastoapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,7 +14,8 @@ import (
 
 // search is GET /api/v2/search. With resolve=true and a member's token, an
 // address (@name@domain) or actor URL unknown here is looked up by
-// WebFinger and fetched, so that a remote community can be followed.
+// WebFinger and fetched, so that a remote community can be followed, and a
+// post's URL is fetched so that it can be answered.
 func (a *API) search(c echo.Context) error {
 	p, err := a.params(c)
 	if err != nil {
@@ -51,8 +53,16 @@ func (a *API) search(c echo.Context) error {
 	if typ == "" || typ == "statuses" {
 		var objs []storage.Object
 		if isURL(q) {
-			if o, err := a.db.GetObjectByURI(ctx, q); err == nil && o.DeletedAt == nil {
+			// A pasted post URL (its id or its page) is fetched from its
+			// server when a member asks to resolve it, as Mastodon does.
+			lookup := a.db.GetObjectByURI
+			if resolve {
+				lookup = a.svc.LookupPost
+			}
+			if o, err := lookup(ctx, q); err == nil && o.DeletedAt == nil {
 				objs = append(objs, *o)
+			} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
+				a.log.Debug("search: post not resolved", "url", q, "err", err)
 			}
 		} else if !strings.HasPrefix(q, "#") && !strings.HasPrefix(q, "@") {
 			objs, err = a.db.ListStatuses(ctx, storage.StatusFilter{Query: q, Page: storage.Page{Limit: limit}})
