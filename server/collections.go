@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -33,6 +34,9 @@ type collection struct {
 	count func(ctx context.Context) (int64, error)
 	// page returns up to limit items after cursor (0: from the start).
 	page func(ctx context.Context, cursor int64, limit int) ([]pageItem, error)
+	// hidden shows the count only, as Mastodon does for an account that
+	// hides its network: no first page, and a page asked for is a 403.
+	hidden bool
 }
 
 // serve writes the collection, or the page that ?page= asks for.
@@ -42,18 +46,20 @@ func (s *Server) serve(c echo.Context, col collection) error {
 		return err
 	}
 	ctx := c.Request().Context()
+	if paged && col.hidden {
+		return echo.NewHTTPError(http.StatusForbidden, "this account hides its network")
+	}
 	if !paged {
 		n, err := col.count(ctx)
 		if err != nil {
 			return err
 		}
 		total := int(n)
-		return activityJSON(c, &vocab.Collection{
-			ID:         col.id,
-			Type:       vocab.TypeOrderedCollection,
-			TotalItems: &total,
-			First:      vocab.NewRef(col.id + "?page=true"),
-		})
+		doc := &vocab.Collection{ID: col.id, Type: vocab.TypeOrderedCollection, TotalItems: &total}
+		if !col.hidden {
+			doc.First = vocab.NewRef(col.id + "?page=true")
+		}
+		return activityJSON(c, doc)
 	}
 	items, err := col.page(ctx, cursor, pageSize+1)
 	if err != nil {
@@ -172,15 +178,20 @@ func (s *Server) personFollowers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.serve(c, s.followers(a))
+	col := s.followers(a)
+	col.hidden = a.HideCollections
+	return s.serve(c, col)
 }
 
+// personFollowing lists whom a member follows (communities and people).
 func (s *Server) personFollowing(c echo.Context) error {
 	a, err := s.localActor(c, storage.TypePerson)
 	if err != nil {
 		return err
 	}
-	return s.serve(c, s.following(a))
+	col := s.following(a)
+	col.hidden = a.HideCollections
+	return s.serve(c, col)
 }
 
 // groupOutbox lists the community's posts (not replies) as the Announces

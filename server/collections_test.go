@@ -242,3 +242,37 @@ func TestCommunityOutboxUsesSentAnnounce(t *testing.T) {
 		t.Errorf("outbox item %s of %s, want %s of %s", act.ID, act.Object.ID(), sent.URI, post.URI)
 	}
 }
+
+// A member who hides their network (hide_collections) shows counts only,
+// as Mastodon: no first page, and a page asked for directly is a 403.
+func TestHiddenNetworkCollections(t *testing.T) {
+	t.Parallel()
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		t.Parallel()
+		f := seeded(t, db)
+		ctx := t.Context()
+		alice, err := db.GetAccountByUsername(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total, items := walk(t, f, "/u/alice/following"); total != 1 || len(items) != 1 {
+			t.Fatalf("following before hiding: %d %v", total, items)
+		}
+		alice.Actor.HideCollections = true
+		if err := db.UpdateProfile(ctx, alice.Actor); err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{"/u/alice/following", "/u/alice/followers"} {
+			var raw map[string]any
+			res := f.getJSON(path, &raw)
+			if _, ok := raw["first"]; ok || raw["totalItems"] == nil {
+				t.Errorf("%s of a hidden network: %s", path, res.body)
+			}
+			mustStatus(t, f.get(path+"?page=true", acceptAP), http.StatusForbidden)
+		}
+		var raw map[string]any
+		if res := f.getJSON("/u/alice/following", &raw); raw["totalItems"] != float64(1) {
+			t.Errorf("hidden following keeps its count: %s", res.body)
+		}
+	})
+}
