@@ -88,7 +88,7 @@ func TestDeliveryRetries(t *testing.T) {
 	}
 	h[0].Respond = failFirst(2, faulttest.Reply{Status: 500})
 	h[1].Respond = failFirst(1, faulttest.Reply{Status: 503, RetryAfter: "2"})
-	h[2].Respond = failFirst(1, faulttest.Reply{Delay: 2 * time.Second}) // past the 500ms request timeout
+	h[2].Respond = failFirst(1, faulttest.Reply{Delay: 5 * time.Second}) // past the 2s request timeout
 	h[3].Down()                                                          // refuses connections for a second
 	h[4].Respond = func(int) faulttest.Reply { return faulttest.Reply{Status: http.StatusGone} }
 	h[5].Respond = func(int) faulttest.Reply { return faulttest.Reply{Status: http.StatusForbidden} }
@@ -103,8 +103,11 @@ func TestDeliveryRetries(t *testing.T) {
 	}
 	// A base of 1s makes five failures in a row within the second that h3
 	// is down, which would back the host off for a minute, vanishingly
-	// unlikely; the request timeout is short so that h2's hang ends fast.
-	w.startInProcess(func(c *config.Config) { c.RetryBase, c.RequestTimeout = time.Second, 500*time.Millisecond })
+	// unlikely; the request timeout is short so that h2's hang ends fast,
+	// yet long enough that a loaded machine (CI with the race detector)
+	// does not time out the answers of the other hosts, which would make
+	// a 410 or a 503 look like a timeout and be retried.
+	w.startInProcess(func(c *config.Config) { c.RetryBase, c.RequestTimeout = time.Second, 2*time.Second })
 	parent := w.parentPost()
 	_, code, err := w.post("http://"+w.addr, parent)
 	if err != nil || code != http.StatusAccepted {

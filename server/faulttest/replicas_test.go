@@ -247,9 +247,15 @@ func TestPostgresRestart(t *testing.T) {
 		return errorf(err == nil && done == int64(len(accepted)), "%d of %d done (%v)", done, len(accepted), err)
 	})
 	host := w.hosts()[0]
+	// Each post gets two Announces (the host's software is unknown). A
+	// post answered with an error during the restart may still have been
+	// taken: its transaction can commit while the connection that would
+	// confirm it is cut (the sender retries, and the id makes the retry a
+	// no-op). Those may add theirs; every accepted post must have its own.
+	ambiguous := failures + codes[http.StatusInternalServerError] + codes[http.StatusServiceUnavailable]
 	eventually(t, 60*time.Second, "every accepted post redistributed", func() error {
 		n, _ := host.GotType("Announce")
-		return errorf(n == 2*len(accepted), "%d of %d Announces delivered", n, 2*len(accepted))
+		return errorf(n >= 2*len(accepted) && n <= 2*(len(accepted)+ambiguous), "%d Announces delivered, want %d (up to %d)", n, 2*len(accepted), 2*(len(accepted)+ambiguous))
 	})
 	resp, err := httpClient.Get("http://" + w.addr + "/readyz")
 	if err != nil || resp.StatusCode != http.StatusOK {

@@ -47,7 +47,9 @@ func binary(t *testing.T) string {
 		if binErr != nil {
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		// Generous: a loaded machine (CI, several packages building at
+		// once) can take minutes to link the binary.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
 		binPath, binErr = faulttest.Build(ctx, binDir)
 	})
