@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -85,6 +86,32 @@ type Config struct {
 	// DebugListen, when set, serves Go's profiler (net/http/pprof) on its
 	// own address, for measuring a live server. Bind it to loopback.
 	DebugListen string `yaml:"debug_listen"`
+
+	// OIDCIssuer is the issuer URL of the institution's OpenID provider;
+	// empty turns sign-in through it off.
+	OIDCIssuer string `yaml:"oidc_issuer"`
+	// OIDCClientID and OIDCClientSecret are Commonplace's registration
+	// at the provider.
+	OIDCClientID     string `yaml:"oidc_client_id"`
+	OIDCClientSecret string `yaml:"oidc_client_secret"`
+	// OIDCName is the provider's name on the sign-in button.
+	OIDCName string `yaml:"oidc_name"`
+	// OIDCScopes are requested with openid.
+	OIDCScopes []string `yaml:"oidc_scopes"`
+	// OIDCUsernameClaim is the claim that a new account's name is
+	// derived from.
+	OIDCUsernameClaim string `yaml:"oidc_username_claim"`
+	// OIDCCreateAccounts makes an account at an identity's first sign-in.
+	OIDCCreateAccounts bool `yaml:"oidc_create_accounts"`
+	// OIDCLinkByEmail ties a new identity to the existing account with
+	// the same address, when the provider says it verified it.
+	OIDCLinkByEmail bool `yaml:"oidc_link_by_email"`
+	// OIDCEmailDomains, if set, are the only e-mail domains that may sign
+	// in through the provider.
+	OIDCEmailDomains []string `yaml:"oidc_email_domains"`
+	// PasswordSignIn keeps sign-in with a password; off, members sign in
+	// only through the provider.
+	PasswordSignIn bool `yaml:"password_sign_in"`
 }
 
 // Default returns the zero-configuration settings: SQLite under ./data,
@@ -108,6 +135,11 @@ func Default() Config {
 		Registrations:      "closed",
 		SMTPPort:           587,
 		SMTPTLS:            "starttls",
+		OIDCName:           "your organisation's account",
+		OIDCScopes:         []string{"openid", "profile", "email"},
+		OIDCUsernameClaim:  "preferred_username",
+		OIDCCreateAccounts: true,
+		PasswordSignIn:     true,
 	}
 }
 
@@ -143,6 +175,16 @@ var Settings = []Setting{
 	{"COMMONPLACE_SMTP_PASSWORD", "smtp_password", "(none)", "Password for SMTP authentication. Prefer the environment to the file for it."},
 	{"COMMONPLACE_SMTP_FROM", "smtp_from", "(none)", "Sender address of the e-mails, e.g. `Commonplace <noreply@example.org>`; required with `COMMONPLACE_SMTP_HOST`."},
 	{"COMMONPLACE_TRUSTED_PROXIES", "trusted_proxies", "(none)", "Comma-separated CIDRs of reverse proxies whose `X-Forwarded-For` names the client (e.g. `127.0.0.1/32,10.0.0.0/8`). Without it the connection's address is the client's, for rate limits and logs."},
+	{"COMMONPLACE_OIDC_ISSUER", "oidc_issuer", "(none)", "Issuer URL of the institution's OpenID Connect provider (https; http only on loopback), e.g. `https://login.microsoftonline.com/TENANT/v2.0`. Set, the sign-in and authorize pages offer sign-in through it; the redirect URL to register there is `PROTOCOL://DOMAIN/auth/oidc/callback`. See \"Sign-in with your organisation's account\"."},
+	{"COMMONPLACE_OIDC_CLIENT_ID", "oidc_client_id", "(none)", "Client ID of Commonplace's registration at the provider; required with `COMMONPLACE_OIDC_ISSUER`."},
+	{"COMMONPLACE_OIDC_CLIENT_SECRET", "oidc_client_secret", "(none)", "Client secret of that registration. Prefer the environment to the file for it."},
+	{"COMMONPLACE_OIDC_NAME", "oidc_name", "your organisation's account", "What the sign-in button calls the provider: \"Sign in with …\"."},
+	{"COMMONPLACE_OIDC_SCOPES", "oidc_scopes", "openid,profile,email", "Comma-separated scopes to request (`openid` is always sent)."},
+	{"COMMONPLACE_OIDC_USERNAME_CLAIM", "oidc_username_claim", "preferred_username", "Claim that a new account's name is derived from (lower-cased, the part before any `@`); when the name is taken the person chooses another."},
+	{"COMMONPLACE_OIDC_CREATE_ACCOUNTS", "oidc_create_accounts", "true", "Create an account at a person's first sign-in through the provider; `false` lets in only identities already tied to an account."},
+	{"COMMONPLACE_OIDC_LINK_BY_EMAIL", "oidc_link_by_email", "false", "Tie a person's first sign-in to the existing account with the same e-mail address, if the provider says it verified the address. Only for providers that verify addresses."},
+	{"COMMONPLACE_OIDC_EMAIL_DOMAINS", "oidc_email_domains", "(any)", "Comma-separated e-mail domains whose verified addresses may sign in through the provider, e.g. `school.example,staff.school.example`."},
+	{"COMMONPLACE_PASSWORD_SIGN_IN", "password_sign_in", "true", "Sign-in with a password (web form, authorize page, sign-up, password reset). `false` needs `COMMONPLACE_OIDC_ISSUER`: members then sign in only through the provider."},
 }
 
 // Load builds a Config from defaults, the YAML file at path (if not empty)
@@ -207,20 +249,43 @@ func (c *Config) applyEnv(lookup func(string) (string, bool), explicitProtocol *
 	if v, ok := lookup("COMMONPLACE_SMTP_PASSWORD"); ok {
 		c.SMTPPassword = v // spaces may be part of it
 	}
-	if v, ok := lookup("COMMONPLACE_TRUSTED_PROXIES"); ok {
-		c.TrustedProxies = nil
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				c.TrustedProxies = append(c.TrustedProxies, p)
+	list := func(name string, dst *[]string) {
+		if v, ok := lookup(name); ok {
+			*dst = nil
+			for _, p := range strings.Split(v, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					*dst = append(*dst, p)
+				}
 			}
 		}
 	}
-	if v, ok := lookup("COMMONPLACE_ALLOW_PRIVATE_ADDRESSES"); ok {
-		b, err := strconv.ParseBool(strings.TrimSpace(v))
-		if err != nil {
-			return fmt.Errorf("COMMONPLACE_ALLOW_PRIVATE_ADDRESSES: %q is not true or false", v)
+	list("COMMONPLACE_TRUSTED_PROXIES", &c.TrustedProxies)
+	str("COMMONPLACE_OIDC_ISSUER", &c.OIDCIssuer)
+	str("COMMONPLACE_OIDC_CLIENT_ID", &c.OIDCClientID)
+	str("COMMONPLACE_OIDC_NAME", &c.OIDCName)
+	str("COMMONPLACE_OIDC_USERNAME_CLAIM", &c.OIDCUsernameClaim)
+	if v, ok := lookup("COMMONPLACE_OIDC_CLIENT_SECRET"); ok {
+		c.OIDCClientSecret = v
+	}
+	list("COMMONPLACE_OIDC_SCOPES", &c.OIDCScopes)
+	list("COMMONPLACE_OIDC_EMAIL_DOMAINS", &c.OIDCEmailDomains)
+	bools := []struct {
+		name string
+		dst  *bool
+	}{
+		{"COMMONPLACE_ALLOW_PRIVATE_ADDRESSES", &c.AllowPrivateAddresses},
+		{"COMMONPLACE_OIDC_CREATE_ACCOUNTS", &c.OIDCCreateAccounts},
+		{"COMMONPLACE_OIDC_LINK_BY_EMAIL", &c.OIDCLinkByEmail},
+		{"COMMONPLACE_PASSWORD_SIGN_IN", &c.PasswordSignIn},
+	}
+	for _, b := range bools {
+		if v, ok := lookup(b.name); ok {
+			x, err := strconv.ParseBool(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%s: %q is not true or false", b.name, v)
+			}
+			*b.dst = x
 		}
-		c.AllowPrivateAddresses = b
 	}
 	ints := []struct {
 		name string
@@ -333,7 +398,57 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("COMMONPLACE_REGISTRATIONS (registrations): %q must be closed, invite, approval or open", c.Registrations)
 	}
+	if err := c.validateOIDC(); err != nil {
+		return err
+	}
 	return c.validateSMTP()
+}
+
+// OIDCEnabled reports whether sign-in through an OpenID provider is
+// configured.
+func (c *Config) OIDCEnabled() bool { return c.OIDCIssuer != "" }
+
+// OIDCRedirectURL is the URL the provider sends browsers back to; admins
+// register it at the provider.
+func (c *Config) OIDCRedirectURL() string { return c.BaseURL() + "/auth/oidc/callback" }
+
+func (c *Config) validateOIDC() error {
+	if !c.OIDCEnabled() {
+		if !c.PasswordSignIn {
+			return errors.New("COMMONPLACE_PASSWORD_SIGN_IN (password_sign_in): false needs COMMONPLACE_OIDC_ISSUER, or nobody could sign in")
+		}
+		return nil
+	}
+	u, err := url.Parse(c.OIDCIssuer)
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("COMMONPLACE_OIDC_ISSUER (oidc_issuer): %q is not an issuer URL like https://id.example.org/realms/staff", c.OIDCIssuer)
+	}
+	if u.Scheme == "http" && !loopback(u.Hostname()) {
+		return fmt.Errorf("COMMONPLACE_OIDC_ISSUER (oidc_issuer): %q must use https (http only on loopback, for tests)", c.OIDCIssuer)
+	}
+	if c.OIDCClientID == "" {
+		return errors.New("COMMONPLACE_OIDC_CLIENT_ID (oidc_client_id): required with COMMONPLACE_OIDC_ISSUER")
+	}
+	if strings.TrimSpace(c.OIDCUsernameClaim) == "" {
+		return errors.New("COMMONPLACE_OIDC_USERNAME_CLAIM (oidc_username_claim): must not be empty")
+	}
+	if strings.TrimSpace(c.OIDCName) == "" || len(c.OIDCName) > 100 {
+		return errors.New("COMMONPLACE_OIDC_NAME (oidc_name): must be 1 to 100 characters")
+	}
+	for _, d := range c.OIDCEmailDomains {
+		if err := validDomain(d); err != nil || strings.Contains(d, ":") {
+			return fmt.Errorf("COMMONPLACE_OIDC_EMAIL_DOMAINS (oidc_email_domains): %q is not a domain", d)
+		}
+	}
+	return nil
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (c *Config) validateSMTP() error {

@@ -118,11 +118,28 @@ func TestValidateNamesTheSetting(t *testing.T) {
 		{func(c *Config) { c.SMTPHost, c.SMTPFrom = "mail.example.org", "" }, "COMMONPLACE_SMTP_FROM"},
 		{func(c *Config) { c.SMTPHost, c.SMTPFrom, c.SMTPTLS = "mail.example.org", "a@example.org", "ssl3" }, "COMMONPLACE_SMTP_TLS"},
 		{func(c *Config) { c.SMTPHost, c.SMTPFrom, c.SMTPPort = "mail.example.org", "a@example.org", 0 }, "COMMONPLACE_SMTP_PORT"},
+		{func(c *Config) { c.PasswordSignIn = false }, "COMMONPLACE_PASSWORD_SIGN_IN"},
+		{func(c *Config) { c.OIDCIssuer = "id.example.org" }, "COMMONPLACE_OIDC_ISSUER"},
+		{func(c *Config) { c.OIDCIssuer, c.OIDCClientID = "http://id.example.org", "x" }, "COMMONPLACE_OIDC_ISSUER"},
+		{func(c *Config) { c.OIDCIssuer = "https://id.example.org" }, "COMMONPLACE_OIDC_CLIENT_ID"},
+		{func(c *Config) {
+			c.OIDCIssuer, c.OIDCClientID, c.OIDCUsernameClaim = "https://id.example.org", "x", " "
+		}, "COMMONPLACE_OIDC_USERNAME_CLAIM"},
+		{func(c *Config) {
+			c.OIDCIssuer, c.OIDCClientID, c.OIDCEmailDomains = "https://id.example.org", "x", []string{"@school.example"}
+		}, "COMMONPLACE_OIDC_EMAIL_DOMAINS"},
 	} {
 		c := Default()
 		tc.change(&c)
 		if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("%+v: Validate = %v, want an error naming %s", c, err, tc.want)
+		}
+	}
+	for _, issuer := range []string{"https://login.microsoftonline.com/tenant/v2.0", "http://127.0.0.1:9000", "http://localhost:9000/realms/x"} {
+		c := Default()
+		c.OIDCIssuer, c.OIDCClientID, c.PasswordSignIn = issuer, "commonplace", false
+		if err := c.Validate(); err != nil {
+			t.Errorf("issuer %s: %v", issuer, err)
 		}
 	}
 	c := Default()
@@ -161,6 +178,10 @@ func TestSettingsCoverConfig(t *testing.T) {
 		"trusted_proxies": "127.0.0.1/32, 10.0.0.0/8", "debug_listen": "127.0.0.1:6060",
 		"registrations": "approval", "smtp_host": "mail.example.org", "smtp_port": "465", "smtp_tls": "tls",
 		"smtp_user": "commonplace", "smtp_password": "s3cret pass", "smtp_from": "noreply@example.org",
+		"oidc_issuer": "https://id.example.org/realms/staff", "oidc_client_id": "commonplace",
+		"oidc_client_secret": "s3cret", "oidc_name": "Example School", "oidc_scopes": "openid,email,groups",
+		"oidc_username_claim": "email", "oidc_create_accounts": "false", "oidc_link_by_email": "true",
+		"oidc_email_domains": "school.example", "password_sign_in": "false",
 	}
 	def := reflect.ValueOf(Default())
 	for i := range typ.NumField() {

@@ -153,6 +153,9 @@ type NewAccount struct {
 	pending     bool
 	unconfirmed bool
 	before      func(tx *storage.DB) error
+	// after runs in the same transaction once the account exists (an
+	// OpenID identity is tied to it).
+	after func(tx *storage.DB, acct *storage.Account) error
 }
 
 // CreateAccount creates a local member with a Person actor. An empty
@@ -199,7 +202,13 @@ func (s *Service) CreateAccount(ctx context.Context, in NewAccount) (*storage.Ac
 				return err
 			}
 		}
-		return tx.CreateAccount(ctx, actor, acct)
+		if err := tx.CreateAccount(ctx, actor, acct); err != nil {
+			return err
+		}
+		if in.after != nil {
+			return in.after(tx, acct)
+		}
+		return nil
 	})
 	if err != nil {
 		if errors.Is(err, storage.ErrConflict) {

@@ -28,6 +28,12 @@ type OAuthAuthorize struct {
 	// Params are the authorization request's parameters, sent back with
 	// the form.
 	Params map[string]string
+	// Password offers the password fields; OIDCName, if set, the button
+	// that signs in through the identity provider and comes back here
+	// (ReturnTo) to authorize.
+	Password bool
+	OIDCName string
+	ReturnTo string
 }
 
 // OAuthCode shows an authorization code to paste into an app that has no
@@ -72,6 +78,14 @@ func (w *Web) renderAuthorize(c echo.Context, status int, r *oauth.Request, user
 		Page:    w.page(c, "Authorize "+r.App.Name),
 		AppName: r.App.Name, AppWebsite: r.App.Website, Scopes: r.Scopes,
 		Username: username, Error: message, Params: r.Params(),
+		Password: w.cfg.PasswordSignIn, OIDCName: w.oidcName(),
+	}
+	if page.OIDCName != "" {
+		q := url.Values{}
+		for k, v := range page.Params {
+			q.Set(k, v)
+		}
+		page.ReturnTo = "/oauth/authorize?" + q.Encode()
 	}
 	dropFormAction(c)
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
@@ -101,6 +115,25 @@ func dropFormAction(c echo.Context) {
 	})
 }
 
+// allowFormAction adds origin to the form-action of the page's CSP.
+func allowFormAction(c echo.Context, origin string) {
+	res := c.Response()
+	res.Before(func() {
+		h := res.Header()
+		csp := h.Get("Content-Security-Policy")
+		if csp == "" || origin == "" {
+			return
+		}
+		ds := strings.Split(csp, ";")
+		for i, d := range ds {
+			if d = strings.TrimSpace(d); strings.HasPrefix(d, "form-action ") {
+				ds[i] = " " + d + " " + origin
+			}
+		}
+		h.Set("Content-Security-Policy", strings.TrimSpace(strings.Join(ds, ";")))
+	})
+}
+
 // authorizeSubmit is POST /oauth/authorize: sign in and consent in one
 // step. The CSRF middleware has checked the form.
 func (w *Web) authorizeSubmit(c echo.Context) error {
@@ -117,6 +150,9 @@ func (w *Web) authorizeSubmit(c echo.Context) error {
 	acct, err := w.account(c)
 	if err != nil {
 		return err
+	}
+	if acct == nil && !w.cfg.PasswordSignIn {
+		return w.renderAuthorize(c, http.StatusForbidden, r, "", "Sign-in with a password is turned off on this server: sign in with "+w.cfg.OIDCName+".")
 	}
 	if acct == nil {
 		username := strings.TrimSpace(c.FormValue("username"))

@@ -63,6 +63,7 @@ var pageFiles = map[string]string{
 	"reset":               "templates/reset.html",
 	"settings":            "templates/settings.html",
 	"admin_registrations": "templates/admin_registrations.html",
+	"oidc_choose":         "templates/oidc_choose.html",
 }
 
 // templates holds the parsed pages, parsed once at start. It is safe for

@@ -21,20 +21,21 @@ func TestEveryPageRenders(t *testing.T) {
 		"community":           CommunityPage{Page: page, Community: Community{Name: "a", Title: "A", Closed: true, Members: 1}},
 		"member":              MemberPage{Page: page, Name: "m"},
 		"error":               ErrorPage{Page: page, Status: 404, Message: "not found"},
-		"oauth_authorize":     OAuthAuthorize{Page: page, AppName: "<b>x</b>", Params: map[string]string{"state": `"><b>x</b>`}},
+		"oauth_authorize":     OAuthAuthorize{Page: page, AppName: "<b>x</b>", Params: map[string]string{"state": `"><b>x</b>`}, Password: true, OIDCName: "<b>x</b>", ReturnTo: `"><b>x</b>`},
 		"oauth_code":          OAuthCode{Page: page, AppName: "A", Code: "c"},
 		"thread":              ThreadPage{Page: withViewer, Post: Post{ID: 1, Title: "<b>x</b>", Mine: true}, Editing: true, Replies: []*Reply{{Post: Post{ID: 2, AuthorName: "<b>x</b>"}, More: 3}}},
 		"tag":                 TagPage{Page: page, Tag: "x", Posts: []Post{{ID: 1, Title: "<b>x</b>"}}},
 		"interact":            InteractPage{Page: withViewer, Target: &Person{Name: "<b>x</b>"}},
 		"communities":         Home{Page: page, Communities: []Community{{Name: "a", Title: "<b>x</b>"}}},
 		"search":              SearchPage{Page: page, Query: "<b>x</b>", Remote: &Person{Name: "<b>x</b>"}},
-		"sign_in":             SignInPage{Page: page, Username: "<b>x</b>", Error: "<b>x</b>"},
+		"sign_in":             SignInPage{Page: page, Username: "<b>x</b>", Error: "<b>x</b>", Password: true, OIDCName: "<b>x</b>", ReturnTo: `"><b>x</b>`},
 		"sign_up":             SignUpPage{Page: page, Mode: "approval", Reason: "<b>x</b>"},
 		"notice":              NoticePage{Page: page, Heading: "h", Lines: []string{"<b>x</b>"}},
 		"forgot":              ForgotPage{Page: page, CanMail: true},
 		"reset":               ResetPage{Page: page, Token: `"><b>x</b>`},
 		"settings":            SettingsPage{Page: withViewer, Bio: "<b>x</b>", Sessions: []SessionView{{ID: 1, Browser: "<b>x</b>", Current: true}}},
 		"admin_registrations": RegistrationsPage{Page: withViewer, Pending: []PendingAccount{{Name: "n", Reason: "<b>x</b>"}}},
+		"oidc_choose":         OIDCChoosePage{Page: page, Token: `"><b>x</b>`, Username: "<b>x</b>", Error: "<b>x</b>"},
 	}
 	for name := range pageFiles {
 		d, ok := data[name]

@@ -19,6 +19,10 @@ type SignInPage struct {
 	Error    string
 	// CanReset tells whether the server can send a reset link by e-mail.
 	CanReset bool
+	// Password offers the password form; OIDCName, if set, the button
+	// that signs in through the institution's identity provider.
+	Password bool
+	OIDCName string
 }
 
 func (w *Web) signInForm(c echo.Context) error {
@@ -33,10 +37,40 @@ func (w *Web) signInForm(c echo.Context) error {
 
 func (w *Web) renderSignIn(c echo.Context, status int, username, message string) error {
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	if w.oidc != nil {
+		// The button's POST is answered with a redirect to the provider,
+		// which browsers check against form-action.
+		allowFormAction(c, w.oidc.AuthOrigin())
+	}
 	return w.render(c, status, "sign_in", SignInPage{
 		Page: w.page(c, "Sign in"), Username: username, ReturnTo: localPath(c.FormValue("return_to")),
-		Error: message, CanReset: w.mail != nil,
+		Error: message, CanReset: w.mail != nil && w.cfg.PasswordSignIn,
+		Password: w.cfg.PasswordSignIn, OIDCName: w.oidcName(),
 	})
+}
+
+// oidcName is the identity provider's name for its button, or "" when
+// none is configured.
+func (w *Web) oidcName() string {
+	if w.oidc == nil {
+		return ""
+	}
+	return w.cfg.OIDCName
+}
+
+// errNoPasswords answers the password forms when the admin has turned
+// password sign-in off.
+var errNoPasswords = echo.NewHTTPError(http.StatusForbidden,
+	"Sign-in with a password is turned off on this server: sign in with your organisation's account from the sign-in page.")
+
+// passwordsOn wraps the handlers of password forms.
+func (w *Web) passwordsOn(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !w.cfg.PasswordSignIn {
+			return errNoPasswords
+		}
+		return next(c)
+	}
 }
 
 // signIn checks the form through the same Service.SignIn, with the same

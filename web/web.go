@@ -21,6 +21,7 @@ import (
 
 	"github.com/commonplace/commonplace/config"
 	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/federation/openid"
 	"github.com/commonplace/commonplace/storage"
 )
 
@@ -46,6 +47,9 @@ type Web struct {
 	public []string
 	// mail sends account e-mails; nil without SMTP settings.
 	mail *mailer
+	// oidc signs people in through the institution's OpenID provider;
+	// nil when none is configured.
+	oidc *openid.Client
 }
 
 // New parses the templates and returns the front end, ready to Mount.
@@ -61,11 +65,18 @@ func New(opts Options) (*Web, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Web{
+	w := &Web{
 		cfg: opts.Config, svc: opts.Service, db: opts.Service.DB, log: log.With("component", "web"),
 		pages: pages, domain: strings.ToLower(opts.Config.Domain), now: time.Now,
 		mail: newMailer(opts.Config),
-	}, nil
+	}
+	if cfg := opts.Config; cfg.OIDCEnabled() {
+		w.oidc = openid.New(openid.Config{
+			Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, Secret: cfg.OIDCClientSecret,
+			RedirectURL: cfg.OIDCRedirectURL(), Scopes: cfg.OIDCScopes, UsernameClaim: cfg.OIDCUsernameClaim,
+		})
+	}
+	return w, nil
 }
 
 // Access of a route in allowlist mode: members only (the default), or
@@ -117,15 +128,19 @@ func (w *Web) Mount(e *echo.Echo) {
 	post(public, "/oauth/authorize", w.authorizeSubmit, form)
 
 	get(public, "/auth/sign_in", w.signInForm, form)
-	post(public, "/auth/sign_in", w.signIn, form)
+	post(public, "/auth/sign_in", w.signIn, form, w.passwordsOn)
 	post(public, "/auth/sign_out", w.signOut, form)
-	get(public, "/auth/sign_up", w.signUpForm, form)
-	post(public, "/auth/sign_up", w.signUp, form)
+	get(public, "/auth/sign_up", w.signUpForm, form, w.passwordsOn)
+	post(public, "/auth/sign_up", w.signUp, form, w.passwordsOn)
 	get(public, "/auth/confirm", w.confirm, form)
-	get(public, "/auth/password", w.forgotForm, form)
-	post(public, "/auth/password", w.forgot, form)
-	get(public, "/auth/password/reset", w.resetForm, form)
-	post(public, "/auth/password/reset", w.reset, form)
+	get(public, "/auth/password", w.forgotForm, form, w.passwordsOn)
+	post(public, "/auth/password", w.forgot, form, w.passwordsOn)
+	get(public, "/auth/password/reset", w.resetForm, form, w.passwordsOn)
+	post(public, "/auth/password/reset", w.reset, form, w.passwordsOn)
+	post(public, "/auth/oidc", w.oidcStart, form)
+	get(public, "/auth/oidc/callback", w.oidcCallback, form)
+	get(public, "/auth/oidc/choose", w.oidcChooseForm, form)
+	post(public, "/auth/oidc/choose", w.oidcChoose, form)
 
 	get(members, "/settings", w.settings, form, w.signedIn)
 	post(members, "/settings/profile", w.saveProfile, form, w.signedIn)

@@ -148,6 +148,9 @@ func (i *Instance) prune(ctx context.Context) {
 			if err != nil {
 				i.log.Warn("prune expired sessions", "err", err)
 			}
+			if _, err := i.DB.DeleteExpiredOIDCLogins(ctx, time.Now(), pruneBatch); err != nil {
+				i.log.Warn("prune expired sign-ins through the identity provider", "err", err)
+			}
 			if r.Activities < pruneBatch && r.Deliveries < pruneBatch && sessions < pruneBatch {
 				break
 			}
