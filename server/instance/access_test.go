@@ -40,6 +40,8 @@ var wantPublic = []string{
 	"GET /api/v1/streaming/health",
 	"GET /api/v2/instance",
 	"GET /auth/confirm",
+	"GET /auth/oidc/callback", // signing in through the identity provider
+	"GET /auth/oidc/choose",
 	"GET /auth/password",
 	"GET /auth/password/reset",
 	"GET /auth/sign_in",
@@ -54,6 +56,8 @@ var wantPublic = []string{
 	"GET /readyz",
 	"GET /static/*",
 	"POST /api/v1/apps",
+	"POST /auth/oidc",
+	"POST /auth/oidc/choose",
 	"POST /auth/password",
 	"POST /auth/password/reset",
 	"POST /auth/sign_in",
