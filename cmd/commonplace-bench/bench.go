@@ -176,6 +176,13 @@ func (b *bench) run(ctx context.Context, scenario, dbKind string) (result, error
 		}
 		defer farm.Close()
 		body = func(*faulttest.Proc) error { return b.inbox(ctx, e, reqs, res) }
+	case "process", "follows":
+		bl, err := b.seedBacklog(ctx, e, scenario, res)
+		if err != nil {
+			return nil, err
+		}
+		defer bl.farm.Close()
+		body = func(p *faulttest.Proc) error { return b.process(ctx, e, p, scenario, bl, res) }
 	default:
 		return nil, fmt.Errorf("unknown scenario %q", scenario)
 	}

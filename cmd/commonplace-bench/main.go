@@ -17,6 +17,14 @@
 //	inbox   -activities signed Create activities from -actors remote
 //	        actors (keys already cached) at -concurrency: accepted/s,
 //	        p50/p99 latency, processed/s (stored, redistribution queued).
+//	process a backlog of -activities accepted Creates in the community
+//	        from -actors actors, written straight into the queue: time
+//	        until every one is processed (stored, Announce queued to the
+//	        community's follower host, a Mastodon); processed/s, the
+//	        server's CPU time per activity, deliveries queued, duplicates
+//	        (a second delivery of an activity to one host).
+//	follows the same with -activities Follows of the community from as
+//	        many actors (membership stored, Accept queued).
 //	start   an empty instance: time from exec to /readyz answering, and
 //	        its idle memory.
 //
@@ -77,7 +85,7 @@ func defaultOptions() options {
 }
 
 func (o *options) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.scenarios, "scenario", o.scenarios, "comma-separated scenarios: fanout, inbox, start")
+	fs.StringVar(&o.scenarios, "scenario", o.scenarios, "comma-separated scenarios: fanout, inbox, process, follows, start")
 	fs.StringVar(&o.dbs, "db", o.dbs, "comma-separated databases: sqlite, postgres")
 	fs.StringVar(&o.postgres, "postgres", o.postgres, "PostgreSQL URL for -db postgres (each run gets a schema of its own, dropped after); default $COMMONPLACE_TEST_POSTGRES")
 	fs.IntVar(&o.runs, "runs", o.runs, "runs of each scenario on each database")

@@ -21,8 +21,9 @@ func TestSmallScale(t *testing.T) {
 	o := defaultOptions()
 	o.small = true
 	o.dbs = "sqlite"
+	o.scenarios = "fanout,inbox,process,follows,start"
 	if os.Getenv("COMMONPLACE_TEST_POSTGRES") != "" {
-		o.scenarios, o.dbs = "fanout,start", "sqlite,postgres"
+		o.scenarios, o.dbs = "fanout,process,follows,start", "sqlite,postgres"
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -54,6 +55,21 @@ func TestSmallScale(t *testing.T) {
 			// failed on: this is a smoke test, not a benchmark.
 			if r["accepted"] == 0.0 || r["processed"] != r["accepted"] {
 				t.Errorf("inbox: %s", sc.Text())
+			}
+		case "process":
+			// Every Create stored in the community and boosted to the
+			// one follower host, once.
+			n := r["activities"]
+			if r["processed"] != n || r["posts_stored"] != n || r["deliveries_queued"] != n || r["duplicate_deliveries"] != 0.0 {
+				t.Errorf("process: %s", sc.Text())
+			}
+		case "follows":
+			// Every follower a member, every Follow answered once (the
+			// last is a second Follow from the first actor: answered
+			// again, as Mastodon expects).
+			n := r["activities"]
+			if r["processed"] != n || r["members"] != r["actors"] || r["deliveries_queued"] != n || r["duplicate_deliveries"] != 0.0 {
+				t.Errorf("follows: %s", sc.Text())
 			}
 		}
 	}
