@@ -50,11 +50,18 @@ func (s *Service) RunInbox(ctx context.Context, o InboxOptions) error {
 	if o.RetryBase <= 0 {
 		o.RetryBase = 30 * time.Second
 	}
+	fin := &finisher{db: s.DB, log: s.Log}
 	slots := make(chan struct{}, o.Workers)
 	var wg sync.WaitGroup
+	defer fin.flush() // after the workers (deferred calls run last first)
 	defer wg.Wait()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	// Claims are made for several activities at once: a claim is a write
+	// transaction, and making one for each activity as its slot freed
+	// cost as much as the activity's own. A claim waits until a quarter
+	// of the slots are free, unless nothing is in progress.
+	minClaim := max(1, o.Workers/4)
 	for {
 		select {
 		case <-ctx.Done():
@@ -64,7 +71,7 @@ func (s *Service) RunInbox(ctx context.Context, o InboxOptions) error {
 		}
 		for {
 			free := o.Workers - len(slots)
-			if free == 0 {
+			if free == 0 || free < minClaim && free < o.Workers {
 				break
 			}
 			batch, err := s.DB.ClaimInboundActivities(ctx, time.Now().UTC(), o.Lease, free)
@@ -79,11 +86,11 @@ func (s *Service) RunInbox(ctx context.Context, o InboxOptions) error {
 				wg.Add(1)
 				go func(a storage.Activity) {
 					defer wg.Done()
-					// A free slot claims the next activity at once, not at
+					// A free slot claims the next activities at once, not at
 					// the next poll: a backlog drains at full speed.
 					defer func() { <-slots; s.wakeInbox() }()
 					// Finish the work even if shutdown begins meanwhile.
-					s.processOne(context.WithoutCancel(ctx), &a, o.RetryBase)
+					s.processOne(context.WithoutCancel(ctx), &a, o.RetryBase, fin)
 				}(batch[i])
 			}
 			if len(batch) < free {
@@ -94,17 +101,16 @@ func (s *Service) RunInbox(ctx context.Context, o InboxOptions) error {
 	}
 }
 
-// processOne handles one claimed activity and records the outcome.
-func (s *Service) processOne(ctx context.Context, row *storage.Activity, retryBase time.Duration) {
+// processOne handles one claimed activity and records the outcome; a
+// success is recorded by fin, in a batch.
+func (s *Service) processOne(ctx context.Context, row *storage.Activity, retryBase time.Duration, fin *finisher) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	err := s.Process(ctx, row)
 	log := s.Log.With("activity", row.URI, "type", row.Type, "attempt", row.Attempts+1)
 	switch {
 	case err == nil:
-		if err := s.DB.FinishActivity(ctx, row.ID); err != nil {
-			log.Error("finish activity", "err", err)
-		}
+		fin.add(row.ID)
 	case permanent(err) || row.Attempts+1 >= maxProcessAttempts:
 		log.Info("activity refused", "err", err)
 		if err := s.DB.FailActivity(ctx, row.ID, err.Error()); err != nil {

@@ -71,6 +71,13 @@ func localCommunityOf(ctx context.Context, tx *storage.DB, o *storage.Object) (*
 	if o.CommunityActorID == nil {
 		return nil, nil
 	}
+	if c := o.CommunityActor; c != nil && c.ID == *o.CommunityActorID {
+		// Loaded with the post (or just stored with it): no query.
+		if !c.Local || c.Type != storage.TypeGroup {
+			return nil, nil
+		}
+		return c, nil
+	}
 	community, err := tx.GetActorByID(ctx, *o.CommunityActorID)
 	if err != nil || !community.Local || community.Type != storage.TypeGroup {
 		return nil, err

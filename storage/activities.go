@@ -96,6 +96,18 @@ func (db *DB) FinishActivity(ctx context.Context, id int64) error {
 	return wrap(err, "finish activity %d", id)
 }
 
+// FinishActivities marks inbound activities processed, in one statement.
+func (db *DB) FinishActivities(ctx context.Context, ids []int64) error {
+	for chunk := range slices.Chunk(ids, enqueueBatch) {
+		err := db.Gorm(ctx).Model(&Activity{}).Where("id IN ?", chunk).
+			Updates(map[string]any{"state": ActivityDone, "locked_until": nil, "last_error": "", "updated_at": time.Now().UTC()}).Error
+		if err != nil {
+			return wrap(err, "finish %d activities", len(ids))
+		}
+	}
+	return nil
+}
+
 // RetryActivity records a failed processing attempt and schedules another
 // at next; FailActivity gives up on it.
 func (db *DB) RetryActivity(ctx context.Context, id int64, errText string, next time.Time) error {

@@ -93,3 +93,80 @@ func TestInboundActivityQueue(t *testing.T) {
 		}
 	})
 }
+
+// FinishActivities marks a batch done at once; the others stay claimable.
+func TestFinishActivities(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		for i := range 5 {
+			a := &storage.Activity{URI: fmt.Sprintf("https://r.test/f/%d", i), Type: "Follow", ActorURI: "https://r.test/u/x", Raw: "{}"}
+			if _, err := db.PutInboundActivity(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := db.ClaimInboundActivities(ctx, time.Now().UTC(), time.Minute, 5)
+		if err != nil || len(got) != 5 {
+			t.Fatalf("claimed %d, %v", len(got), err)
+		}
+		if err := db.FinishActivities(ctx, []int64{got[0].ID, got[2].ID, got[4].ID}); err != nil {
+			t.Fatal(err)
+		}
+		if c, _ := db.CountActivities(ctx, storage.ActivityDone); c != 3 {
+			t.Fatalf("done = %d, want 3", c)
+		}
+		later, err := db.ClaimInboundActivities(ctx, time.Now().UTC().Add(2*time.Minute), time.Minute, 10)
+		if err != nil || len(later) != 2 || later[0].ID != got[1].ID || later[1].ID != got[3].ID {
+			t.Fatalf("after the lease claimed %+v, %v; want the two unfinished", later, err)
+		}
+	})
+}
+
+// On SQLite the process's transactions take turns before they begin:
+// many at once all commit (none fails on the busy timeout), and one
+// waiting for its turn gives up when its context ends.
+func TestSQLiteTransactionsTakeTurns(t *testing.T) {
+	db := storagetest.Open(t, storage.SQLite)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for i := range 32 {
+		wg.Go(func() {
+			errs <- db.Tx(ctx, func(tx *storage.DB) error {
+				_, err := tx.PutInboundActivity(ctx, &storage.Activity{URI: fmt.Sprintf("https://r.test/t/%d", i), Type: "Create", ActorURI: "x", Raw: "{}"})
+				return err
+			})
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c, _ := db.CountActivities(ctx, storage.ActivityPending); c != 32 {
+		t.Fatalf("pending = %d, want 32", c)
+	}
+
+	held := make(chan struct{})
+	release := make(chan struct{})
+	go db.Tx(ctx, func(tx *storage.DB) error {
+		close(held)
+		<-release
+		return nil
+	})
+	<-held
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	err := db.Tx(cctx, func(tx *storage.DB) error { return nil })
+	close(release)
+	if err == nil {
+		t.Fatal("a transaction waiting for its turn ran after its context ended")
+	}
+	// Nested transactions (savepoints) do not wait for their parent.
+	if err := db.Tx(ctx, func(tx *storage.DB) error {
+		return tx.Tx(ctx, func(*storage.DB) error { return nil })
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -63,6 +63,9 @@ type DB struct {
 	// tx is set on the handle that Tx passes to its function: what must
 	// wait for the commit is recorded there.
 	tx *txState
+	// writer, on SQLite, is held by this process's transaction in
+	// progress (a semaphore of one): see Tx.
+	writer chan struct{}
 }
 
 // sqliteTimeFormat stores times as fixed-width UTC text with milliseconds (a format the driver
@@ -105,7 +108,12 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if dialect == SQLite {
 		// One writer at a time is SQLite's nature; immediate transactions
 		// and the busy timeout make writers wait instead of failing.
+		// Every connection stays open: opening one (a WebAssembly
+		// instance, its pragmas) cost as much CPU as a dozen queries,
+		// and with database/sql's default of 2 idle connections a busy
+		// process opened one for most transactions.
 		sqlDB.SetMaxOpenConns(8)
+		sqlDB.SetMaxIdleConns(8)
 	} else {
 		sqlDB.SetMaxOpenConns(32)
 		sqlDB.SetMaxIdleConns(16)
@@ -122,6 +130,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		}
 	}
 	db := &DB{gorm: g, sql: sqlDB, dialect: dialect, dsn: dsn}
+	if dialect == SQLite {
+		db.writer = make(chan struct{}, 1)
+	}
 	if dialect == Postgres {
 		if err := sqlDB.QueryRowContext(ctx, "SELECT current_schema()").Scan(&db.schema); err != nil {
 			sqlDB.Close()
@@ -182,10 +193,25 @@ func (db *DB) Gorm(ctx context.Context) *gorm.DB { return db.gorm.WithContext(ct
 // so concurrent writers queue instead of failing. Functions given to
 // AfterCommit inside fn run once the outermost transaction has committed,
 // and never if it rolls back.
+//
+// On SQLite the process's transactions also take turns in the process
+// before they begin: SQLite's own wait for its write lock (the busy
+// timeout) polls with sleeps of up to 100 ms, so with several workers
+// writing at once most of a transaction's time went to sleeping while the
+// lock was free. Waiting here hands the turn over at once. Another process
+// on the same file still waits through the busy timeout.
 func (db *DB) Tx(ctx context.Context, fn func(tx *DB) error) error {
+	if db.writer != nil && db.tx == nil {
+		select {
+		case db.writer <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { <-db.writer }()
+	}
 	state := &txState{}
 	err := db.gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		return fn(&DB{gorm: g, sql: db.sql, dialect: db.dialect, dsn: db.dsn, schema: db.schema, tx: state})
+		return fn(&DB{gorm: g, sql: db.sql, dialect: db.dialect, dsn: db.dsn, schema: db.schema, tx: state, writer: db.writer})
 	})
 	if err != nil {
 		return err
