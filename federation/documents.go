@@ -25,7 +25,6 @@ func (s *Service) ObjectDocument(o *storage.Object) *vocab.Object {
 		MediaType: "text/html",
 		InReplyTo: vocab.IRI(o.InReplyToURI),
 		Published: vocab.At(o.PublishedAt),
-		To:        vocab.IRIs{vocab.Public},
 		Context:   vocab.IRI(o.ContextURI),
 		URL:       vocab.LinkTo(o.URI),
 		Replies:   repliesOf(o.URI),
@@ -36,30 +35,31 @@ func (s *Service) ObjectDocument(o *storage.Object) *vocab.Object {
 	if o.EditedAt != nil {
 		doc.Updated = vocab.At(*o.EditedAt)
 	}
+	author := &storage.Actor{}
 	if o.AuthorActor != nil {
+		author = o.AuthorActor
 		doc.AttributedTo = vocab.RefsTo(o.AuthorActor.URI)
-		if o.AuthorActor.FollowersURI != "" {
-			doc.CC = append(doc.CC, o.AuthorActor.FollowersURI)
-		}
 	}
 	if g := o.CommunityActor; g != nil {
 		doc.Audience = vocab.IRI(g.URI)
-		doc.CC = append(vocab.IRIs{g.URI}, doc.CC...)
 		// A Mention of the group is how Mastodon users address one, and
 		// how Mastodon shows whose conversation this is.
 		doc.Tag = vocab.Tags{{Type: vocab.TypeMention, Href: g.URI, Name: "@" + g.Handle()}}
 	}
+	var mentioned []string
 	if sent := sentTags(o); len(sent) > 0 {
 		// A local post is served with the tags it was sent with (the
 		// community, the people it mentions, its hashtags): servers that
 		// fetch it after a boost index it by them.
 		doc.Tag = sent
 		for _, m := range sent.OfType(vocab.TypeMention) {
-			if !slices.Contains(doc.CC, m.Href) && !slices.Contains(doc.To, m.Href) {
-				doc.CC = append(doc.CC, m.Href)
+			if (o.CommunityActor == nil || m.Href != o.CommunityActor.URI) && m.Href != author.URI && !slices.Contains(mentioned, m.Href) {
+				mentioned = append(mentioned, m.Href)
 			}
 		}
 	}
+	// Addressed as it was sent (visibility.go).
+	doc.To, doc.CC = addressing(o.Visibility, author, o.CommunityActor, mentioned)
 	return doc
 }
 

@@ -211,16 +211,26 @@ func (s *Service) onCreate(ctx context.Context, act *vocab.Activity, raw []byte,
 	if err != nil {
 		return err
 	}
+	visibility, named := audienceOf(obj, author)
+	if limitedVisibility(visibility) {
+		// A community is public talk: a followers-only or direct post
+		// never enters one, even when it mentions one or answers a post
+		// in one. It is kept for the people it is for.
+		community = nil
+	}
 	if community == nil || !community.Local {
 		// Not for one of our communities: keep replies to threads we
-		// have, so that they stay complete, and the posts of people
-		// local members follow, for their home timelines. Those are in
-		// no community here: only a community's own Announce puts a
-		// post in a remote community.
-		if parent == nil {
+		// have, so that they stay complete, the posts of people local
+		// members follow, for their home timelines, and posts that name
+		// a local member (a direct message). Those are in no community
+		// here: only a community's own Announce puts a post in a remote
+		// community.
+		if parent == nil && !author.Local && !s.namesLocal(named) {
 			if ok, err := s.DB.HasLocalMember(ctx, author.ID); err != nil || !ok {
 				return err
 			}
+		}
+		if parent == nil || limitedVisibility(visibility) {
 			community = nil
 		}
 		_, err := s.storeObject(ctx, s.DB, obj, objRaw, author, community, parent)
@@ -358,8 +368,19 @@ func (s *Service) storeObject(ctx context.Context, tx *storage.DB, obj *vocab.Ob
 	}
 	o.AuthorActor = author
 	o.Language = postLanguage(obj)
+	var named []string
+	o.Visibility, named = audienceOf(obj, author)
+	if limitedVisibility(o.Visibility) {
+		// Never in a community, whatever the caller found.
+		o.CommunityActorID, o.CommunityActor = nil, nil
+	}
 	if err := tx.CreateObject(ctx, o); err != nil {
 		return nil, err
+	}
+	if limitedVisibility(o.Visibility) {
+		if err := tx.PutObjectRecipients(ctx, o.ID, named); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.objectStored(ctx, tx, o, obj); err != nil {
 		return nil, err
@@ -426,6 +447,15 @@ func (s *Service) applyEdit(ctx context.Context, tx *storage.DB, stored *storage
 	u := s.objectUpdate(obj, raw, author)
 	if err := s.updateObject(ctx, tx, stored.ID, u); err != nil {
 		return err
+	}
+	if limitedVisibility(stored.Visibility) {
+		// An edit may name more people (as Mastodon's adds mentions);
+		// it never narrows or widens the visibility.
+		if _, named := audienceOf(obj, author); len(named) > 0 {
+			if err := tx.PutObjectRecipients(ctx, stored.ID, named); err != nil {
+				return err
+			}
+		}
 	}
 	edited := &storage.Object{Local: stored.Local, Source: u.Source}
 	return tx.ReplaceObjectTags(ctx, stored.ID, postHashtags(edited, obj))

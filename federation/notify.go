@@ -32,6 +32,11 @@ func (s *Service) objectStored(ctx context.Context, tx *storage.DB, o *storage.O
 			return nil
 		}
 		notified[a.ID] = true
+		if ok, err := tx.CanSee(ctx, a, o); err != nil || !ok {
+			// A followers-only or direct reply that does not name the
+			// author answered is not theirs to hear of.
+			return err
+		}
 		return s.notify(ctx, tx, &storage.Notification{
 			RecipientActorID: a.ID, Type: storage.NotifyMention, FromActorID: o.AuthorActorID, ObjectID: o.ID,
 		})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -37,6 +38,9 @@ type NewPost struct {
 	// Markdown says Text is Markdown (the web's composer), rendered to
 	// sanitised HTML; otherwise it is plain text.
 	Markdown bool
+	// Visibility is public (""), unlisted, private (followers-only) or
+	// direct. Private and direct posts go to no community.
+	Visibility string
 }
 
 // Post publishes a member's post or reply to a community, local or remote.
@@ -61,7 +65,27 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 		if p.DeletedAt != nil {
 			return nil, fmt.Errorf("%w: the post answered was deleted", ErrInvalid)
 		}
+		if ok, err := s.CanSee(ctx, author, p); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, fmt.Errorf("post answered %s: %w", in.InReplyTo, storage.ErrNotFound)
+		}
 		parent = p
+	}
+	visibility := in.Visibility
+	if visibility == "" {
+		visibility = storage.VisibilityPublic
+		if parent != nil && limitedVisibility(parent.Visibility) {
+			// A reply keeps a private thread private unless asked.
+			visibility = parent.Visibility
+		}
+	}
+	if !slices.Contains(postVisibilities, visibility) {
+		return nil, fmt.Errorf("%w: visibility %q is not public, unlisted, private or direct", ErrInvalid, in.Visibility)
+	}
+	limited := limitedVisibility(visibility)
+	if limited && in.Community != "" {
+		return nil, errPrivateInCommunity
 	}
 	var community *storage.Actor
 	switch {
@@ -71,6 +95,9 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 			return nil, err
 		}
 		community = c
+	case limited:
+		// A followers-only or direct post, or reply, goes to its readers
+		// only, never to the community of the post it answers.
 	case parent != nil && parent.CommunityActor != nil:
 		community = parent.CommunityActor
 	case parent != nil:
@@ -83,6 +110,9 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 	now := time.Now().UTC()
 	id := s.URLs.NewObject()
 	c := s.compose(ctx, author, community, parent, text)
+	if limited && slices.ContainsFunc(c.tags, func(t vocab.Tag) bool { return s.isCommunity(ctx, t.Href) }) {
+		return nil, errPrivateInCommunity
+	}
 	if in.Markdown {
 		c.content = s.markdownContent(community, text, c.mentioned)
 	}
@@ -96,7 +126,6 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 		MediaType:    "text/html",
 		Source:       &vocab.Source{Content: text, MediaType: sourceType(in.Markdown)},
 		Published:    vocab.At(now),
-		To:           vocab.IRIs{vocab.Public},
 		Tag:          c.tags,
 		URL:          vocab.LinkTo(id),
 		Replies:      repliesOf(id),
@@ -104,19 +133,16 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 	}
 	var inboxes []string
 	if community != nil {
-		note.CC = vocab.IRIs{community.URI}
 		note.Audience = vocab.IRI(community.URI)
 		inboxes = append(inboxes, community.InboxURI)
 	}
 	if in.Language != "" {
 		note.ContentMap = vocab.LangMap{in.Language: note.Content}
 	}
-	if author.FollowersURI != "" {
-		note.CC = append(note.CC, author.FollowersURI)
-	}
 	// The people mentioned, the author answered among them, are addressed
-	// and delivered to.
-	note.CC = append(note.CC, c.cc...)
+	// and delivered to; followers as the visibility says (act adds their
+	// servers).
+	note.To, note.CC = addressing(visibility, author, community, c.cc)
 	inboxes = append(inboxes, c.inboxes...)
 	if parent != nil {
 		note.InReplyTo = vocab.IRI(parent.URI)
@@ -151,6 +177,9 @@ func (s *Service) act(ctx context.Context, actor, community *storage.Actor, body
 	}
 	switch act.Type {
 	case vocab.TypeCreate, vocab.TypeUpdate, vocab.TypeDelete:
+		if !addressesFollowers(act, actor) {
+			break // a direct post: its readers only
+		}
 		// People who follow the member (from Mastodon, say) get their
 		// posts from the member's server too, as from any account.
 		followers, err := s.DB.MemberInboxes(ctx, actor.ID)
@@ -255,7 +284,7 @@ func (s *Service) ownPost(ctx context.Context, actor *storage.Actor, objectURI s
 	if !ok || !actor.Local {
 		return nil, fmt.Errorf("%w: %s may not change %s", ErrForbidden, actor.Handle(), objectURI)
 	}
-	if o.CommunityActor == nil {
+	if o.CommunityActor == nil && (!o.Local || o.AuthorActorID != actor.ID) {
 		return nil, fmt.Errorf("%w: post %s is in no community", ErrInvalid, objectURI)
 	}
 	return o, nil
@@ -286,16 +315,21 @@ func (s *Service) EditPost(ctx context.Context, author *storage.Actor, objectURI
 		}
 	}
 	c := s.compose(ctx, author, o.CommunityActor, parent, text)
+	if limitedVisibility(o.Visibility) && slices.ContainsFunc(c.tags, func(t vocab.Tag) bool { return s.isCommunity(ctx, t.Href) }) {
+		return nil, errPrivateInCommunity
+	}
 	if isMarkdown {
 		c.content = s.markdownContent(o.CommunityActor, text, c.mentioned)
 	}
 	doc := s.ObjectDocument(o)
 	doc.Content, doc.Tag = c.content, c.tags
-	doc.CC = vocab.IRIs{o.CommunityActor.URI}
-	if author.FollowersURI != "" {
-		doc.CC = append(doc.CC, author.FollowersURI)
+	// The people named before stay addressed: an edit never takes a
+	// private post away from its readers' servers.
+	_, _, before, err := s.sentAudience(ctx, o)
+	if err != nil {
+		return nil, err
 	}
-	doc.CC = append(doc.CC, c.cc...)
+	doc.To, doc.CC = addressing(o.Visibility, author, o.CommunityActor, c.cc)
 	doc.Source = &vocab.Source{Content: text, MediaType: sourceType(isMarkdown)}
 	doc.Updated = vocab.At(time.Now().UTC())
 	// Servers that read only boosts learn of the edit from the author,
@@ -304,7 +338,12 @@ func (s *Service) EditPost(ctx context.Context, author *storage.Actor, objectURI
 	if err != nil {
 		return nil, err
 	}
-	inboxes := append([]string{o.CommunityActor.InboxURI}, copies...)
+	var inboxes []string
+	if o.CommunityActor != nil {
+		inboxes = append(inboxes, o.CommunityActor.InboxURI)
+	}
+	inboxes = append(inboxes, copies...)
+	inboxes = append(inboxes, before...)
 	inboxes = append(inboxes, c.inboxes...)
 	body, err := s.activityDoc(vocab.TypeUpdate, author, doc, doc.To, doc.CC)
 	if err != nil {
@@ -323,6 +362,20 @@ func (s *Service) Delete(ctx context.Context, actor *storage.Actor, objectURI st
 		return err
 	}
 	tomb := &vocab.Object{ID: o.URI, Type: vocab.TypeTombstone}
+	if o.CommunityActor == nil {
+		// A post outside any community (a reply to a person, a
+		// followers-only or direct post): its Delete goes where the
+		// post went.
+		to, cc, inboxes, err := s.sentAudience(ctx, o)
+		if err != nil {
+			return err
+		}
+		body, err := s.activityDoc(vocab.TypeDelete, actor, tomb, to, cc)
+		if err != nil {
+			return err
+		}
+		return s.act(ctx, actor, nil, body, inboxes)
+	}
 	cc := []string{o.CommunityActor.URI}
 	if actor.FollowersURI != "" {
 		cc = append(cc, actor.FollowersURI)

@@ -89,6 +89,9 @@ func localCommunityOf(ctx context.Context, tx *storage.DB, o *storage.Object) (*
 // received, about post o) means to each of their servers. It does nothing
 // for posts outside local communities.
 func (s *Service) redistribute(ctx context.Context, tx *storage.DB, o *storage.Object, raw []byte) error {
+	if limitedVisibility(o.Visibility) {
+		return nil // a community never passes on a private post
+	}
 	community, err := localCommunityOf(ctx, tx, o)
 	if err != nil || community == nil {
 		return err

@@ -27,6 +27,13 @@ func (s *Server) object(c echo.Context) error {
 		}
 		return s.page(c, func(p Pages) error { return p.Object(c, o) })
 	}
+	if o.DeletedAt == nil {
+		// Followers-only and direct posts: only for their readers'
+		// servers, on a signed request.
+		if err := s.svc.FetchAllowed(c.Request().Context(), c.Request(), o); err != nil {
+			return err
+		}
+	}
 	doc := s.svc.ObjectDocument(o)
 	if o.DeletedAt != nil {
 		body, err := vocab.Marshal(doc)
@@ -46,6 +53,9 @@ func (s *Server) objectReplies(c echo.Context) error {
 	}
 	if o.DeletedAt != nil {
 		return echo.NewHTTPError(http.StatusGone, "this post was deleted")
+	}
+	if err := s.svc.FetchAllowed(c.Request().Context(), c.Request(), o); err != nil {
+		return err
 	}
 	id := o.URI + "/replies"
 	return s.serve(c, collection{

@@ -56,12 +56,23 @@ type StatusFilter struct {
 	// ListID is the timeline of a member's list: posts by the people on
 	// it and top-level posts of the communities on it.
 	ListID int64
-	Page   Page
+	// VisibleTo, when set, shows every post that actor may read (see
+	// visibility.go): unlisted, followers-only and direct ones too, for
+	// timelines of a member's own (home, lists, profiles). Unset, only
+	// public posts are listed.
+	VisibleTo *Actor
+	Page      Page
 }
 
-// ListStatuses returns a page of live public posts, newest first.
+// ListStatuses returns a page of live posts, newest first: public ones,
+// or those f.VisibleTo may read.
 func (db *DB) ListStatuses(ctx context.Context, f StatusFilter) ([]Object, error) {
-	q := db.Gorm(ctx).Model(&Object{}).Where("objects.deleted_at IS NULL AND objects.visibility = ?", VisibilityPublic)
+	q := db.Gorm(ctx).Model(&Object{}).Where("objects.deleted_at IS NULL")
+	if f.VisibleTo != nil {
+		q = VisibleTo(q, f.VisibleTo)
+	} else {
+		q = Listed(q)
+	}
 	if f.AuthorActorID > 0 {
 		q = q.Where("objects.author_actor_id = ?", f.AuthorActorID)
 	}
@@ -126,12 +137,13 @@ func (db *DB) ListObjectsByIDs(ctx context.Context, ids []int64) ([]Object, erro
 	return out, wrap(err, "list objects by id")
 }
 
-// ListThread returns the live posts of a thread (same context), oldest
-// first, at most limit.
-func (db *DB) ListThread(ctx context.Context, contextURI string, limit int) ([]Object, error) {
+// ListThread returns the live posts of a thread (same context) that
+// viewer (nil: anyone) may read, oldest first, at most limit.
+func (db *DB) ListThread(ctx context.Context, contextURI string, viewer *Actor, limit int) ([]Object, error) {
 	var out []Object
-	err := db.Gorm(ctx).Preload("AuthorActor").Preload("CommunityActor").
-		Where("context_uri = ? AND deleted_at IS NULL", contextURI).Order("id").Limit(limit).Find(&out).Error
+	q := db.Gorm(ctx).Model(&Object{}).Preload("AuthorActor").Preload("CommunityActor").
+		Where("objects.context_uri = ? AND objects.deleted_at IS NULL", contextURI)
+	err := VisibleTo(q, viewer).Order("objects.id").Limit(limit).Find(&out).Error
 	return out, wrap(err, "list thread %q", contextURI)
 }
 

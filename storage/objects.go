@@ -57,7 +57,7 @@ func (db *DB) CountObjects(ctx context.Context, f ObjectFilter) (int64, error) {
 }
 
 func (db *DB) filterObjects(ctx context.Context, f ObjectFilter) *gorm.DB {
-	q := db.Gorm(ctx).Model(&Object{}).Where("objects.deleted_at IS NULL AND objects.visibility = ?", VisibilityPublic)
+	q := Listed(db.Gorm(ctx).Model(&Object{}).Where("objects.deleted_at IS NULL"))
 	if f.AuthorActorID > 0 {
 		q = q.Where("objects.author_actor_id = ?", f.AuthorActorID)
 	}

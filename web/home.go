@@ -40,7 +40,7 @@ func (w *Web) home(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
-	objs, err := w.db.ListStatuses(ctx, storage.StatusFilter{HomeOf: me.ID, Page: storage.Page{MaxID: before, Limit: communityPagePosts + 1}})
+	objs, err := w.db.ListStatuses(ctx, storage.StatusFilter{HomeOf: me.ID, VisibleTo: me, Page: storage.Page{MaxID: before, Limit: communityPagePosts + 1}})
 	if err != nil {
 		return err
 	}

@@ -64,9 +64,6 @@ func (w *Web) objectOf(c echo.Context) (*storage.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Visibility != "" && o.Visibility != storage.VisibilityPublic {
-		return nil, echo.NewHTTPError(http.StatusNotFound, "no such post")
-	}
 	return o, nil
 }
 
@@ -79,7 +76,14 @@ func (w *Web) renderThread(c echo.Context, o *storage.Object, status int, errMsg
 	if err != nil {
 		return err
 	}
-	thread, err := w.db.ListThread(ctx, o.ContextURI, maxThread)
+	// Followers-only and direct posts are shown only to their readers
+	// (storage/visibility.go decides), to anyone else as no post at all.
+	if ok, err := w.db.CanSee(ctx, viewer, o); err != nil {
+		return err
+	} else if !ok {
+		return echo.NewHTTPError(http.StatusNotFound, "no such post")
+	}
+	thread, err := w.db.ListThread(ctx, o.ContextURI, viewer, maxThread)
 	if err != nil {
 		return err
 	}

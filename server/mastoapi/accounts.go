@@ -109,6 +109,7 @@ func (a *API) accountStatuses(c echo.Context) error {
 		f.AuthorActorID = actor.ID
 	}
 	f.ViewerID = viewerID(c)
+	f.VisibleTo = viewer(c)
 	return a.statusPageIn(c, "account", f, reblog)
 }
 

@@ -239,7 +239,7 @@ func (r *renderer) status(o *storage.Object, st *storage.StatusStats, tags []str
 	}
 	s := &Status{
 		ID: id(o.ID), URI: o.URI, CreatedAt: iso(o.PublishedAt), Account: account,
-		Content: content, Visibility: "public", Sensitive: o.Sensitive || o.Summary != "", SpoilerText: o.Summary,
+		Content: content, Visibility: statusVisibility(o.Visibility), Sensitive: o.Sensitive || o.Summary != "", SpoilerText: o.Summary,
 		MediaAttachments: []any{}, Mentions: r.mentions(o), Tags: []Tag{}, Emojis: []Emoji{},
 		URL: &url,
 	}
@@ -341,4 +341,13 @@ func appEntity(app *storage.OAuthApp) *Application {
 		out.Website = &app.Website
 	}
 	return out
+}
+
+// statusVisibility is a post's visibility as Mastodon names it.
+func statusVisibility(v string) string {
+	switch v {
+	case storage.VisibilityUnlisted, storage.VisibilityPrivate, storage.VisibilityDirect:
+		return v
+	}
+	return storage.VisibilityPublic
 }

@@ -370,7 +370,7 @@ func (a *API) addFilterStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	o, err := a.objectByID(c.Request().Context(), p.Get("status_id"))
+	o, err := a.objectByID(c.Request().Context(), viewer(c), p.Get("status_id"))
 	if err != nil {
 		return err
 	}

@@ -147,5 +147,5 @@ func (a *API) listTimeline(c echo.Context) error {
 		return err
 	}
 	communityPost := func(o *storage.Object) bool { return o.CommunityActor != nil && o.InReplyToURI == "" }
-	return a.statusPageIn(c, "home", storage.StatusFilter{ListID: l.ID, ViewerID: viewerID(c), Page: pg}, communityPost)
+	return a.statusPageIn(c, "home", storage.StatusFilter{ListID: l.ID, ViewerID: viewerID(c), VisibleTo: viewer(c), Page: pg}, communityPost)
 }

@@ -16,12 +16,15 @@ import (
 	"github.com/commonplace/commonplace/storage"
 )
 
-// objectParam loads the live post named by the :id path parameter.
+// objectParam loads the live post named by the :id path parameter, if
+// the viewer may read it.
 func (a *API) objectParam(c echo.Context) (*storage.Object, error) {
-	return a.objectByID(c.Request().Context(), c.Param("id"))
+	return a.objectByID(c.Request().Context(), viewer(c), c.Param("id"))
 }
 
-func (a *API) objectByID(ctx context.Context, s string) (*storage.Object, error) {
+// objectByID loads a live post viewer (nil: anyone) may read; any other
+// is not found, as on Mastodon.
+func (a *API) objectByID(ctx context.Context, viewer *storage.Actor, s string) (*storage.Object, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		return nil, errNotFound
@@ -30,7 +33,9 @@ func (a *API) objectByID(ctx context.Context, s string) (*storage.Object, error)
 	if err != nil {
 		return nil, err
 	}
-	if o.DeletedAt != nil || o.Visibility != storage.VisibilityPublic {
+	if ok, err := a.db.CanSee(ctx, viewer, o); err != nil {
+		return nil, err
+	} else if !ok {
 		return nil, errNotFound
 	}
 	return o, nil
@@ -85,9 +90,7 @@ func (a *API) createStatus(c echo.Context) error {
 		return err
 	}
 	switch p.Get("visibility") {
-	case "", "public", "unlisted":
-	case "private", "direct":
-		return errorf(http.StatusUnprocessableEntity, "Validation failed: posts to communities are public; visibility %q is not supported", p.Get("visibility"))
+	case "", "public", "unlisted", "private", "direct":
 	default:
 		return errorf(http.StatusUnprocessableEntity, "Validation failed: Visibility is not included in the list")
 	}
@@ -139,12 +142,13 @@ func (a *API) createStatus(c echo.Context) error {
 
 func (a *API) post(ctx context.Context, me *storage.Actor, p params, text, lang string) (*storage.Object, error) {
 	in := federation.NewPost{
-		Summary:   strings.TrimSpace(p.Get("spoiler_text")),
-		Sensitive: p.bool("sensitive"),
-		Language:  lang,
+		Summary:    strings.TrimSpace(p.Get("spoiler_text")),
+		Sensitive:  p.bool("sensitive"),
+		Language:   lang,
+		Visibility: p.Get("visibility"),
 	}
 	if rid := p.Get("in_reply_to_id"); rid != "" {
-		parent, err := a.objectByID(ctx, rid)
+		parent, err := a.objectByID(ctx, me, rid)
 		if err != nil {
 			return nil, err
 		}
@@ -154,7 +158,14 @@ func (a *API) post(ctx context.Context, me *storage.Actor, p params, text, lang 
 	if err != nil {
 		return nil, err
 	}
+	limited := in.Visibility == storage.VisibilityPrivate || in.Visibility == storage.VisibilityDirect
 	switch {
+	case community != nil && limited:
+		return nil, errorf(http.StatusUnprocessableEntity,
+			"Validation failed: a community is public talk: a %s post cannot mention @%s; post it publicly, or leave the community out",
+			map[string]string{storage.VisibilityPrivate: "followers-only", storage.VisibilityDirect: "direct"}[in.Visibility], community.Handle())
+	case limited:
+		// To its readers only: followers and the people it mentions.
 	case community != nil:
 		in.Community = community.URI
 		// The post opens with a link to the community; the mention
@@ -269,7 +280,7 @@ func (a *API) statusContext(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	thread, err := a.db.ListThread(ctx, o.ContextURI, maxThread)
+	thread, err := a.db.ListThread(ctx, o.ContextURI, viewer(c), maxThread)
 	if err != nil {
 		return err
 	}

@@ -240,6 +240,21 @@ func (h *hub) status(ctx context.Context, ev events.Event) error {
 			home[id] = true
 		}
 	}
+	// A followers-only or direct post reaches only its readers' streams
+	// (a direct one: the followers it names, as Mastodon's fan-out).
+	if o.Visibility != storage.VisibilityPublic && o.Visibility != storage.VisibilityUnlisted {
+		live := *o
+		live.DeletedAt = nil // its readers hear of its deletion
+		for _, c := range conns {
+			if id := c.viewerID(); home[id] {
+				ok, err := h.a.db.CanSee(ctx, c.viewer, &live)
+				if err != nil {
+					return err
+				}
+				home[id] = ok
+			}
+		}
+	}
 	// Payloads are rendered once per audience, when first needed.
 	rendered := map[int64]string{}
 	payload := func(viewer int64, asHome bool) (string, error) {

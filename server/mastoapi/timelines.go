@@ -19,7 +19,7 @@ func (a *API) homeTimeline(c echo.Context) error {
 		return err
 	}
 	me := viewer(c)
-	return a.statusPageIn(c, "home", storage.StatusFilter{HomeOf: me.ID, ViewerID: me.ID, Page: pg}, a.homeReblog(c.Request().Context(), me))
+	return a.statusPageIn(c, "home", storage.StatusFilter{HomeOf: me.ID, ViewerID: me.ID, VisibleTo: me, Page: pg}, a.homeReblog(c.Request().Context(), me))
 }
 
 // homeReblog reports whether a post in me's home timeline shows as its
