@@ -381,6 +381,9 @@ func (s *Service) storeObject(ctx context.Context, tx *storage.DB, obj *vocab.Ob
 		if err := tx.PutObjectRecipients(ctx, o.ID, named); err != nil {
 			return nil, err
 		}
+		if err := s.conversed(ctx, tx, o, named); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.objectStored(ctx, tx, o, obj); err != nil {
 		return nil, err

@@ -50,3 +50,40 @@ func (s *Service) notify(ctx context.Context, tx *storage.DB, n *storage.Notific
 func (s *Service) TokenRevoked(ctx context.Context, tokenID int64) error {
 	return s.Events.Publish(ctx, nil, events.Event{Kind: events.TokenRevoked, Token: tokenID})
 }
+
+// conversed records a direct post in the conversations of the local
+// people it is for (its local author and the local actors it names) and
+// tells their live clients.
+func (s *Service) conversed(ctx context.Context, tx *storage.DB, o *storage.Object, named []string) error {
+	if o.Visibility != storage.VisibilityDirect {
+		return nil
+	}
+	var people []int64
+	if o.AuthorActor != nil && o.AuthorActor.Local {
+		people = append(people, o.AuthorActorID)
+	}
+	for _, uri := range named {
+		if !s.URLs.IsLocal(uri) {
+			continue
+		}
+		a, err := tx.GetActorByURI(ctx, uri)
+		if err != nil {
+			if ignoreNotFound(err) == nil {
+				continue
+			}
+			return err
+		}
+		if a.Type == storage.TypePerson && a.ID != o.AuthorActorID {
+			people = append(people, a.ID)
+		}
+	}
+	for _, id := range people {
+		if _, err := tx.TouchConversation(ctx, id, o); err != nil {
+			return err
+		}
+		if err := s.Events.Publish(ctx, tx, events.Event{Kind: events.ConversationUpdated, Actor: id, Object: o.ID}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -461,13 +462,10 @@ type Preferences struct {
 // UpdatePreferences saves a member's posting defaults.
 func (s *Service) UpdatePreferences(ctx context.Context, acct *storage.Account, p Preferences) error {
 	if p.Privacy != nil {
-		switch *p.Privacy {
-		case "public", "unlisted":
-			acct.DefaultPrivacy = *p.Privacy
-		default:
-			// private and direct posts are not built yet (issue 11).
-			return fmt.Errorf("%w: posting privacy %q is not available here", ErrInvalid, *p.Privacy)
+		if !slices.Contains(postVisibilities, *p.Privacy) {
+			return fmt.Errorf("%w: posting privacy %q is not public, unlisted, private or direct", ErrInvalid, *p.Privacy)
 		}
+		acct.DefaultPrivacy = *p.Privacy
 	}
 	if p.Sensitive != nil {
 		acct.DefaultSensitive = *p.Sensitive

@@ -37,6 +37,9 @@ const (
 	Notified Kind = "notification"
 	// FiltersChanged: Actor's filters changed.
 	FiltersChanged Kind = "filters.changed"
+	// ConversationUpdated: Actor's direct conversation with the post
+	// Object as its latest changed.
+	ConversationUpdated Kind = "conversation"
 	// TokenRevoked: the OAuth token Token may no longer be used.
 	TokenRevoked Kind = "token.revoked"
 )

@@ -173,6 +173,14 @@ func newFixture(t *testing.T, d storage.Dialect) *fixture {
 		ForNotFollowers: "accept", ForNewAccounts: "accept", ForPrivateMentions: "accept", ForLimitedAccounts: "accept"}); err != nil {
 		t.Fatal(err)
 	}
+	dm, err := a.Service.Post(ctx, alice, federation.NewPost{Visibility: storage.VisibilityDirect, Text: "ZQXDIRECT note to self"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, err := a.DB.GetConversationByThread(ctx, alice.ID, dm.ContextURI)
+	if err != nil {
+		t.Fatal(err)
+	}
 	list := &storage.List{ActorID: alice.ID, Title: "zqxlist", RepliesPolicy: "list"}
 	if err := a.Service.SaveList(ctx, list); err != nil {
 		t.Fatal(err)
@@ -231,6 +239,8 @@ func newFixture(t *testing.T, d storage.Dialect) *fixture {
 		":list_id":                                  {id(list.ID)},
 		"/api/v1/notifications/requests/:id :id":    {id(bobOnA.ID)},
 		":group_key":                                {"ungrouped-" + id(notes[0].ID)},
+		"/api/v1/conversations/:id :id":             {id(conv.ID)},
+		"/api/v1/conversations/:id/read :id":        {id(conv.ID)},
 		"/api/v2/notifications/:group_key/accounts": {"ungrouped-" + id(notes[0].ID)},
 	}
 	f.query = map[string]string{

@@ -167,6 +167,7 @@ func (a *API) routes() {
 	a.memberRoutes()
 	a.adminDomainRoutes()
 	a.streamingRoutes()
+	a.conversationRoutes()
 
 	a.echo.GET(missingAvatarPath, missingImage)
 	a.echo.GET(missingHeaderPath, missingImage)

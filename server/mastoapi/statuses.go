@@ -124,7 +124,11 @@ func (a *API) createStatus(c echo.Context) error {
 			return a.renderStatus(c, o)
 		}
 	}
-	o, err := a.post(ctx, me, p, text, lang)
+	defaultPrivacy := ""
+	if t := currentToken(c); t != nil && t.Account != nil {
+		defaultPrivacy = t.Account.DefaultPrivacy
+	}
+	o, err := a.post(ctx, me, p, text, lang, defaultPrivacy)
 	if key != "" {
 		var oid int64
 		if err == nil {
@@ -140,7 +144,9 @@ func (a *API) createStatus(c echo.Context) error {
 	return a.renderStatus(c, o)
 }
 
-func (a *API) post(ctx context.Context, me *storage.Actor, p params, text, lang string) (*storage.Object, error) {
+// post publishes a status; without a visibility it takes the member's
+// default, or for a reply to a followers-only or direct post, that post's.
+func (a *API) post(ctx context.Context, me *storage.Actor, p params, text, lang, defaultPrivacy string) (*storage.Object, error) {
 	in := federation.NewPost{
 		Summary:    strings.TrimSpace(p.Get("spoiler_text")),
 		Sensitive:  p.bool("sensitive"),
@@ -153,6 +159,12 @@ func (a *API) post(ctx context.Context, me *storage.Actor, p params, text, lang 
 			return nil, err
 		}
 		in.InReplyTo = parent.URI
+		if in.Visibility == "" && parent.Visibility != storage.VisibilityPublic && parent.Visibility != storage.VisibilityUnlisted {
+			in.Visibility = parent.Visibility
+		}
+	}
+	if in.Visibility == "" {
+		in.Visibility = defaultPrivacy
 	}
 	community, err := a.mentionedCommunity(ctx, text)
 	if err != nil {

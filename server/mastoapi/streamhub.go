@@ -162,6 +162,8 @@ func (h *hub) handle(ctx context.Context, ev events.Event) error {
 		return h.status(ctx, ev)
 	case events.Notified:
 		return h.notification(ctx, ev)
+	case events.ConversationUpdated:
+		return h.conversation(ctx, ev)
 	case events.FiltersChanged:
 		for _, c := range h.snapshot() {
 			if c.viewerID() == ev.Actor && c.has(streamKey{name: "user"}) {
@@ -384,6 +386,44 @@ func (h *hub) notification(ctx context.Context, ev events.Event) error {
 				c.send(&streamMsg{stream: []string{name}, event: "notification", payload: string(b), hasPayload: true})
 			}
 		}
+	}
+	return nil
+}
+
+// conversation streams a member's changed direct conversation to their
+// direct stream.
+func (h *hub) conversation(ctx context.Context, ev events.Event) error {
+	var mine []*streamConn
+	for _, c := range h.snapshot() {
+		if c.viewerID() == ev.Actor && c.has(streamKey{name: "direct"}) {
+			mine = append(mine, c)
+		}
+	}
+	if len(mine) == 0 {
+		return nil
+	}
+	o, err := h.a.db.GetObjectByID(ctx, ev.Object)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	row, err := h.a.db.GetConversationByThread(ctx, ev.Actor, threadOf(o))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	conv, err := h.a.conversationOf(ctx, mine[0].viewer, row)
+	if err != nil || conv == nil {
+		return err
+	}
+	b, err := json.Marshal(conv)
+	if err != nil {
+		return err
+	}
+	for _, c := range mine {
+		c.send(&streamMsg{stream: []string{"direct"}, event: "conversation", payload: string(b), hasPayload: true})
 	}
 	return nil
 }
