@@ -329,6 +329,7 @@ type GTSStatus struct {
 	} `json:"tags"`
 	EditedAt        *string `json:"edited_at"`
 	FavouritesCount int     `json:"favourites_count"`
+	Visibility      string  `json:"visibility"`
 }
 
 // Lookup resolves an account on another server by its handle, through the
