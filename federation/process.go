@@ -15,7 +15,7 @@ import (
 
 // InboxOptions tunes the inbound processing workers.
 type InboxOptions struct {
-	Workers int           // concurrent activities (default 4)
+	Workers int           // concurrent activities (default 4; the server's setting defaults to 16)
 	Poll    time.Duration // how often to look for work without a wake-up (default 1s)
 	Lease   time.Duration // how long a claimed activity is ours (default 2m)
 	// RetryBase is the delay before the first retry of an activity that
