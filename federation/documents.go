@@ -21,7 +21,7 @@ func (s *Service) ObjectDocument(o *storage.Object) *vocab.Object {
 	}
 	doc := &vocab.Object{
 		ID: o.URI, Type: o.Type,
-		Name: o.Name, Summary: o.Summary, Content: o.Content, Sensitive: o.Sensitive,
+		Name: o.Name, PostKind: o.Kind, Summary: o.Summary, Content: o.Content, Sensitive: o.Sensitive,
 		MediaType: "text/html",
 		InReplyTo: vocab.IRI(o.InReplyToURI),
 		Published: vocab.At(o.PublishedAt),

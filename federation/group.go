@@ -340,6 +340,7 @@ func (s *Service) storeObject(ctx context.Context, tx *storage.DB, obj *vocab.Ob
 		ContextURI:   string(obj.Context),
 		URL:          obj.URL.HTML(),
 		Name:         sanitize.PlainText(obj.Name, 300),
+		Kind:         objectKind(obj),
 		Summary:      sanitize.PlainText(obj.Summary, 500),
 		Content:      sanitize.HTML(obj.ContentIn()),
 		Sensitive:    obj.Sensitive,
@@ -467,6 +468,7 @@ func (s *Service) applyEdit(ctx context.Context, tx *storage.DB, stored *storage
 func (s *Service) objectUpdate(obj *vocab.Object, raw []byte, author *storage.Actor) storage.ObjectUpdate {
 	u := storage.ObjectUpdate{
 		Name:      sanitize.PlainText(obj.Name, 300),
+		Kind:      objectKind(obj),
 		Summary:   sanitize.PlainText(obj.Summary, 500),
 		Content:   sanitize.HTML(obj.ContentIn()),
 		Sensitive: obj.Sensitive,

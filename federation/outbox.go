@@ -41,19 +41,43 @@ type NewPost struct {
 	// Visibility is public (""), unlisted, private (followers-only) or
 	// direct. Private and direct posts go to no community.
 	Visibility string
+	// Kind is the kind of post (KindQuestion, ...), "" for a discussion
+	// or to read it from Text by the client API's convention (a leading
+	// kind hashtag, then the first line as title: ParseKindConvention).
+	Kind string
 }
 
 // Post publishes a member's post or reply to a community, local or remote.
 func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (*storage.Object, error) {
 	text := strings.TrimSpace(in.Text)
+	// body is what is rendered: the text without a leading kind tag and
+	// title line; the source keeps the text as written, so that editing
+	// it from an app reads the same way.
+	body, kind, title := text, in.Kind, strings.TrimSpace(in.Title)
+	if k, ok := NormalizeKind(kind); !ok {
+		return nil, fmt.Errorf("%w: no kind of post %q", ErrInvalid, in.Kind)
+	} else {
+		kind = k
+	}
+	if kind == KindDiscussion {
+		if k, t, b, ok := ParseKindConvention(text); ok {
+			kind, body = k, b
+			if title == "" {
+				title = t
+			}
+		}
+	}
+	if in.InReplyTo != "" {
+		kind = KindDiscussion // a reply is part of its thread, of no kind
+	}
 	switch {
 	case !author.Local:
 		return nil, fmt.Errorf("%w: only local members post here", ErrForbidden)
-	case text == "":
+	case text == "" || body == "":
 		return nil, fmt.Errorf("%w: a post needs text", ErrInvalid)
 	case utf8.RuneCountInString(text) > MaxPostLen:
 		return nil, fmt.Errorf("%w: a post is at most %d characters", ErrInvalid, MaxPostLen)
-	case utf8.RuneCountInString(in.Title) > 300 || utf8.RuneCountInString(in.Summary) > 500:
+	case utf8.RuneCountInString(title) > 300 || utf8.RuneCountInString(in.Summary) > 500:
 		return nil, fmt.Errorf("%w: title or summary too long", ErrInvalid)
 	}
 	var parent *storage.Object
@@ -109,17 +133,20 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 
 	now := time.Now().UTC()
 	id := s.URLs.NewObject()
-	c := s.compose(ctx, author, community, parent, text)
+	c := s.compose(ctx, author, community, parent, body)
 	if limited && slices.ContainsFunc(c.tags, func(t vocab.Tag) bool { return s.isCommunity(ctx, t.Href) }) {
 		return nil, errPrivateInCommunity
 	}
 	if in.Markdown {
-		c.content = s.markdownContent(community, text, c.mentioned)
+		c.content = s.markdownContent(community, body, c.mentioned)
 	}
+	c.content = withLead(c.content, community, kindLead(kind, title))
+	c.tags = s.withKindTag(c.tags, kind)
 	note := &vocab.Object{
 		ID: id, Type: vocab.TypeNote,
 		AttributedTo: vocab.RefsTo(author.URI),
-		Name:         strings.TrimSpace(in.Title),
+		Name:         title,
+		PostKind:     kind,
 		Summary:      strings.TrimSpace(in.Summary),
 		Sensitive:    in.Sensitive || in.Summary != "",
 		Content:      c.content,
@@ -148,11 +175,11 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 		note.InReplyTo = vocab.IRI(parent.URI)
 		note.Context = vocab.IRI(parent.ContextURI)
 	}
-	body, err := s.activityDoc(vocab.TypeCreate, author, note, note.To, note.CC)
+	doc, err := s.activityDoc(vocab.TypeCreate, author, note, note.To, note.CC)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.act(ctx, author, community, body, inboxes); err != nil {
+	if err := s.act(ctx, author, community, doc, inboxes); err != nil {
 		return nil, err
 	}
 	return s.DB.GetObjectByURI(ctx, id)
@@ -314,14 +341,22 @@ func (s *Service) EditPost(ctx context.Context, author *storage.Actor, objectURI
 			return nil, err
 		}
 	}
-	c := s.compose(ctx, author, o.CommunityActor, parent, text)
+	doc := s.ObjectDocument(o)
+	body := text
+	if k, t, b, ok := ParseKindConvention(text); ok && parent == nil {
+		// An edit from an app re-reads the convention the post was
+		// written in: kind, title and body may all change.
+		doc.PostKind, doc.Name, body = k, t, b
+	}
+	c := s.compose(ctx, author, o.CommunityActor, parent, body)
 	if limitedVisibility(o.Visibility) && slices.ContainsFunc(c.tags, func(t vocab.Tag) bool { return s.isCommunity(ctx, t.Href) }) {
 		return nil, errPrivateInCommunity
 	}
 	if isMarkdown {
-		c.content = s.markdownContent(o.CommunityActor, text, c.mentioned)
+		c.content = s.markdownContent(o.CommunityActor, body, c.mentioned)
 	}
-	doc := s.ObjectDocument(o)
+	c.content = withLead(c.content, o.CommunityActor, kindLead(doc.PostKind, doc.Name))
+	c.tags = s.withKindTag(c.tags, doc.PostKind)
 	doc.Content, doc.Tag = c.content, c.tags
 	// The people named before stay addressed: an edit never takes a
 	// private post away from its readers' servers.
@@ -345,11 +380,11 @@ func (s *Service) EditPost(ctx context.Context, author *storage.Actor, objectURI
 	inboxes = append(inboxes, copies...)
 	inboxes = append(inboxes, before...)
 	inboxes = append(inboxes, c.inboxes...)
-	body, err := s.activityDoc(vocab.TypeUpdate, author, doc, doc.To, doc.CC)
+	update, err := s.activityDoc(vocab.TypeUpdate, author, doc, doc.To, doc.CC)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.act(ctx, author, o.CommunityActor, body, inboxes); err != nil {
+	if err := s.act(ctx, author, o.CommunityActor, update, inboxes); err != nil {
 		return nil, err
 	}
 	return s.DB.GetObjectByURI(ctx, objectURI)

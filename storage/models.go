@@ -158,19 +158,22 @@ type Object struct {
 	ContextURI       string `gorm:"column:context_uri"`
 	URL              string `gorm:"column:url"`
 	Name             string
-	Summary          string
-	Content          string
-	Source           string
-	Language         string
-	Sensitive        bool
-	Visibility       string
-	Local            bool
-	Raw              string
-	PublishedAt      time.Time
-	EditedAt         *time.Time
-	DeletedAt        *time.Time
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// Kind is the kind of post (question, story, resource, case, event);
+	// "" for a discussion and for replies.
+	Kind        string
+	Summary     string
+	Content     string
+	Source      string
+	Language    string
+	Sensitive   bool
+	Visibility  string
+	Local       bool
+	Raw         string
+	PublishedAt time.Time
+	EditedAt    *time.Time
+	DeletedAt   *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // Like is a recorded Like of an object.

@@ -78,9 +78,9 @@ func (db *DB) filterObjects(ctx context.Context, f ObjectFilter) *gorm.DB {
 
 // ObjectUpdate is an edit of a post.
 type ObjectUpdate struct {
-	Name, Summary, Content, Source, Raw string
-	Sensitive                           bool
-	EditedAt                            time.Time
+	Name, Kind, Summary, Content, Source, Raw string
+	Sensitive                                 bool
+	EditedAt                                  time.Time
 }
 
 // UpdateObject applies an edit to a live object, keeping the version it
@@ -93,7 +93,7 @@ func (db *DB) UpdateObject(ctx context.Context, id int64, u ObjectUpdate) error 
 		return wrap(keep.Error, "keep version of object %d", id)
 	}
 	res := db.Gorm(ctx).Model(&Object{}).Where("id = ? AND deleted_at IS NULL", id).Updates(map[string]any{
-		"name": u.Name, "summary": u.Summary, "content": u.Content, "source": u.Source,
+		"name": u.Name, "kind": u.Kind, "summary": u.Summary, "content": u.Content, "source": u.Source,
 		"sensitive": u.Sensitive, "raw": u.Raw, "edited_at": u.EditedAt.UTC(), "updated_at": time.Now().UTC(),
 	})
 	if res.Error == nil && res.RowsAffected == 0 {

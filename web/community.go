@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"strconv"
@@ -44,6 +45,25 @@ type CommunityPage struct {
 	Error string
 	// FormTitle and FormText bring back a refused post.
 	FormTitle, FormText string
+	// Kinds are the kinds of post the composer offers; FormKind is the
+	// one chosen.
+	Kinds    []KindOption
+	FormKind string
+}
+
+// KindOption is a kind of post in the composer's list.
+type KindOption struct{ Value, Label string }
+
+func kindOptions() []KindOption {
+	out := make([]KindOption, 0, len(federation.Kinds))
+	for _, k := range federation.Kinds {
+		v := k
+		if v == federation.KindDiscussion {
+			v = "discussion"
+		}
+		out = append(out, KindOption{v, federation.KindLabel(k)})
+	}
+	return out
 }
 
 // Person is a member as pages list them.
@@ -56,16 +76,17 @@ const communityPagePosts = 20
 
 // Community renders the page of com, whose URL server has negotiated.
 func (w *Web) Community(c echo.Context, com *storage.Community) error {
-	return w.withCSRF(c, func() error { return w.renderCommunity(c, com, http.StatusOK, "", "", "") })
+	return w.withCSRF(c, func() error { return w.renderCommunity(c, com, http.StatusOK, "", "", "", "") })
 }
 
-func (w *Web) renderCommunity(c echo.Context, com *storage.Community, status int, errMsg, title, text string) error {
+func (w *Web) renderCommunity(c echo.Context, com *storage.Community, status int, errMsg, kind, title, text string) error {
 	ctx := c.Request().Context()
 	members, err := w.db.CountMembers(ctx, com.ActorID, storage.StateAccepted)
 	if err != nil {
 		return err
 	}
-	page := CommunityPage{Page: w.page(c, com.Title), Community: w.communityView(com, members), Error: errMsg, FormTitle: title, FormText: text}
+	page := CommunityPage{Page: w.page(c, com.Title), Community: w.communityView(com, members), Error: errMsg, FormTitle: title, FormText: text,
+		Kinds: kindOptions(), FormKind: cmp.Or(kind, "discussion")}
 	page.Alternate = com.Actor.URI
 	mods, err := w.db.Moderators(ctx, com.ActorID)
 	if err != nil {
@@ -221,12 +242,12 @@ func (w *Web) post(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	title, text := c.FormValue("title"), c.FormValue("text")
+	kind, title, text := c.FormValue("kind"), c.FormValue("title"), c.FormValue("text")
 	o, err := w.svc.Post(c.Request().Context(), me, federation.NewPost{
-		Community: com.Actor.URI, Title: title, Text: text, Markdown: true, Language: "en",
+		Community: com.Actor.URI, Kind: kind, Title: title, Text: text, Markdown: true, Language: "en",
 	})
 	if errors.Is(err, federation.ErrInvalid) || errors.Is(err, federation.ErrForbidden) {
-		return w.renderCommunity(c, com, http.StatusUnprocessableEntity, reason(err), title, text)
+		return w.renderCommunity(c, com, http.StatusUnprocessableEntity, reason(err), kind, title, text)
 	} else if err != nil {
 		return err
 	}

@@ -38,11 +38,11 @@ func (w *Web) remoteFollow(c echo.Context) error {
 	}
 	to, err := w.svc.RemoteInteractionURL(c.Request().Context(), handle, com.Actor.URI)
 	if errors.Is(err, federation.ErrInvalid) || errors.Is(err, federation.ErrForbidden) || errors.Is(err, storage.ErrNotFound) {
-		return w.renderCommunity(c, com, http.StatusUnprocessableEntity, reason(err), "", "")
+		return w.renderCommunity(c, com, http.StatusUnprocessableEntity, reason(err), "", "", "")
 	} else if err != nil {
 		w.log.Info("remote follow lookup", "handle", handle, "error", err)
 		return w.renderCommunity(c, com, http.StatusBadGateway, "Your server did not answer. Check your address, or search for "+
-			"@"+com.Actor.Username+"@"+w.domain+" on your server and follow it there.", "", "")
+			"@"+com.Actor.Username+"@"+w.domain+" on your server and follow it there.", "", "", "")
 	}
 	// A link, not a redirect: the page's CSP keeps forms from sending the
 	// browser to another site, and the member sees where they are going.

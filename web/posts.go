@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/federation/sanitize"
 	"github.com/commonplace/commonplace/storage"
 )
@@ -16,6 +17,9 @@ import (
 type Post struct {
 	ID    int64
 	Title string
+	// Kind is the kind of post ("" for a discussion) and KindLabel its
+	// name ("Question").
+	Kind, KindLabel string
 	// Path is the post's page here: its own URL for local posts, and
 	// /posts/ID for those from other servers.
 	Path string
@@ -72,8 +76,9 @@ func (w *Web) postView(o *storage.Object, st *storage.StatusStats, viewer *stora
 		ID: o.ID, Title: o.Name, Path: w.postPath(o), Published: o.PublishedAt, Edited: o.EditedAt,
 		// Stored content was sanitised on the way in; sanitising again on
 		// the way out costs little and guards old rows.
-		Content: template.HTML(sanitize.HTML(o.Content)), Source: o.Source, Lang: o.Language,
+		Content: template.HTML(sanitize.HTML(federation.StripKindLead(o.Content, o.Kind, o.Name))), Source: o.Source, Lang: o.Language,
 		Deleted: o.DeletedAt != nil,
+		Kind:    o.Kind, KindLabel: federation.KindLabel(o.Kind),
 	}
 	if a := o.AuthorActor; a != nil {
 		p.Author, p.AuthorName, p.AuthorURL = "@"+a.Handle(), cmp.Or(a.DisplayName, a.Username), w.actorPath(a)

@@ -9,7 +9,8 @@ import (
 // Context is the JSON-LD @context of every document we serve: the
 // ActivityStreams and security vocabularies plus the terms of the Mastodon
 // (toot:), Lemmy (lemmy:) and other extensions that our structs can write,
-// defined as those servers define them.
+// defined as those servers define them, and Commonplace's own terms
+// (commonplace:, docs/federation.md).
 const Context = `["https://www.w3.org/ns/activitystreams","https://w3id.org/security/v1",{` +
 	`"manuallyApprovesFollowers":"as:manuallyApprovesFollowers",` +
 	`"sensitive":"as:sensitive",` +
@@ -29,7 +30,9 @@ const Context = `["https://www.w3.org/ns/activitystreams","https://w3id.org/secu
 	`"conversation":"ostatus:conversation",` +
 	`"lemmy":"https://join-lemmy.org/ns#",` +
 	`"postingRestrictedToMods":"lemmy:postingRestrictedToMods",` +
-	`"moderators":{"@id":"lemmy:moderators","@type":"@id"}` +
+	`"moderators":{"@id":"lemmy:moderators","@type":"@id"},` +
+	`"commonplace":"https://commonplace.github.io/ns#",` +
+	`"postKind":"commonplace:postKind"` +
 	`}]`
 
 // Marshal encodes a document we serve or send (*Actor, *Object, *Activity,

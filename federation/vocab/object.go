@@ -34,6 +34,10 @@ type Object struct {
 	Image        *Image      `json:"image,omitempty"`
 	Replies      Ref         `json:"replies,omitzero"`
 
+	// PostKind is Commonplace's kind of post (commonplace:postKind):
+	// question, story, resource, case or event; absent for a discussion.
+	PostKind string `json:"postKind,omitempty"`
+
 	// Question (polls): the options, and when voting closes.
 	OneOf   []Object `json:"oneOf,omitempty"`
 	AnyOf   []Object `json:"anyOf,omitempty"`
