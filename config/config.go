@@ -109,6 +109,12 @@ type Config struct {
 	// OIDCEmailDomains, if set, are the only e-mail domains that may sign
 	// in through the provider.
 	OIDCEmailDomains []string `yaml:"oidc_email_domains"`
+	// OIDCGroupsClaim is the claim that lists the person's groups.
+	OIDCGroupsClaim string `yaml:"oidc_groups_claim"`
+	// OIDCGroups map groups to roles: GROUP=admin,
+	// GROUP=moderator:COMMUNITY, GROUP=member:COMMUNITY. Rules stored
+	// with `commonplace oidc map` apply too.
+	OIDCGroups []string `yaml:"oidc_groups"`
 	// PasswordSignIn keeps sign-in with a password; off, members sign in
 	// only through the provider.
 	PasswordSignIn bool `yaml:"password_sign_in"`
@@ -139,6 +145,7 @@ func Default() Config {
 		OIDCScopes:         []string{"openid", "profile", "email"},
 		OIDCUsernameClaim:  "preferred_username",
 		OIDCCreateAccounts: true,
+		OIDCGroupsClaim:    "groups",
 		PasswordSignIn:     true,
 	}
 }
@@ -184,6 +191,8 @@ var Settings = []Setting{
 	{"COMMONPLACE_OIDC_CREATE_ACCOUNTS", "oidc_create_accounts", "true", "Create an account at a person's first sign-in through the provider; `false` lets in only identities already tied to an account."},
 	{"COMMONPLACE_OIDC_LINK_BY_EMAIL", "oidc_link_by_email", "false", "Tie a person's first sign-in to the existing account with the same e-mail address, if the provider says it verified the address. Only for providers that verify addresses."},
 	{"COMMONPLACE_OIDC_EMAIL_DOMAINS", "oidc_email_domains", "(any)", "Comma-separated e-mail domains whose verified addresses may sign in through the provider, e.g. `school.example,staff.school.example`."},
+	{"COMMONPLACE_OIDC_GROUPS_CLAIM", "oidc_groups_claim", "groups", "Claim that lists the person's groups (Keycloak's group mapper, Entra's groups claim); empty ignores groups."},
+	{"COMMONPLACE_OIDC_GROUPS", "oidc_groups", "(none)", "Comma-separated rules from a group to a role, granted at each sign-in through the provider and taken back at the next one once the group is gone: `GROUP=admin`, `GROUP=moderator:COMMUNITY`, `GROUP=member:COMMUNITY`. `commonplace oidc map` stores more."},
 	{"COMMONPLACE_PASSWORD_SIGN_IN", "password_sign_in", "true", "Sign-in with a password (web form, authorize page, sign-up, password reset). `false` needs `COMMONPLACE_OIDC_ISSUER`: members then sign in only through the provider."},
 }
 
@@ -264,6 +273,8 @@ func (c *Config) applyEnv(lookup func(string) (string, bool), explicitProtocol *
 	str("COMMONPLACE_OIDC_CLIENT_ID", &c.OIDCClientID)
 	str("COMMONPLACE_OIDC_NAME", &c.OIDCName)
 	str("COMMONPLACE_OIDC_USERNAME_CLAIM", &c.OIDCUsernameClaim)
+	str("COMMONPLACE_OIDC_GROUPS_CLAIM", &c.OIDCGroupsClaim)
+	list("COMMONPLACE_OIDC_GROUPS", &c.OIDCGroups)
 	if v, ok := lookup("COMMONPLACE_OIDC_CLIENT_SECRET"); ok {
 		c.OIDCClientSecret = v
 	}
@@ -413,6 +424,11 @@ func (c *Config) OIDCEnabled() bool { return c.OIDCIssuer != "" }
 func (c *Config) OIDCRedirectURL() string { return c.BaseURL() + "/auth/oidc/callback" }
 
 func (c *Config) validateOIDC() error {
+	for _, g := range c.OIDCGroups {
+		if !validGroupRule(g) {
+			return fmt.Errorf("COMMONPLACE_OIDC_GROUPS (oidc_groups): %q is not GROUP=admin, GROUP=moderator:COMMUNITY or GROUP=member:COMMUNITY", g)
+		}
+	}
 	if !c.OIDCEnabled() {
 		if !c.PasswordSignIn {
 			return errors.New("COMMONPLACE_PASSWORD_SIGN_IN (password_sign_in): false needs COMMONPLACE_OIDC_ISSUER, or nobody could sign in")
@@ -441,6 +457,23 @@ func (c *Config) validateOIDC() error {
 		}
 	}
 	return nil
+}
+
+// validGroupRule checks the form of a groups rule; federation.ParseGroupRule
+// reads it.
+func validGroupRule(s string) bool {
+	i := strings.LastIndexByte(s, '=')
+	if i <= 0 || strings.TrimSpace(s[:i]) == "" {
+		return false
+	}
+	role, community, _ := strings.Cut(s[i+1:], ":")
+	switch role {
+	case "admin":
+		return community == ""
+	case "moderator", "member":
+		return community != ""
+	}
+	return false
 }
 
 func loopback(host string) bool {

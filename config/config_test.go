@@ -128,6 +128,12 @@ func TestValidateNamesTheSetting(t *testing.T) {
 		{func(c *Config) {
 			c.OIDCIssuer, c.OIDCClientID, c.OIDCEmailDomains = "https://id.example.org", "x", []string{"@school.example"}
 		}, "COMMONPLACE_OIDC_EMAIL_DOMAINS"},
+		{func(c *Config) {
+			c.OIDCIssuer, c.OIDCClientID, c.OIDCGroups = "https://id.example.org", "x", []string{"staff=member"}
+		}, "COMMONPLACE_OIDC_GROUPS"},
+		{func(c *Config) {
+			c.OIDCIssuer, c.OIDCClientID, c.OIDCGroups = "https://id.example.org", "x", []string{"staff=owner:x"}
+		}, "COMMONPLACE_OIDC_GROUPS"},
 	} {
 		c := Default()
 		tc.change(&c)
@@ -181,7 +187,8 @@ func TestSettingsCoverConfig(t *testing.T) {
 		"oidc_issuer": "https://id.example.org/realms/staff", "oidc_client_id": "commonplace",
 		"oidc_client_secret": "s3cret", "oidc_name": "Example School", "oidc_scopes": "openid,email,groups",
 		"oidc_username_claim": "email", "oidc_create_accounts": "false", "oidc_link_by_email": "true",
-		"oidc_email_domains": "school.example", "password_sign_in": "false",
+		"oidc_email_domains": "school.example", "password_sign_in": "false", "oidc_groups_claim": "roles",
+		"oidc_groups": "staff=member:staffroom, /heads=admin",
 	}
 	def := reflect.ValueOf(Default())
 	for i := range typ.NumField() {

@@ -28,6 +28,9 @@ type OIDCRules struct {
 	// EmailDomains, if not empty, are the only domains whose (verified)
 	// addresses may sign in.
 	EmailDomains []string
+	// Groups are the rules of the config; those stored with the CLI
+	// apply too (GroupRules).
+	Groups []storage.OIDCGroupRule
 }
 
 // Identity is a person as a verified ID token (and userinfo) describes
@@ -41,6 +44,9 @@ type Identity struct {
 	Email         string
 	EmailVerified bool
 	Groups        []string
+	// GroupsKnown tells that the provider sent the groups claim; without
+	// it, what groups granted is left as it is.
+	GroupsKnown bool
 }
 
 // ErrChooseName: the identity is new and the name derived from it is not
@@ -69,7 +75,7 @@ func (s *Service) SignInIdentity(ctx context.Context, id Identity, rules OIDCRul
 		if err := s.DB.TouchOIDCIdentity(ctx, known.ID, now); err != nil {
 			return nil, "", err
 		}
-		return known.Account, "", nil
+		return known.Account, "", s.applyIdentityGroups(ctx, known.Account, id, rules)
 	case !errors.Is(err, storage.ErrNotFound):
 		return nil, "", err
 	}
@@ -87,7 +93,7 @@ func (s *Service) SignInIdentity(ctx context.Context, id Identity, rules OIDCRul
 				return nil, "", err
 			}
 			s.Log.Info("identity linked to an account by e-mail", "account", acct.Actor.Username, "issuer", id.Issuer)
-			return acct, "", nil
+			return acct, "", s.applyIdentityGroups(ctx, acct, id, rules)
 		case err == nil:
 			return nil, "", fmt.Errorf("%w: an account with your e-mail address already exists here; ask the admin to connect it to your organisation's sign-in", ErrForbidden)
 		case !errors.Is(err, storage.ErrNotFound):
@@ -144,7 +150,23 @@ func (s *Service) CreateIdentityAccount(ctx context.Context, id Identity, rules 
 		return nil, err
 	}
 	s.Log.Info("account created at first sign-in through the identity provider", "account", username, "issuer", id.Issuer)
-	return acct, nil
+	return acct, s.applyIdentityGroups(ctx, acct, id, rules)
+}
+
+// applyIdentityGroups brings what groups grant in line with the groups
+// the provider sent at this sign-in.
+func (s *Service) applyIdentityGroups(ctx context.Context, acct *storage.Account, id Identity, rules OIDCRules) error {
+	if !id.GroupsKnown {
+		return nil
+	}
+	all, err := s.GroupRules(ctx, rules.Groups)
+	if err != nil {
+		return err
+	}
+	if err := s.ApplyGroups(ctx, acct, id.Groups, all); err != nil {
+		return fmt.Errorf("apply the identity provider's groups: %w", err)
+	}
+	return nil
 }
 
 // usable refuses accounts that may not sign in, whatever the provider says.

@@ -131,3 +131,83 @@ func (db *DB) DeleteExpiredOIDCLogins(ctx context.Context, now time.Time, limit 
 		Delete(&OIDCLogin{})
 	return res.RowsAffected, wrap(res.Error, "delete expired sign-ins")
 }
+
+// OIDCGroupRule maps a group of the provider's groups claim to a role:
+// RoleAdmin (of the instance), RoleModerator or RoleMember of Community.
+type OIDCGroupRule struct {
+	ID        int64
+	Group     string `gorm:"column:group_name"`
+	Role      string
+	Community string
+	CreatedAt time.Time
+}
+
+// RoleAdmin is the instance admin role that a group can grant.
+const RoleAdmin = "admin"
+
+// TableName implements GORM's tabler.
+func (OIDCGroupRule) TableName() string { return "oidc_group_rules" }
+
+// OIDCGrant is what a group gave an account at a sign-in: the next
+// sign-in takes it back when the group is gone. CommunityActorID is 0
+// for the admin role.
+type OIDCGrant struct {
+	ID               int64
+	AccountID        int64
+	Role             string
+	CommunityActorID int64
+	CreatedAt        time.Time
+}
+
+// TableName implements GORM's tabler.
+func (OIDCGrant) TableName() string { return "oidc_grants" }
+
+// PutOIDCGroupRule stores a rule; ErrConflict if it exists.
+func (db *DB) PutOIDCGroupRule(ctx context.Context, r *OIDCGroupRule) error {
+	r.CreatedAt = r.CreatedAt.UTC()
+	return wrap(db.Gorm(ctx).Create(r).Error, "create group rule")
+}
+
+// DeleteOIDCGroupRule removes a rule; ErrNotFound if there is none.
+func (db *DB) DeleteOIDCGroupRule(ctx context.Context, group, role, community string) error {
+	res := db.Gorm(ctx).Where("group_name = ? AND role = ? AND community = ?", group, role, community).Delete(&OIDCGroupRule{})
+	if res.Error == nil && res.RowsAffected == 0 {
+		return wrap(ErrNotFound, "delete group rule")
+	}
+	return wrap(res.Error, "delete group rule")
+}
+
+// ListOIDCGroupRules returns the stored rules by group.
+func (db *DB) ListOIDCGroupRules(ctx context.Context) ([]OIDCGroupRule, error) {
+	var out []OIDCGroupRule
+	err := db.Gorm(ctx).Order("group_name, role, community").Limit(10000).Find(&out).Error
+	return out, wrap(err, "list group rules")
+}
+
+// ListOIDCGrants returns what groups gave an account.
+func (db *DB) ListOIDCGrants(ctx context.Context, accountID int64) ([]OIDCGrant, error) {
+	var out []OIDCGrant
+	err := db.Gorm(ctx).Where("account_id = ?", accountID).Order("id").Find(&out).Error
+	return out, wrap(err, "list grants of account %d", accountID)
+}
+
+// CreateOIDCGrant records what a group gave.
+func (db *DB) CreateOIDCGrant(ctx context.Context, g *OIDCGrant) error {
+	g.CreatedAt = g.CreatedAt.UTC()
+	return wrap(db.Gorm(ctx).Create(g).Error, "create grant")
+}
+
+// DeleteOIDCGrant forgets a grant that was taken back.
+func (db *DB) DeleteOIDCGrant(ctx context.Context, id int64) error {
+	return wrap(db.Gorm(ctx).Delete(&OIDCGrant{}, id).Error, "delete grant %d", id)
+}
+
+// SetMembershipRole sets a membership's role (RoleMember, RoleModerator).
+func (db *DB) SetMembershipRole(ctx context.Context, communityActorID, memberActorID int64, role string) error {
+	res := db.Gorm(ctx).Model(&Membership{}).Where("community_actor_id = ? AND member_actor_id = ?", communityActorID, memberActorID).
+		Updates(map[string]any{"role": role, "updated_at": time.Now().UTC()})
+	if res.Error == nil && res.RowsAffected == 0 {
+		return wrap(ErrNotFound, "set role of %d in %d", memberActorID, communityActorID)
+	}
+	return wrap(res.Error, "set role of %d in %d", memberActorID, communityActorID)
+}

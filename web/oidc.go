@@ -57,9 +57,16 @@ func (w *Web) oidcCookie() string {
 }
 
 func (w *Web) oidcRules() federation.OIDCRules {
-	return federation.OIDCRules{
+	r := federation.OIDCRules{
 		CreateAccounts: w.cfg.OIDCCreateAccounts, LinkByEmail: w.cfg.OIDCLinkByEmail, EmailDomains: w.cfg.OIDCEmailDomains,
 	}
+	for _, g := range w.cfg.OIDCGroups {
+		// Validated with the config; a bad rule cannot get this far.
+		if rule, err := federation.ParseGroupRule(g); err == nil {
+			r.Groups = append(r.Groups, rule)
+		}
+	}
+	return r
 }
 
 // browserBinding is this browser's sign-in cookie value, set if missing.
@@ -139,7 +146,7 @@ func (w *Web) oidcCallback(c echo.Context) error {
 	}
 	id := federation.Identity{
 		Issuer: claims.Issuer, Subject: claims.Subject, Username: claims.Username, Name: claims.Name,
-		Email: claims.Email, EmailVerified: claims.EmailVerified, Groups: claims.Groups,
+		Email: claims.Email, EmailVerified: claims.EmailVerified, Groups: claims.Groups, GroupsKnown: claims.GroupsKnown,
 	}
 	acct, suggested, err := w.svc.SignInIdentity(ctx, id, w.oidcRules())
 	switch {

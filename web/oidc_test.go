@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"errors"
 	"html"
 	"net/url"
 	"regexp"
@@ -329,4 +330,98 @@ func TestOIDCAuthorizeApp(t *testing.T) {
 	if to.Host != "app.example" || to.Query().Get("code") == "" || to.Query().Get("state") != "app-state-1" {
 		t.Fatalf("app sent to %s", res.location)
 	}
+}
+
+// The admin's group rules (config and CLI) grant instance admin, a
+// moderator role and a membership at sign-in, and the next sign-in after
+// a group is gone takes back what it gave, and only that.
+func TestOIDCGroups(t *testing.T) {
+	t.Parallel()
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		t.Parallel()
+		s, p := startOIDCSite(t, db, func(c *config.Config) {
+			c.OIDCGroups = []string{"heads=admin", "early-years=member:early_years", "staff=member:staffroom"}
+		})
+		ctx := t.Context()
+		for _, c := range []federation.NewCommunity{federationCommunity("early_years", true), federationCommunity("staffroom", false)} {
+			if _, err := s.svc.CreateCommunity(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A rule stored with `commonplace oidc map`.
+		rule, err := federation.NewGroupRule("/ey/leads", "moderator", "early_years")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.db.PutOIDCGroupRule(ctx, &rule); err != nil {
+			t.Fatal(err)
+		}
+		nora := openidtest.User{ID: "sub-nora", Username: "nora", Password: "x", Email: "nora@school.example", EmailVerified: true,
+			Groups: []string{"heads", "early-years", "/ey/leads", "unmapped"}}
+		p.AddUser(nora)
+		signIn := func() *storage.Account {
+			t.Helper()
+			s.browser().oidcSignIn(p, "nora", "x").must(t, 303)
+			acct, err := s.db.GetAccountByUsername(ctx, "nora")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return acct
+		}
+		role := func(acct *storage.Account, community string) string {
+			t.Helper()
+			c, err := s.db.GetCommunityByName(ctx, community)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := s.db.GetMembership(ctx, c.ActorID, acct.ActorID)
+			if errors.Is(err, storage.ErrNotFound) {
+				return "none"
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			return m.State + " " + m.Role
+		}
+
+		acct := signIn()
+		if !acct.Admin || role(acct, "early_years") != "accepted moderator" || role(acct, "staffroom") != "none" {
+			t.Fatalf("first sign-in: admin %v, early_years %q, staffroom %q", acct.Admin, role(acct, "early_years"), role(acct, "staffroom"))
+		}
+		if ok, err := s.db.IsModerator(ctx, mustCommunity(t, s, "early_years"), acct.ActorID); err != nil || !ok {
+			t.Fatalf("moderator of early_years: %v %v", ok, err)
+		}
+
+		// She leaves the leads and the heads: the moderator role and the
+		// admin go, the membership stays.
+		p.SetGroups(nora.ID, "early-years")
+		acct = signIn()
+		if acct.Admin || role(acct, "early_years") != "accepted member" {
+			t.Fatalf("second sign-in: admin %v, early_years %q", acct.Admin, role(acct, "early_years"))
+		}
+
+		// She joined the staffroom by herself; an admin made her admin by
+		// hand. Groups that come and go do not take those away.
+		if _, err := s.svc.Join(ctx, acct.Actor, "staffroom"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.db.UpdateAccount(ctx, acct.ID, map[string]any{"admin": true}); err != nil {
+			t.Fatal(err)
+		}
+		p.SetGroups(nora.ID, "staff", "heads")
+		signIn()
+		p.SetGroups(nora.ID)
+		acct = signIn()
+		if !acct.Admin || role(acct, "staffroom") != "accepted member" || role(acct, "early_years") != "none" {
+			t.Fatalf("no groups: admin %v, staffroom %q, early_years %q", acct.Admin, role(acct, "staffroom"), role(acct, "early_years"))
+		}
+	})
+}
+
+func mustCommunity(t *testing.T, s *site, name string) int64 {
+	t.Helper()
+	c, err := s.db.GetCommunityByName(t.Context(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.ActorID
 }

@@ -74,6 +74,7 @@ func New(opts Options) (*Web, error) {
 		w.oidc = openid.New(openid.Config{
 			Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, Secret: cfg.OIDCClientSecret,
 			RedirectURL: cfg.OIDCRedirectURL(), Scopes: cfg.OIDCScopes, UsernameClaim: cfg.OIDCUsernameClaim,
+			GroupsClaim: cfg.OIDCGroupsClaim,
 		})
 	}
 	return w, nil

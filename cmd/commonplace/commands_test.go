@@ -330,3 +330,40 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version: %q", out)
 	}
 }
+
+// Group mappings are made, listed with the config's and removed; a
+// mapping to an unknown community or role is refused.
+func TestOIDCGroupRules(t *testing.T) {
+	eachDB(t, func(t *testing.T, c *cli) {
+		c.ok("community", "create", "early_years", "--title", "Early Years")
+		c.ok("oidc", "map", "/staff/heads", "admin")
+		if out := c.ok("oidc", "map", "early-years", "member", "early_years"); !strings.Contains(out, `group "early-years" to member of early_years`) {
+			t.Errorf("map: %q", out)
+		}
+		c.ok("oidc", "map", "ey-leads", "moderator", "early_years")
+		if msg := c.fails(1, "oidc", "map", "x", "member", "nowhere"); !strings.Contains(msg, "nowhere") {
+			t.Errorf("unknown community: %q", msg)
+		}
+		if msg := c.fails(1, "oidc", "map", "x", "owner", "early_years"); !strings.Contains(msg, "admin, moderator or member") {
+			t.Errorf("unknown role: %q", msg)
+		}
+		if msg := c.fails(1, "oidc", "map", "x", "member"); !strings.Contains(msg, "needs a community") {
+			t.Errorf("member without community: %q", msg)
+		}
+		if msg := c.fails(1, "oidc", "map", "/staff/heads", "admin"); !strings.Contains(msg, "already") && !strings.Contains(msg, "exists") {
+			t.Errorf("twice: %q", msg)
+		}
+		c.env["COMMONPLACE_OIDC_GROUPS"] = "governors=member:early_years"
+		out := c.ok("oidc", "rules")
+		for _, want := range []string{"/staff/heads  admin", "ey-leads", "governors", "config"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("rules lack %q:\n%s", want, out)
+			}
+		}
+		c.ok("oidc", "unmap", "ey-leads", "moderator", "early_years")
+		if out := c.ok("oidc", "rules"); strings.Contains(out, "ey-leads") {
+			t.Errorf("unmapped rule listed:\n%s", out)
+		}
+		c.fails(1, "oidc", "unmap", "ey-leads", "moderator", "early_years")
+	})
+}

@@ -126,6 +126,7 @@ environment variables, then the flags below, in that order.`,
 		a.accountCommand(),
 		a.communityCommand(),
 		a.federationCommand(),
+		a.oidcCommand(),
 		a.versionCommand(),
 	)
 	return root

@@ -56,8 +56,10 @@ type Claims struct {
 	Name          string
 	Email         string
 	EmailVerified bool
-	// Groups is the value of the configured groups claim.
-	Groups []string
+	// Groups is the value of the configured groups claim; GroupsKnown
+	// tells whether the provider sent it at all.
+	Groups      []string
+	GroupsKnown bool
 }
 
 // Client talks to one provider. Discovery happens on first use and is
@@ -226,8 +228,8 @@ func (c *Client) Finish(ctx context.Context, code, verifier, nonce string) (*Cla
 		Username: str(claims[c.cfg.UsernameClaim]), Name: str(claims["name"]),
 		Email: str(claims["email"]), EmailVerified: boolean(claims["email_verified"]),
 	}
-	if c.cfg.GroupsClaim != "" {
-		out.Groups = strs(claims[c.cfg.GroupsClaim])
+	if raw, ok := claims[c.cfg.GroupsClaim]; ok && c.cfg.GroupsClaim != "" {
+		out.Groups, out.GroupsKnown = strs(raw), true
 	}
 	if out.Subject == "" {
 		return nil, fmt.Errorf("%w: the ID token has no subject", ErrRefused)

@@ -122,7 +122,7 @@ func (p *Provider) SetGroups(id string, groups ...string) {
 	p.users.mu.Lock()
 	defer p.users.mu.Unlock()
 	if u := p.users.users[id]; u != nil {
-		u.Groups = groups
+		u.Groups = append([]string{}, groups...)
 	}
 }
 
