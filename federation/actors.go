@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -53,9 +54,12 @@ type Service struct {
 	// signIns throttles password attempts (signin.go).
 	signIns *ratelimit.Limiter
 
-	keys      keyCache
-	pubKeys   publicKeyCache
-	signers   signerCache
+	keys    keyCache
+	pubKeys publicKeyCache
+	signers signerCache
+	// sigChecks counts signature verifications with a key (tests read
+	// it: a forged signature must cost one).
+	sigChecks atomic.Int64
 	peers     peerBook
 	inboxWake chan struct{}
 }

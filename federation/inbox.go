@@ -136,22 +136,26 @@ var errKeyUnavailable = errors.New("signing key unavailable")
 // verifySignature finds the key named by the signature (cached, or fetched
 // with its actor) and checks the signature. A failure with a cached key is
 // retried once with a freshly fetched one: the actor may have rotated it.
+// No key is verified with twice: an RSA verification is the one thing a
+// forger can make us do for free, so a key that failed, or that was just
+// fetched and failed, ends the attempt.
 func (s *Service) verifySignature(ctx context.Context, ver *httpsig.Verifier) (*storage.Actor, error) {
 	keyID := ver.KeyID()
+	var tried keyAttempt
 	// Busy senders sign many requests with one key: a verified signer is
 	// remembered briefly, saving a query per POST. A failure falls
 	// through to the database and the re-fetch below.
-	if actor, ok := s.signers.get(keyID); ok && s.verifyWith(ver, actor, keyID) == nil {
+	if actor, ok := s.signers.get(keyID); ok && s.verifyOnce(ver, actor, keyID, &tried) == nil {
 		return actor, nil
 	}
-	actor, err := s.verifySignatureStored(ctx, ver, keyID)
+	actor, err := s.verifySignatureStored(ctx, ver, keyID, &tried)
 	if err == nil {
 		s.signers.put(keyID, actor)
 	}
 	return actor, err
 }
 
-func (s *Service) verifySignatureStored(ctx context.Context, ver *httpsig.Verifier, keyID string) (*storage.Actor, error) {
+func (s *Service) verifySignatureStored(ctx context.Context, ver *httpsig.Verifier, keyID string, tried *keyAttempt) (*storage.Actor, error) {
 	actor, err := s.DB.GetActorByKeyID(ctx, keyID)
 	cached := err == nil
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
@@ -165,20 +169,39 @@ func (s *Service) verifySignatureStored(ctx context.Context, ver *httpsig.Verifi
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w: %s: %v", ErrUnauthorized, errKeyUnavailable, keyID, err)
 	}
-	if err := s.verifyWith(ver, actor, keyID); err == nil {
+	if err := s.verifyOnce(ver, actor, keyID, tried); err == nil {
 		return actor, nil
 	} else if !cached || actor.Local {
 		return nil, err
 	}
 	if actor.FetchedAt != nil && time.Since(*actor.FetchedAt) < 10*time.Second {
 		// Just fetched: a second fetch would say the same.
-		return nil, s.verifyWith(ver, actor, keyID)
+		return nil, tried.err
 	}
 	actor, err = s.FetchActor(ctx, actor.URI)
 	if err != nil {
 		return nil, fmt.Errorf("%w: re-fetch key %s: %v", ErrUnauthorized, keyID, err)
 	}
-	return actor, s.verifyWith(ver, actor, keyID)
+	return actor, s.verifyOnce(ver, actor, keyID, tried)
+}
+
+// keyAttempt remembers the key a signature last failed with.
+type keyAttempt struct {
+	pem string
+	err error
+}
+
+// verifyOnce verifies with actor's key unless that very key has already
+// failed for this signature, in which case the first failure stands.
+func (s *Service) verifyOnce(ver *httpsig.Verifier, actor *storage.Actor, keyID string, tried *keyAttempt) error {
+	if tried.err != nil && tried.pem == actor.PublicKeyPEM {
+		return tried.err
+	}
+	err := s.verifyWith(ver, actor, keyID)
+	if err != nil {
+		*tried = keyAttempt{actor.PublicKeyPEM, err}
+	}
+	return err
 }
 
 func (s *Service) verifyWith(ver *httpsig.Verifier, actor *storage.Actor, keyID string) error {
@@ -189,6 +212,7 @@ func (s *Service) verifyWith(ver *httpsig.Verifier, actor *storage.Actor, keyID 
 	if err != nil {
 		return fmt.Errorf("%w: key %s: %v", ErrUnauthorized, keyID, err)
 	}
+	s.sigChecks.Add(1)
 	if err := ver.Verify(pub); err != nil {
 		return fmt.Errorf("%w: %v", ErrUnauthorized, err)
 	}

@@ -26,7 +26,8 @@ var (
 	ErrNoSignature = errors.New("httpsig: no signature")
 	// ErrMalformedSignature: a signature header is present but cannot be parsed.
 	ErrMalformedSignature = errors.New("httpsig: malformed signature")
-	// ErrUnsupportedAlgorithm: the algorithm or key type is not RSA-SHA256.
+	// ErrUnsupportedAlgorithm: the algorithm or key type is not RSA-SHA256,
+	// or the RSA key is outside the accepted sizes and exponent.
 	ErrUnsupportedAlgorithm = errors.New("httpsig: unsupported algorithm")
 	// ErrBadSignature: the signature does not verify with the given key.
 	ErrBadSignature = errors.New("httpsig: bad signature")

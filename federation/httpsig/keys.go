@@ -13,6 +13,33 @@ import (
 // and what every peer can verify.
 const KeyBits = 2048
 
+// The RSA keys Verify accepts: what Mastodon, GoToSocial, Pleroma and Lemmy
+// generate (2048 or 4096 bits, e = 65537) with room to grow. Verifying
+// costs the verifier time quadratic in the modulus size and linear in the
+// exponent's bits while the signer pays nothing (a forged signature needs
+// no private key), so a key outside these bounds is refused before any
+// arithmetic.
+const (
+	MinPublicKeyBits = 2048
+	MaxPublicKeyBits = 8192
+	PublicExponent   = 65537
+)
+
+// CheckPublicKey refuses an RSA key outside the accepted sizes or with an
+// exponent other than 65537. It looks only at lengths, never computes.
+func CheckPublicKey(key *rsa.PublicKey) error {
+	if key == nil || key.N == nil {
+		return fmt.Errorf("%w: no RSA key", ErrUnsupportedAlgorithm)
+	}
+	if bits := key.N.BitLen(); bits < MinPublicKeyBits || bits > MaxPublicKeyBits {
+		return fmt.Errorf("%w: RSA key of %d bits (accepted: %d to %d)", ErrUnsupportedAlgorithm, bits, MinPublicKeyBits, MaxPublicKeyBits)
+	}
+	if key.E != PublicExponent {
+		return fmt.Errorf("%w: RSA public exponent %d (accepted: %d)", ErrUnsupportedAlgorithm, key.E, PublicExponent)
+	}
+	return nil
+}
+
 // GenerateKey returns a new RSA key for an actor.
 func GenerateKey() (*rsa.PrivateKey, error) {
 	key, err := rsa.GenerateKey(rand.Reader, KeyBits)
@@ -65,8 +92,20 @@ func ParsePrivateKeyPEM(data []byte) (*rsa.PrivateKey, error) {
 // ParsePublicKeyPEM decodes an RSA public key from a remote actor. Both
 // PKIX ("PUBLIC KEY") and PKCS#1 ("RSA PUBLIC KEY") appear in the wild, and
 // some servers put one under the other's label, so both encodings are
-// tried whatever the block type says.
+// tried whatever the block type says. A key CheckPublicKey refuses is an
+// error too, so that an actor with such a key is not stored as usable.
 func ParsePublicKeyPEM(data []byte) (*rsa.PublicKey, error) {
+	key, err := parsePublicKeyPEM(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckPublicKey(key); err != nil {
+		return nil, fmt.Errorf("httpsig: parse public key: %w", err)
+	}
+	return key, nil
+}
+
+func parsePublicKeyPEM(data []byte) (*rsa.PublicKey, error) {
 	block, _ := pem.Decode(data)
 	if block == nil {
 		return nil, errors.New("httpsig: parse public key: no PEM block")

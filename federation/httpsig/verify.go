@@ -73,12 +73,16 @@ func (v *Verifier) Body() []byte { return v.body }
 
 // Verify checks the signature with pub, which must be an *rsa.PublicKey:
 // rsa-sha256 and hs2019 both mean RSASSA-PKCS1-v1_5 with SHA-256 here, as
-// in Mastodon. It may be called again with another key, e.g. after the
+// in Mastodon. A key CheckPublicKey refuses is refused before any
+// arithmetic (ErrUnsupportedAlgorithm). It may be called again with another key, e.g. after the
 // caller re-fetches a rotated key.
 func (v *Verifier) Verify(pub crypto.PublicKey) error {
 	key, ok := pub.(*rsa.PublicKey)
 	if !ok || key == nil {
 		return fmt.Errorf("%w: key %s is %T, want RSA", ErrUnsupportedAlgorithm, v.params.keyID, pub)
+	}
+	if err := CheckPublicKey(key); err != nil {
+		return fmt.Errorf("key %s: %w", v.params.keyID, err)
 	}
 	if err := v.inner.Verify(key, gofed.RSA_SHA256); err != nil {
 		return fmt.Errorf("%w: key %s: %v", ErrBadSignature, v.params.keyID, err)

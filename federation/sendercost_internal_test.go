@@ -1,0 +1,202 @@
+package federation
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/commonplace/commonplace/federation/httpsig"
+	"github.com/commonplace/commonplace/federation/transport"
+	"github.com/commonplace/commonplace/storage"
+	"github.com/commonplace/commonplace/storage/storagetest"
+)
+
+// keyServer is a remote server whose actors publish the keys a test
+// gives them. It counts the GETs of each path; an actor it does not know
+// is a 404.
+type keyServer struct {
+	*httptest.Server
+	mu     sync.Mutex
+	keys   map[string]*rsa.PublicKey // by actor name
+	gets   map[string]int            // by path
+	status int                       // when set, every GET answers it
+}
+
+func newKeyServer(t *testing.T) *keyServer {
+	k := &keyServer{keys: map[string]*rsa.PublicKey{}, gets: map[string]int{}}
+	k.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		k.mu.Lock()
+		k.gets[r.URL.Path]++
+		pub, status := k.keys[strings.TrimPrefix(r.URL.Path, "/users/")], k.status
+		k.mu.Unlock()
+		if status != 0 {
+			w.WriteHeader(status)
+			return
+		}
+		if r.URL.Path == "/.well-known/webfinger" {
+			acct := strings.TrimPrefix(r.URL.Query().Get("resource"), "acct:")
+			name, _, _ := strings.Cut(acct, "@")
+			w.Header().Set("Content-Type", "application/jrd+json")
+			json.NewEncoder(w).Encode(map[string]any{"subject": "acct:" + acct, "links": []map[string]string{
+				{"rel": "self", "type": "application/activity+json", "href": "http://" + r.Host + "/users/" + name},
+			}})
+			return
+		}
+		if pub == nil {
+			http.NotFound(w, r)
+			return
+		}
+		pem, err := httpsig.EncodePublicKeyPEM(pub)
+		if err != nil {
+			t.Error(err)
+		}
+		id := "http://" + r.Host + r.URL.Path
+		w.Header().Set("Content-Type", "application/activity+json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"@context": "https://www.w3.org/ns/activitystreams", "id": id, "type": "Person",
+			"preferredUsername": strings.TrimPrefix(r.URL.Path, "/users/"), "inbox": id + "/inbox",
+			"publicKey": map[string]any{"id": id + "#main-key", "owner": id, "publicKeyPem": string(pem)},
+		})
+	}))
+	t.Cleanup(k.Close)
+	return k
+}
+
+func (k *keyServer) actor(name string) string { return k.URL + "/users/" + name }
+
+func (k *keyServer) publish(name string, pub *rsa.PublicKey) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.keys[name] = pub
+}
+
+func (k *keyServer) getsOf(name string) int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.gets["/users/"+name]
+}
+
+func (k *keyServer) totalGets() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	n := 0
+	for _, c := range k.gets {
+		n += c
+	}
+	return n
+}
+
+// senderService is a Service at https://local.example that may fetch from
+// loopback.
+func senderService(t *testing.T, db *storage.DB) *Service {
+	return peersService(t, db, transport.Options{AllowPrivate: true})
+}
+
+var likeSeq atomic.Int64
+
+// likeFrom is a Like by actor, signed as keyID with key, as our inbox
+// receives it.
+func likeFrom(t testing.TB, actor, keyID string, key *rsa.PrivateKey) (*http.Request, []byte) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{
+		"@context": "https://www.w3.org/ns/activitystreams",
+		"id":       fmt.Sprintf("%s/likes/%d", actor, likeSeq.Add(1)), "type": "Like",
+		"actor": actor, "object": "https://local.example/posts/1",
+	})
+	return signedPost(t, body, keyID, key), body
+}
+
+func signedPost(t testing.TB, body []byte, keyID string, key *rsa.PrivateKey) *http.Request {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "https://local.example/inbox", bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/activity+json")
+	if err := httpsig.SignRequest(r, body, keyID, key); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func newKey(t testing.TB, bits int) *rsa.PrivateKey {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, bits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// TestForgedSignatureVerifiedOnce: a forged signature naming a known key
+// costs one RSA verification, whether its key was just fetched, is
+// remembered as a verified signer, or is re-fetched and comes back the
+// same (the old code verified two or three times).
+func TestForgedSignatureVerifiedOnce(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		s := senderService(t, db)
+		remote := newKeyServer(t)
+		real, forger := newKey(t, 2048), newKey(t, 2048)
+		remote.publish("a", &real.PublicKey)
+		actor, keyID := remote.actor("a"), remote.actor("a")+"#main-key"
+
+		forged := func(what string) {
+			t.Helper()
+			before := s.sigChecks.Load()
+			r, body := likeFrom(t, actor, keyID, forger)
+			if _, err := s.ReceiveInbox(ctx, r, body); !errors.Is(err, ErrUnauthorized) {
+				t.Fatalf("%s: forged POST: %v, want ErrUnauthorized", what, err)
+			}
+			if n := s.sigChecks.Load() - before; n != 1 {
+				t.Errorf("%s: %d verifications, want 1", what, n)
+			}
+		}
+		forged("key fetched now")
+		forged("key fetched a moment ago")
+
+		r, body := likeFrom(t, actor, keyID, real)
+		if _, err := s.ReceiveInbox(ctx, r, body); err != nil {
+			t.Fatalf("genuine POST: %v", err)
+		}
+		forged("key of a remembered signer")
+
+		old := time.Now().Add(-time.Hour)
+		if err := db.Gorm(ctx).Model(&storage.Actor{}).Where("uri = ?", actor).Update("fetched_at", old).Error; err != nil {
+			t.Fatal(err)
+		}
+		gets := remote.getsOf("a")
+		forged("key re-fetched unchanged")
+		if remote.getsOf("a") != gets+1 {
+			t.Errorf("a stale key was re-fetched %d times, want once", remote.getsOf("a")-gets)
+		}
+	})
+}
+
+// TestOversizedKeysRefused: an actor whose key is outside 2048-8192 bits
+// or whose exponent is not 65537 has no usable key; a POST signed with it
+// is refused without a verification.
+func TestOversizedKeysRefused(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		s := senderService(t, db)
+		remote := newKeyServer(t)
+		small := newKey(t, 1024)
+		remote.publish("small", &small.PublicKey)
+		r, body := likeFrom(t, remote.actor("small"), remote.actor("small")+"#main-key", small)
+		if _, err := s.ReceiveInbox(ctx, r, body); !errors.Is(err, ErrUnauthorized) {
+			t.Fatalf("POST signed with a 1024-bit key: %v, want ErrUnauthorized", err)
+		}
+		if n := s.sigChecks.Load(); n != 0 {
+			t.Errorf("%d verifications with a refused key", n)
+		}
+	})
+}
