@@ -51,6 +51,11 @@ type Service struct {
 	// are not announced (processes that do not serve).
 	ActorDocument func(*storage.Actor) ([]byte, error)
 
+	// KeyFetchConcurrency bounds concurrent fetches of signing keys from
+	// one host (keyfetch.go); the delivery workers' per-host limit. Zero
+	// means 4.
+	KeyFetchConcurrency int
+
 	// signIns throttles password attempts (signin.go).
 	signIns *ratelimit.Limiter
 
@@ -59,9 +64,10 @@ type Service struct {
 	signers signerCache
 	// sigChecks counts signature verifications with a key (tests read
 	// it: a forged signature must cost one).
-	sigChecks atomic.Int64
-	peers     peerBook
-	inboxWake chan struct{}
+	sigChecks  atomic.Int64
+	keyFetches *keyFetches
+	peers      peerBook
+	inboxWake  chan struct{}
 }
 
 // NewService builds a Service over db for the public origin base.
@@ -72,10 +78,11 @@ func NewService(db *storage.DB, base string, log *slog.Logger) *Service {
 	urls := URLs{Base: strings.TrimSuffix(base, "/")}
 	return &Service{
 		DB: db, URLs: urls, Log: log,
-		Policy:    policy.New(db, urls.Host(), log),
-		signIns:   ratelimit.New(SignInLimit, signInWindow),
-		peers:     newPeerBook(),
-		inboxWake: make(chan struct{}, 1),
+		Policy:     policy.New(db, urls.Host(), log),
+		signIns:    ratelimit.New(SignInLimit, signInWindow),
+		peers:      newPeerBook(),
+		keyFetches: newKeyFetches(),
+		inboxWake:  make(chan struct{}, 1),
 	}
 }
 

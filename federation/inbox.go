@@ -164,7 +164,13 @@ func (s *Service) verifySignatureStored(ctx context.Context, ver *httpsig.Verifi
 		return nil, fmt.Errorf("look up key %s: %w", keyID, err)
 	}
 	if errors.Is(err, storage.ErrNotFound) {
-		actor, err = s.fetchKeyOwner(ctx, keyID)
+		actor, err = s.fetchKey(ctx, keyID, func(ctx context.Context) (*storage.Actor, error) {
+			return s.fetchKeyOwner(ctx, keyID)
+		})
+	}
+	var limited *RateLimited
+	if errors.As(err, &limited) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w: %s: %v", ErrUnauthorized, errKeyUnavailable, keyID, err)
@@ -178,7 +184,13 @@ func (s *Service) verifySignatureStored(ctx context.Context, ver *httpsig.Verifi
 		// Just fetched: a second fetch would say the same.
 		return nil, tried.err
 	}
-	actor, err = s.FetchActor(ctx, actor.URI)
+	owner := actor.URI
+	actor, err = s.fetchKey(ctx, keyID, func(ctx context.Context) (*storage.Actor, error) {
+		return s.FetchActor(ctx, owner)
+	})
+	if errors.As(err, &limited) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: re-fetch key %s: %v", ErrUnauthorized, keyID, err)
 	}

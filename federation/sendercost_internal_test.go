@@ -200,3 +200,82 @@ func TestOversizedKeysRefused(t *testing.T) {
 		}
 	})
 }
+
+// TestUnknownKeysBounded: a POST naming a key that cannot be fetched is
+// answered from memory the next time; one host's unknown keys are fetched
+// at most KeyFetchesPerHost times a minute (then 429 with a Retry-After),
+// and at most KeyFetchConcurrency at a time. The old code fetched every
+// time, without bound.
+func TestUnknownKeysBounded(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		s := senderService(t, db)
+		remote := newKeyServer(t)
+		key := newKey(t, 2048)
+
+		post := func(name string) error {
+			r, body := likeFrom(t, remote.actor(name), remote.actor(name)+"#main-key", key)
+			_, err := s.ReceiveInbox(ctx, r, body)
+			return err
+		}
+		if err := post("ghost"); !errors.Is(err, ErrUnauthorized) {
+			t.Fatalf("unknown key: %v, want ErrUnauthorized", err)
+		}
+		if err := post("ghost"); !errors.Is(err, ErrUnauthorized) || !errors.Is(err, errKeyUnavailable) {
+			t.Fatalf("unknown key again: %v, want ErrUnauthorized (key unavailable)", err)
+		}
+		if n := remote.getsOf("ghost"); n != 1 {
+			t.Errorf("a key that failed was fetched %d times, want once", n)
+		}
+
+		for i := 1; i < KeyFetchesPerHost; i++ {
+			if err := post(fmt.Sprintf("ghost%d", i)); !errors.Is(err, ErrUnauthorized) {
+				t.Fatalf("unknown key %d: %v", i, err)
+			}
+		}
+		err := post("one-too-many")
+		var limited *RateLimited
+		if !errors.As(err, &limited) || !errors.Is(err, ErrTooManyAttempts) || limited.RetryAfterSeconds() < 1 {
+			t.Fatalf("unknown key past the limit: %v, want RateLimited", err)
+		}
+		if n := remote.totalGets(); n != KeyFetchesPerHost {
+			t.Errorf("%d key fetches from one host, want %d", n, KeyFetchesPerHost)
+		}
+	})
+}
+
+func TestKeyFetchConcurrency(t *testing.T) {
+	db := storagetest.Open(t, storage.SQLite)
+	s := senderService(t, db)
+	s.KeyFetchConcurrency = 2
+	var inflight, most atomic.Int64
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inflight.Add(1)
+		defer inflight.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		<-release
+		http.NotFound(w, r)
+	}))
+	defer slow.Close()
+	key := newKey(t, 2048)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			actor := fmt.Sprintf("%s/users/u%d", slow.URL, i)
+			r, body := likeFrom(t, actor, actor+"#main-key", key)
+			s.ReceiveInbox(context.Background(), r, body)
+		})
+	}
+	for inflight.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	// Give any fetch beyond the limit the chance to show itself.
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	if m := most.Load(); m != 2 {
+		t.Errorf("%d concurrent key fetches from one host, want at most 2", m)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -42,6 +43,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	if c.Response().Committed {
 		return
+	}
+	var limited *federation.RateLimited
+	if errors.As(err, &limited) {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(limited.RetryAfterSeconds()))
 	}
 	// The body is a page or JSON depending on Accept.
 	if h := c.Response().Header(); !strings.Contains(h.Get(echo.HeaderVary), echo.HeaderAccept) {

@@ -37,6 +37,12 @@ func New(capacity int, window time.Duration) *Limiter {
 // Capacity is the most takes a full bucket allows.
 func (l *Limiter) Capacity() int { return int(l.capacity) }
 
+// Interval is how long a bucket takes to earn one token: the longest an
+// empty bucket makes a caller wait, the Retry-After of a refusal.
+func (l *Limiter) Interval() time.Duration {
+	return time.Duration(float64(time.Second) / l.perSec)
+}
+
 // Take spends one token of key's bucket if it has one. It returns whether
 // it did, what is left, and when the bucket will be full again.
 func (l *Limiter) Take(key string, now time.Time) (ok bool, remaining int, reset time.Time) {

@@ -44,6 +44,7 @@ func New(ctx context.Context, cfg config.Config, db *storage.DB, log *slog.Logge
 	svc := federation.NewService(db, cfg.BaseURL(), log)
 	bus := events.New(db, log.With("component", "events"))
 	svc.Events = bus
+	svc.KeyFetchConcurrency = cfg.PerHostConcurrency
 	svc.Client = transport.New(transport.Options{
 		AllowPrivate: cfg.AllowPrivateAddresses,
 		UserAgent:    fmt.Sprintf("Commonplace/%s (+%s)", server.Version, cfg.BaseURL()),
