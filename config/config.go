@@ -118,6 +118,14 @@ type Config struct {
 	// PasswordSignIn keeps sign-in with a password; off, members sign in
 	// only through the provider.
 	PasswordSignIn bool `yaml:"password_sign_in"`
+	// MaxActivityBytes bounds the body of an inbox POST: what the largest
+	// real posts need, well under MaxBodyBytes.
+	MaxActivityBytes int64 `yaml:"max_activity_bytes"`
+	// InboxRatePerActor and InboxRatePerHost are how many activities one
+	// sending actor, and all actors of one host, may deliver per minute
+	// per process; beyond them inboxes answer 429 with Retry-After.
+	InboxRatePerActor int `yaml:"inbox_rate_per_actor"`
+	InboxRatePerHost  int `yaml:"inbox_rate_per_host"`
 }
 
 // Default returns the zero-configuration settings: SQLite under ./data,
@@ -147,6 +155,9 @@ func Default() Config {
 		OIDCCreateAccounts: true,
 		OIDCGroupsClaim:    "groups",
 		PasswordSignIn:     true,
+		MaxActivityBytes:   256 << 10,
+		InboxRatePerActor:  300,
+		InboxRatePerHost:   3000,
 	}
 }
 
@@ -181,6 +192,9 @@ var Settings = []Setting{
 	{"COMMONPLACE_SMTP_USER", "smtp_user", "(none)", "User name for SMTP authentication; none means no authentication."},
 	{"COMMONPLACE_SMTP_PASSWORD", "smtp_password", "(none)", "Password for SMTP authentication. Prefer the environment to the file for it."},
 	{"COMMONPLACE_SMTP_FROM", "smtp_from", "(none)", "Sender address of the e-mails, e.g. `Commonplace <noreply@example.org>`; required with `COMMONPLACE_SMTP_HOST`."},
+	{"COMMONPLACE_MAX_ACTIVITY_BYTES", "max_activity_bytes", "262144", "Largest accepted inbox POST (one activity), in bytes; at most `COMMONPLACE_MAX_BODY_BYTES`. The largest real posts seen are under 80 KiB."},
+	{"COMMONPLACE_INBOX_RATE_PER_ACTOR", "inbox_rate_per_actor", "300", "Activities one remote actor may deliver per minute (per process, bursts allowed); more are answered `429` with `Retry-After`."},
+	{"COMMONPLACE_INBOX_RATE_PER_HOST", "inbox_rate_per_host", "3000", "Activities all actors of one remote host may deliver per minute (per process, bursts allowed); more are answered `429` with `Retry-After`."},
 	{"COMMONPLACE_TRUSTED_PROXIES", "trusted_proxies", "(none)", "Comma-separated CIDRs of reverse proxies whose `X-Forwarded-For` names the client (e.g. `127.0.0.1/32,10.0.0.0/8`). Without it the connection's address is the client's, for rate limits and logs."},
 	{"COMMONPLACE_OIDC_ISSUER", "oidc_issuer", "(none)", "Issuer URL of the institution's OpenID Connect provider (https; http only on loopback), e.g. `https://login.microsoftonline.com/TENANT/v2.0`. Set, the sign-in and authorize pages offer sign-in through it; the redirect URL to register there is `PROTOCOL://DOMAIN/auth/oidc/callback`. See \"Sign-in with your organisation's account\"."},
 	{"COMMONPLACE_OIDC_CLIENT_ID", "oidc_client_id", "(none)", "Client ID of Commonplace's registration at the provider; required with `COMMONPLACE_OIDC_ISSUER`."},
@@ -306,6 +320,8 @@ func (c *Config) applyEnv(lookup func(string) (string, bool), explicitProtocol *
 		{"COMMONPLACE_INBOX_WORKERS", &c.InboxWorkers},
 		{"COMMONPLACE_PER_HOST_CONCURRENCY", &c.PerHostConcurrency},
 		{"COMMONPLACE_SMTP_PORT", &c.SMTPPort},
+		{"COMMONPLACE_INBOX_RATE_PER_ACTOR", &c.InboxRatePerActor},
+		{"COMMONPLACE_INBOX_RATE_PER_HOST", &c.InboxRatePerHost},
 	}
 	for _, i := range ints {
 		if v, ok := lookup(i.name); ok {
@@ -316,12 +332,20 @@ func (c *Config) applyEnv(lookup func(string) (string, bool), explicitProtocol *
 			*i.dst = n
 		}
 	}
-	if v, ok := lookup("COMMONPLACE_MAX_BODY_BYTES"); ok {
-		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-		if err != nil {
-			return fmt.Errorf("COMMONPLACE_MAX_BODY_BYTES: %q is not a whole number", v)
+	for _, b := range []struct {
+		name string
+		dst  *int64
+	}{
+		{"COMMONPLACE_MAX_BODY_BYTES", &c.MaxBodyBytes},
+		{"COMMONPLACE_MAX_ACTIVITY_BYTES", &c.MaxActivityBytes},
+	} {
+		if v, ok := lookup(b.name); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a whole number", b.name, v)
+			}
+			*b.dst = n
 		}
-		c.MaxBodyBytes = n
 	}
 	durations := []struct {
 		name string
@@ -371,6 +395,20 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 64<<20 {
 		return fmt.Errorf("COMMONPLACE_MAX_BODY_BYTES (max_body_bytes): %d must be between 1024 and 67108864", c.MaxBodyBytes)
+	}
+	if c.MaxActivityBytes < 1024 || c.MaxActivityBytes > c.MaxBodyBytes {
+		return fmt.Errorf("COMMONPLACE_MAX_ACTIVITY_BYTES (max_activity_bytes): %d must be between 1024 and COMMONPLACE_MAX_BODY_BYTES (%d)", c.MaxActivityBytes, c.MaxBodyBytes)
+	}
+	for _, r := range []struct {
+		name string
+		n    int
+	}{
+		{"COMMONPLACE_INBOX_RATE_PER_ACTOR (inbox_rate_per_actor)", c.InboxRatePerActor},
+		{"COMMONPLACE_INBOX_RATE_PER_HOST (inbox_rate_per_host)", c.InboxRatePerHost},
+	} {
+		if r.n < 1 || r.n > 1_000_000 {
+			return fmt.Errorf("%s: %d must be between 1 and 1000000", r.name, r.n)
+		}
 	}
 	for _, w := range []struct {
 		name string

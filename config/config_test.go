@@ -107,6 +107,9 @@ func TestValidateNamesTheSetting(t *testing.T) {
 		{func(c *Config) { c.LogLevel = "loud" }, "COMMONPLACE_LOG_LEVEL"},
 		{func(c *Config) { c.LogFormat = "xml" }, "COMMONPLACE_LOG_FORMAT"},
 		{func(c *Config) { c.MaxBodyBytes = 10 }, "COMMONPLACE_MAX_BODY_BYTES"},
+		{func(c *Config) { c.MaxActivityBytes = c.MaxBodyBytes + 1 }, "COMMONPLACE_MAX_ACTIVITY_BYTES"},
+		{func(c *Config) { c.InboxRatePerActor = 0 }, "COMMONPLACE_INBOX_RATE_PER_ACTOR"},
+		{func(c *Config) { c.InboxRatePerHost = -1 }, "COMMONPLACE_INBOX_RATE_PER_HOST"},
 		{func(c *Config) { c.DeliveryWorkers = 0 }, "COMMONPLACE_DELIVERY_WORKERS"},
 		{func(c *Config) { c.InboxWorkers = 5000 }, "COMMONPLACE_INBOX_WORKERS"},
 		{func(c *Config) { c.PerHostConcurrency = -1 }, "COMMONPLACE_PER_HOST_CONCURRENCY"},
@@ -189,6 +192,7 @@ func TestSettingsCoverConfig(t *testing.T) {
 		"oidc_username_claim": "email", "oidc_create_accounts": "false", "oidc_link_by_email": "true",
 		"oidc_email_domains": "school.example", "password_sign_in": "false", "oidc_groups_claim": "roles",
 		"oidc_groups": "staff=member:staffroom, /heads=admin",
+		"max_activity_bytes": "65536", "inbox_rate_per_actor": "60", "inbox_rate_per_host": "600",
 	}
 	def := reflect.ValueOf(Default())
 	for i := range typ.NumField() {

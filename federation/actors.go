@@ -66,6 +66,7 @@ type Service struct {
 	// it: a forged signature must cost one).
 	sigChecks  atomic.Int64
 	keyFetches *keyFetches
+	inboxRates inboxRates
 	peers      peerBook
 	inboxWake  chan struct{}
 }
@@ -82,6 +83,7 @@ func NewService(db *storage.DB, base string, log *slog.Logger) *Service {
 		signIns:    ratelimit.New(SignInLimit, signInWindow),
 		peers:      newPeerBook(),
 		keyFetches: newKeyFetches(),
+		inboxRates: newInboxRates(0, 0),
 		inboxWake:  make(chan struct{}, 1),
 	}
 }

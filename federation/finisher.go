@@ -34,15 +34,26 @@ type finisher struct {
 
 	writing sync.Mutex // one write at a time, so that the final flush waits for a timed one
 
-	mu    sync.Mutex
-	ids   []int64
-	timer *time.Timer
+	mu        sync.Mutex
+	ids       []int64
+	unchanged []int64 // processed without changing anything: bodies dropped
+	timer     *time.Timer
 }
 
-func (f *finisher) add(id int64) {
+func (f *finisher) add(id int64) { f.record(id, true) }
+
+// addUnchanged is add for an activity whose processing changed nothing:
+// its body is dropped (storage.FinishUnchangedActivities).
+func (f *finisher) addUnchanged(id int64) { f.record(id, false) }
+
+func (f *finisher) record(id int64, changed bool) {
 	f.mu.Lock()
-	f.ids = append(f.ids, id)
-	full := len(f.ids) >= finishBatch
+	if changed {
+		f.ids = append(f.ids, id)
+	} else {
+		f.unchanged = append(f.unchanged, id)
+	}
+	full := len(f.ids)+len(f.unchanged) >= finishBatch
 	if !full && f.timer == nil {
 		f.timer = time.AfterFunc(finishDelay, f.flush)
 	}
@@ -57,20 +68,25 @@ func (f *finisher) flush() {
 	f.writing.Lock()
 	defer f.writing.Unlock()
 	f.mu.Lock()
-	ids := f.ids
-	f.ids = nil
+	ids, unchanged := f.ids, f.unchanged
+	f.ids, f.unchanged = nil, nil
 	if f.timer != nil {
 		f.timer.Stop()
 		f.timer = nil
 	}
 	f.mu.Unlock()
-	if len(ids) == 0 {
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := f.db.FinishActivities(ctx, ids); err != nil {
-		// Still pending: processed again when the lease runs out.
-		f.log.Error("finish activities", "count", len(ids), "err", err)
+	// Either failing, its activities are still pending: processed again
+	// when the lease runs out.
+	if len(ids) > 0 {
+		if err := f.db.FinishActivities(ctx, ids); err != nil {
+			f.log.Error("finish activities", "count", len(ids), "err", err)
+		}
+	}
+	if len(unchanged) > 0 {
+		if err := f.db.FinishUnchangedActivities(ctx, unchanged); err != nil {
+			f.log.Error("finish activities", "count", len(unchanged), "err", err)
+		}
 	}
 }

@@ -76,6 +76,9 @@ func (s *Service) ReceiveInbox(ctx context.Context, r *http.Request, body []byte
 	if signer.URI != string(act.Actor) {
 		return 0, fmt.Errorf("%w: signed by %s but the activity's actor is %s", ErrUnauthorized, signer.URI, act.Actor)
 	}
+	if err := s.inboxRates.allow(signer.URI, time.Now()); err != nil {
+		return 0, err
+	}
 	if signer.Local {
 		// Our own actors act through the service, never through the
 		// inbox: a request signed with a local key is a replay.

@@ -106,14 +106,25 @@ func (s *Service) RunInbox(ctx context.Context, o InboxOptions) error {
 func (s *Service) processOne(ctx context.Context, row *storage.Activity, retryBase time.Duration, fin *finisher) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
+	// An activity that changed nothing keeps only its id, type, actor
+	// and object, not its body (storage.FinishUnchangedActivities).
+	ctx, writes := storage.TrackWrites(ctx)
 	err := s.Process(ctx, row)
+	fail := s.DB.FailActivity
+	if !writes.Changed() {
+		fail = s.DB.FailUnchangedActivity
+	}
 	log := s.Log.With("activity", row.URI, "type", row.Type, "attempt", row.Attempts+1)
 	switch {
 	case err == nil:
-		fin.add(row.ID)
+		if writes.Changed() {
+			fin.add(row.ID)
+		} else {
+			fin.addUnchanged(row.ID)
+		}
 	case permanent(err) || row.Attempts+1 >= maxProcessAttempts:
 		log.Info("activity refused", "err", err)
-		if err := s.DB.FailActivity(ctx, row.ID, err.Error()); err != nil {
+		if err := fail(ctx, row.ID, err.Error()); err != nil {
 			log.Error("fail activity", "err", err)
 		}
 	default:

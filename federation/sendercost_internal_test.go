@@ -279,3 +279,103 @@ func TestKeyFetchConcurrency(t *testing.T) {
 		t.Errorf("%d concurrent key fetches from one host, want at most 2", m)
 	}
 }
+
+// TestInboxRates: a verified actor may deliver perActor activities, all
+// actors of one host perHost, then RateLimited (429 with Retry-After).
+// Forged POSTs naming an actor's key do not spend its budget. The old
+// code accepted everything.
+func TestInboxRates(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		s := senderService(t, db)
+		s.SetInboxRates(3, 5)
+		remote := newKeyServer(t)
+		keyA, keyB, forger := newKey(t, 2048), newKey(t, 2048), newKey(t, 2048)
+		remote.publish("a", &keyA.PublicKey)
+		remote.publish("b", &keyB.PublicKey)
+		send := func(name string, key *rsa.PrivateKey) error {
+			r, body := likeFrom(t, remote.actor(name), remote.actor(name)+"#main-key", key)
+			_, err := s.ReceiveInbox(ctx, r, body)
+			return err
+		}
+		limited := func(err error) bool {
+			var rl *RateLimited
+			return errors.As(err, &rl) && errors.Is(err, ErrTooManyAttempts) && rl.RetryAfterSeconds() >= 1
+		}
+		for i := range 3 {
+			if err := send("a", forger); !errors.Is(err, ErrUnauthorized) {
+				t.Fatalf("forged POST %d: %v", i, err)
+			}
+			if err := send("a", keyA); err != nil {
+				t.Fatalf("a's activity %d: %v", i, err)
+			}
+		}
+		if err := send("a", keyA); !limited(err) {
+			t.Fatalf("a's 4th activity: %v, want RateLimited", err)
+		}
+		for i := range 2 {
+			if err := send("b", keyB); err != nil {
+				t.Fatalf("b's activity %d: %v", i, err)
+			}
+		}
+		if err := send("b", keyB); !limited(err) {
+			t.Fatalf("the host's 6th activity: %v, want RateLimited", err)
+		}
+	})
+}
+
+// TestUnchangedActivitiesKeepNoBody: once processed, an activity that
+// changed nothing (a Like of an unknown post, an Accept of no follow)
+// keeps its id and type but not its body; one that changed something (a
+// Follow of a member) keeps it. The old code kept every body for a week.
+func TestUnchangedActivitiesKeepNoBody(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		s := senderService(t, db)
+		if _, err := s.CreateAccount(ctx, NewAccount{Username: "bea", Email: "bea@local.example", Password: "correct horse"}); err != nil {
+			t.Fatal(err)
+		}
+		remote := newKeyServer(t)
+		key := newKey(t, 2048)
+		remote.publish("a", &key.PublicKey)
+		actor := remote.actor("a")
+		send := func(typ, object string) string {
+			id := fmt.Sprintf("%s/%s/%d", actor, strings.ToLower(typ), likeSeq.Add(1))
+			body, _ := json.Marshal(map[string]any{
+				"@context": "https://www.w3.org/ns/activitystreams", "id": id, "type": typ,
+				"actor": actor, "object": object, "content": strings.Repeat("padding ", 1000),
+			})
+			if _, err := s.ReceiveInbox(ctx, signedPost(t, body, actor+"#main-key", key), body); err != nil {
+				t.Fatalf("%s: %v", typ, err)
+			}
+			return id
+		}
+		like := send("Like", "https://local.example/posts/nope")
+		accept := send("Accept", actor+"/follows/none")
+		follow := send("Follow", s.URLs.Member("bea"))
+		rows, err := db.ClaimInboundActivities(ctx, time.Now().Add(time.Second), time.Minute, 10)
+		if err != nil || len(rows) != 3 {
+			t.Fatalf("claimed %d activities: %v", len(rows), err)
+		}
+		fin := &finisher{db: db, log: s.Log}
+		for i := range rows {
+			s.processOne(ctx, &rows[i], time.Second, fin)
+		}
+		fin.flush()
+		for _, tc := range []struct {
+			id       string
+			keepBody bool
+		}{{like, false}, {accept, false}, {follow, true}} {
+			a, err := db.GetActivityByURI(ctx, tc.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.State == storage.ActivityPending {
+				t.Errorf("%s was not processed: %s", a.Type, a.LastError)
+			}
+			if kept := a.Raw != ""; kept != tc.keepBody || a.Type == "" {
+				t.Errorf("%s (%s, %q): body kept = %v, want %v", a.Type, a.State, a.LastError, kept, tc.keepBody)
+			}
+		}
+	})
+}

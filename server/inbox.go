@@ -34,15 +34,25 @@ func (s *Server) groupInbox(c echo.Context) error {
 
 func (s *Server) instanceInbox(c echo.Context) error { return s.receive(c) }
 
-// receive is the inbox pipeline's HTTP part: content type, size cap (the
-// body limit middleware), then the federation service verifies and queues.
+// receive is the inbox pipeline's HTTP part: content type, size cap
+// (MaxActivityBytes), then the federation service verifies and queues.
 // Processing happens from the queue, so the answer is a quick 202.
 func (s *Server) receive(c echo.Context) error {
 	req := c.Request()
 	if !vocab.IsActivityPubContentType(req.Header.Get(echo.HeaderContentType)) {
 		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "content type must be application/activity+json or application/ld+json")
 	}
-	body, err := io.ReadAll(req.Body)
+	// An activity is capped well below other bodies: what the largest
+	// real posts need (docs/security.md), so that a sender's every
+	// accepted POST costs us little to keep.
+	limit := s.cfg.MaxActivityBytes
+	if limit <= 0 || limit > s.cfg.MaxBodyBytes {
+		limit = s.cfg.MaxBodyBytes
+	}
+	if req.ContentLength > limit {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "activity too large")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, limit))
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,5 +27,42 @@ func TestRetryAfter(t *testing.T) {
 	mustStatus(t, res, http.StatusTooManyRequests)
 	if got := res.Header.Get("Retry-After"); got != "2" {
 		t.Errorf("Retry-After = %q, want 2", got)
+	}
+}
+
+// TestActivitySizeCap: an inbox POST larger than MaxActivityBytes is a
+// 413 before anything else is done with it, though other bodies may be
+// larger (MaxBodyBytes). A smaller one goes on to be parsed.
+func TestActivitySizeCap(t *testing.T) {
+	db := storagetest.Open(t, storage.SQLite)
+	cfg := testConfig()
+	cfg.MaxBodyBytes, cfg.MaxActivityBytes = 1<<20, 256<<10
+	f := newFixtureWith(t, db, cfg)
+	post := func(size int, chunked bool) int {
+		t.Helper()
+		body := `{"type":"Create","content":"` + strings.Repeat("x", size) + `"}`
+		var rd io.Reader = strings.NewReader(body)
+		if chunked {
+			rd = io.MultiReader(rd) // no Content-Length: the cap applies while reading
+		}
+		req, err := http.NewRequest(http.MethodPost, f.url+"/inbox", rd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/activity+json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for _, chunked := range []bool{false, true} {
+		if got := post(300<<10, chunked); got != http.StatusRequestEntityTooLarge {
+			t.Errorf("300 KiB activity (chunked %v): %d, want 413", chunked, got)
+		}
+		if got := post(200<<10, chunked); got != http.StatusBadRequest {
+			t.Errorf("200 KiB activity (chunked %v): %d, want 400 (no id)", chunked, got)
+		}
 	}
 }

@@ -91,18 +91,31 @@ func (db *DB) ClaimInboundActivities(ctx context.Context, now time.Time, lease t
 
 // FinishActivity marks an inbound activity processed.
 func (db *DB) FinishActivity(ctx context.Context, id int64) error {
-	err := db.Gorm(ctx).Model(&Activity{}).Where("id = ?", id).
-		Updates(map[string]any{"state": ActivityDone, "locked_until": nil, "last_error": "", "updated_at": time.Now().UTC()}).Error
-	return wrap(err, "finish activity %d", id)
+	return wrap(db.finishActivities(ctx, []int64{id}, false), "finish activity %d", id)
 }
 
 // FinishActivities marks inbound activities processed, in one statement.
 func (db *DB) FinishActivities(ctx context.Context, ids []int64) error {
+	return wrap(db.finishActivities(ctx, ids, false), "finish %d activities", len(ids))
+}
+
+// FinishUnchangedActivities marks inbound activities processed and drops
+// their bodies: processing them changed nothing, so only their ids (to
+// refuse a repeat), types, actors and objects (an Undo may name one by
+// id) are kept. A sender whose activities change nothing cannot fill our
+// disk.
+func (db *DB) FinishUnchangedActivities(ctx context.Context, ids []int64) error {
+	return wrap(db.finishActivities(ctx, ids, true), "finish %d activities", len(ids))
+}
+
+func (db *DB) finishActivities(ctx context.Context, ids []int64, dropBody bool) error {
 	for chunk := range slices.Chunk(ids, enqueueBatch) {
-		err := db.Gorm(ctx).Model(&Activity{}).Where("id IN ?", chunk).
-			Updates(map[string]any{"state": ActivityDone, "locked_until": nil, "last_error": "", "updated_at": time.Now().UTC()}).Error
-		if err != nil {
-			return wrap(err, "finish %d activities", len(ids))
+		set := map[string]any{"state": ActivityDone, "locked_until": nil, "last_error": "", "updated_at": time.Now().UTC()}
+		if dropBody {
+			set["raw"] = ""
+		}
+		if err := db.Gorm(ctx).Model(&Activity{}).Where("id IN ?", chunk).Updates(set).Error; err != nil {
+			return err
 		}
 	}
 	return nil
@@ -120,10 +133,24 @@ func (db *DB) RetryActivity(ctx context.Context, id int64, errText string, next 
 
 // FailActivity marks an inbound activity as failed for good.
 func (db *DB) FailActivity(ctx context.Context, id int64, errText string) error {
-	err := db.Gorm(ctx).Model(&Activity{}).Where("id = ?", id).Updates(map[string]any{
+	return db.failActivity(ctx, id, errText, false)
+}
+
+// FailUnchangedActivity is FailActivity for an activity whose processing
+// changed nothing: its body is dropped, as FinishUnchangedActivities does.
+func (db *DB) FailUnchangedActivity(ctx context.Context, id int64, errText string) error {
+	return db.failActivity(ctx, id, errText, true)
+}
+
+func (db *DB) failActivity(ctx context.Context, id int64, errText string, dropBody bool) error {
+	set := map[string]any{
 		"state": ActivityFailed, "attempts": gorm.Expr("attempts + 1"), "locked_until": nil,
 		"last_error": truncateError(errText), "updated_at": time.Now().UTC(),
-	}).Error
+	}
+	if dropBody {
+		set["raw"] = ""
+	}
+	err := db.Gorm(ctx).Model(&Activity{}).Where("id = ?", id).Updates(set).Error
 	return wrap(err, "fail activity %d", id)
 }
 

@@ -101,6 +101,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}
+	if err := registerWriteTracking(g); err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
 	sqlDB, err := g.DB()
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)

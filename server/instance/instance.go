@@ -45,6 +45,7 @@ func New(ctx context.Context, cfg config.Config, db *storage.DB, log *slog.Logge
 	bus := events.New(db, log.With("component", "events"))
 	svc.Events = bus
 	svc.KeyFetchConcurrency = cfg.PerHostConcurrency
+	svc.SetInboxRates(cfg.InboxRatePerActor, cfg.InboxRatePerHost)
 	svc.Client = transport.New(transport.Options{
 		AllowPrivate: cfg.AllowPrivateAddresses,
 		UserAgent:    fmt.Sprintf("Commonplace/%s (+%s)", server.Version, cfg.BaseURL()),
