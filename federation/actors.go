@@ -67,8 +67,11 @@ type Service struct {
 	sigChecks  atomic.Int64
 	keyFetches *keyFetches
 	inboxRates inboxRates
-	peers      peerBook
-	inboxWake  chan struct{}
+	// clock is what rate limits and caches read; nil is time.Now (tests
+	// stop it).
+	clock     func() time.Time
+	peers     peerBook
+	inboxWake chan struct{}
 }
 
 // NewService builds a Service over db for the public origin base.

@@ -76,7 +76,7 @@ func (s *Service) ReceiveInbox(ctx context.Context, r *http.Request, body []byte
 	if signer.URI != string(act.Actor) {
 		return 0, fmt.Errorf("%w: signed by %s but the activity's actor is %s", ErrUnauthorized, signer.URI, act.Actor)
 	}
-	if err := s.inboxRates.allow(signer.URI, time.Now()); err != nil {
+	if err := s.inboxRates.allow(signer.URI, s.now()); err != nil {
 		return 0, err
 	}
 	if signer.Local {

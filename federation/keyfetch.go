@@ -142,7 +142,7 @@ func (k *keyFetches) acquire(ctx context.Context, host string, limit int) (relea
 // remembered and answered from memory for keyFailureTTL; a refusal by
 // the per-host limit is a *RateLimited and is not remembered.
 func (s *Service) fetchKey(ctx context.Context, keyID string, fetch func(context.Context) (*storage.Actor, error)) (*storage.Actor, error) {
-	now := time.Now()
+	now := s.now()
 	if err := s.keyFetches.recentFailure(keyID, now); err != nil {
 		return nil, err
 	}
@@ -161,7 +161,7 @@ func (s *Service) fetchKey(ctx context.Context, keyID string, fetch func(context
 		defer release()
 		a, err := fetch(ctx)
 		if err != nil && ctx.Err() == nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-			s.keyFetches.remember(keyID, err, time.Now())
+			s.keyFetches.remember(keyID, err, s.now())
 		}
 		return a, err
 	})
@@ -169,6 +169,13 @@ func (s *Service) fetchKey(ctx context.Context, keyID string, fetch func(context
 		return nil, err
 	}
 	return v.(*storage.Actor), nil
+}
+
+func (s *Service) now() time.Time {
+	if s.clock != nil {
+		return s.clock()
+	}
+	return time.Now()
 }
 
 // cmp0 is v, or def when v is not positive.

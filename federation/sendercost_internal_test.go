@@ -99,8 +99,13 @@ func (k *keyServer) totalGets() int {
 
 // senderService is a Service at https://local.example that may fetch from
 // loopback.
+// Its clock stands still, so that rate limits do not refill while a
+// test runs.
 func senderService(t *testing.T, db *storage.DB) *Service {
-	return peersService(t, db, transport.Options{AllowPrivate: true})
+	s := peersService(t, db, transport.Options{AllowPrivate: true})
+	now := time.Now()
+	s.clock = func() time.Time { return now }
+	return s
 }
 
 var likeSeq atomic.Int64
