@@ -191,7 +191,7 @@ func TestSettingsCoverConfig(t *testing.T) {
 		"oidc_client_secret": "s3cret", "oidc_name": "Example School", "oidc_scopes": "openid,email,groups",
 		"oidc_username_claim": "email", "oidc_create_accounts": "false", "oidc_link_by_email": "true",
 		"oidc_email_domains": "school.example", "password_sign_in": "false", "oidc_groups_claim": "roles",
-		"oidc_groups": "staff=member:staffroom, /heads=admin",
+		"oidc_groups":        "staff=member:staffroom, /heads=admin",
 		"max_activity_bytes": "65536", "inbox_rate_per_actor": "60", "inbox_rate_per_host": "600",
 	}
 	def := reflect.ValueOf(Default())
