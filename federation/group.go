@@ -321,6 +321,12 @@ func (s *Service) targetCommunity(ctx context.Context, obj *vocab.Object) (commu
 	return nil, parent, nil
 }
 
+// MaxReplyDepth bounds how deep a thread goes: a reply to a post this
+// many replies deep is refused, so that walking a thread up from any post
+// is bounded (Mastodon's API shows members 4,096 ancestors; no real
+// conversation comes near either).
+const MaxReplyDepth = 1000
+
 // storeObject saves a post with sanitised content.
 func (s *Service) storeObject(ctx context.Context, tx *storage.DB, obj *vocab.Object, raw []byte, author, community *storage.Actor, parent *storage.Object) (*storage.Object, error) {
 	if !tx.InTx() {
@@ -359,7 +365,11 @@ func (s *Service) storeObject(ctx context.Context, tx *storage.DB, obj *vocab.Ob
 		o.CommunityActor = community
 	}
 	if parent != nil {
+		if parent.ReplyDepth >= MaxReplyDepth {
+			return nil, fmt.Errorf("%w: %s answers a post %d replies deep; threads stop at %d", ErrInvalid, obj.ID, parent.ReplyDepth, MaxReplyDepth)
+		}
 		o.InReplyToID = &parent.ID
+		o.ReplyDepth = parent.ReplyDepth + 1
 		if o.ContextURI == "" {
 			o.ContextURI = parent.ContextURI
 		}

@@ -390,3 +390,42 @@ type IdempotencyKey struct {
 	ObjectID  *int64
 	CreatedAt time.Time
 }
+
+// ListAncestors returns the posts that objectID answers, nearest first,
+// at most limit of them, in two queries however deep the thread is. The
+// list stops before the first post viewer may not see (nil: a visitor).
+// Deleted posts are included: callers decide what to show of them.
+func (db *DB) ListAncestors(ctx context.Context, objectID int64, viewer *Actor, limit int) ([]Object, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	var ids []int64
+	err := db.Gorm(ctx).Raw(`WITH RECURSIVE up (id, parent, depth) AS (
+			SELECT o.id, o.in_reply_to_id, 1 FROM objects o
+			WHERE o.id = (SELECT in_reply_to_id FROM objects WHERE id = ?)
+			UNION ALL
+			SELECT o.id, o.in_reply_to_id, up.depth + 1 FROM objects o JOIN up ON o.id = up.parent
+			WHERE up.depth < ?
+		) SELECT id FROM up ORDER BY depth`, objectID, limit).Scan(&ids).Error
+	if err != nil || len(ids) == 0 {
+		return nil, wrap(err, "list ancestors of %d", objectID)
+	}
+	var found []Object
+	q := db.Gorm(ctx).Model(&Object{}).Preload("AuthorActor").Preload("CommunityActor").Where("objects.id IN ?", ids)
+	if err := VisibleTo(q, viewer).Find(&found).Error; err != nil {
+		return nil, wrap(err, "list ancestors of %d", objectID)
+	}
+	byID := make(map[int64]Object, len(found))
+	for _, o := range found {
+		byID[o.ID] = o
+	}
+	out := make([]Object, 0, len(ids))
+	for _, id := range ids {
+		o, ok := byID[id]
+		if !ok {
+			break
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}

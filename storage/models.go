@@ -155,9 +155,12 @@ type Object struct {
 	CommunityActor   *Actor `gorm:"foreignKey:CommunityActorID"`
 	InReplyToURI     string `gorm:"column:in_reply_to_uri"`
 	InReplyToID      *int64
-	ContextURI       string `gorm:"column:context_uri"`
-	URL              string `gorm:"column:url"`
-	Name             string
+	// ReplyDepth is how many posts up the thread's first post is (0:
+	// it answers none); bounded by the federation layer.
+	ReplyDepth int
+	ContextURI string `gorm:"column:context_uri"`
+	URL        string `gorm:"column:url"`
+	Name       string
 	// Kind is the kind of post (question, story, resource, case, event);
 	// "" for a discussion and for replies.
 	Kind        string

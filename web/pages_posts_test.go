@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -49,6 +51,44 @@ func TestCommunityPagePosts(t *testing.T) {
 		// Newest arrival first: the row stored last leads.
 		if strings.Index(body, "hello") > strings.Index(body, "Phonics kits") {
 			t.Error("posts are not in arrival order, newest first")
+		}
+	})
+}
+
+// TestThreadPageBounded: a visitor who is not signed in sees the first
+// 60 replies of a thread, told that there are more; the old page read
+// and rendered up to 1,000 for anyone.
+func TestThreadPageBounded(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		f := seeded(t, db)
+		alice, err := db.GetLocalActor(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		add := func(text string, parent *storage.Object) *storage.Object {
+			o := &storage.Object{URI: f.svc.URLs.NewObject(), Type: "Note", AuthorActorID: alice.ID,
+				Content: "<p>" + text + "</p>", Local: true, PublishedAt: time.Now().UTC()}
+			o.ContextURI = o.URI
+			if parent != nil {
+				o.InReplyToID, o.InReplyToURI, o.ContextURI, o.ReplyDepth = &parent.ID, parent.URI, parent.ContextURI, 1
+			}
+			if err := db.CreateObject(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+			return o
+		}
+		root := add("the question", nil)
+		for i := range 100 {
+			add(fmt.Sprintf("answer-%03d", i), root)
+		}
+		res := f.get(fmt.Sprintf("/posts/%d", root.ID), "text/html")
+		mustStatus(t, res, http.StatusOK)
+		if n := strings.Count(string(res.body), "answer-"); n != 60 {
+			t.Errorf("a visitor sees %d replies, want 60", n)
+		}
+		if !strings.Contains(string(res.body), "The first 60 replies are shown.") {
+			t.Error("the page does not say that replies are left out")
 		}
 	})
 }

@@ -21,6 +21,9 @@ type ThreadPage struct {
 	Error, Text string
 	// Editing shows the edit form for the post.
 	Editing bool
+	// Shown is how many replies the tree shows when it stops short of
+	// the thread (0 when it does not).
+	Shown int
 }
 
 // Reply is a reply in the tree, with its own replies down to maxDepth;
@@ -37,6 +40,11 @@ const (
 	// maxDepth is how deep the tree goes before "continue this thread".
 	maxDepth  = 6
 	maxLikers = 50
+	// anonReplies is how many replies a visitor who is not signed in
+	// sees, as Mastodon's thread context shows 60 without a token:
+	// rendering a reply costs a little, a thousand of them for anyone
+	// who asks costs a lot. Members see up to maxThread.
+	anonReplies = 60
 )
 
 // Object renders the page of a local post, whose URL (/o/ID) server has
@@ -87,27 +95,45 @@ func (w *Web) renderThread(c echo.Context, o *storage.Object, status int, errMsg
 	if err != nil {
 		return err
 	}
-	// The post and its descendants, in the order they came.
+	// The post and its descendants down to maxDepth, nearest first, at
+	// most limit of them.
+	limit := maxThread
+	if viewer == nil {
+		limit = anonReplies
+	}
 	children := map[int64][]int{}
 	for i := range thread {
 		if p := thread[i].InReplyToID; p != nil {
 			children[*p] = append(children[*p], i)
 		}
 	}
+	type queued struct {
+		id    int64
+		depth int
+	}
 	var (
-		objs  = []storage.Object{*o}
-		index = map[int64]int{o.ID: 0}
-		queue = []int64{o.ID}
+		objs      = []storage.Object{*o}
+		index     = map[int64]int{o.ID: 0}
+		queue     = []queued{{o.ID, 0}}
+		truncated bool
 	)
 	for len(queue) > 0 {
-		id := queue[0]
+		q := queue[0]
 		queue = queue[1:]
-		for _, i := range children[id] {
-			if _, seen := index[thread[i].ID]; !seen {
-				index[thread[i].ID] = len(objs)
-				objs = append(objs, thread[i])
-				queue = append(queue, thread[i].ID)
+		if q.depth >= maxDepth {
+			continue
+		}
+		for _, i := range children[q.id] {
+			if _, seen := index[thread[i].ID]; seen {
+				continue
 			}
+			if len(objs)-1 >= limit {
+				truncated = true
+				break
+			}
+			index[thread[i].ID] = len(objs)
+			objs = append(objs, thread[i])
+			queue = append(queue, queued{thread[i].ID, q.depth + 1})
 		}
 	}
 	views, err := w.postViews(ctx, objs, viewer)
@@ -121,6 +147,9 @@ func (w *Web) renderThread(c echo.Context, o *storage.Object, status int, errMsg
 	page := ThreadPage{Page: w.page(c, title), Post: views[0], Error: errMsg, Text: text, Editing: c.QueryParam("edit") == "1" && views[0].Mine}
 	if o.Local {
 		page.Alternate = o.URI
+	}
+	if truncated {
+		page.Shown = len(objs) - 1
 	}
 	var build func(id int64, depth int) ([]*Reply, int)
 	build = func(id int64, depth int) ([]*Reply, int) {
@@ -136,7 +165,7 @@ func (w *Web) renderThread(c echo.Context, o *storage.Object, status int, errMsg
 			if depth < maxDepth {
 				r.Children, _ = build(thread[i].ID, depth+1)
 			} else {
-				_, r.More = build(thread[i].ID, depth+1)
+				r.More = len(children[thread[i].ID])
 			}
 			out = append(out, r)
 		}

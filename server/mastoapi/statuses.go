@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -282,8 +283,20 @@ func (a *API) deleteStatus(c echo.Context) error {
 	return c.JSON(http.StatusOK, s)
 }
 
-// maxThread bounds the posts of a thread that context returns.
+// maxThread bounds the posts of a thread that context reads.
 const maxThread = 1000
+
+// Bounds of a thread's context, Mastodon's: a request without a member's
+// token sees 40 ancestors and 60 descendants at most 20 replies deep; a
+// member sees up to memberContext of each (threads are at most
+// federation.MaxReplyDepth deep), so an anonymous request for the end of
+// a long chain costs little.
+const (
+	anonAncestors       = 40
+	anonDescendants     = 60
+	anonDescendantDepth = 20
+	memberContext       = maxThread
+)
 
 // statusContext is GET /api/v1/statuses/:id/context.
 func (a *API) statusContext(c echo.Context) error {
@@ -291,7 +304,25 @@ func (a *API) statusContext(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	ancestorsLimit, descendantsLimit, depthLimit := memberContext, memberContext, memberContext
+	if viewer(c) == nil {
+		ancestorsLimit, descendantsLimit, depthLimit = anonAncestors, anonDescendants, anonDescendantDepth
+	}
 	ctx := c.Request().Context()
+	var ancestors []storage.Object
+	if o.InReplyToID != nil {
+		up, err := a.db.ListAncestors(ctx, o.ID, viewer(c), ancestorsLimit)
+		if err != nil {
+			return err
+		}
+		for _, p := range up { // nearest first; a deleted post ends the walk
+			if p.DeletedAt != nil {
+				break
+			}
+			ancestors = append(ancestors, p)
+		}
+		slices.Reverse(ancestors)
+	}
 	thread, err := a.db.ListThread(ctx, o.ContextURI, viewer(c), maxThread)
 	if err != nil {
 		return err
@@ -305,36 +336,27 @@ func (a *API) statusContext(c echo.Context) error {
 			children[*t.InReplyToID] = append(children[*t.InReplyToID], t.ID)
 		}
 	}
-	var ancestors []storage.Object
 	seen := map[int64]bool{o.ID: true}
-	for cur := o; cur.InReplyToID != nil && !seen[*cur.InReplyToID]; {
-		seen[*cur.InReplyToID] = true
-		parent := byID[*cur.InReplyToID]
-		if parent == nil {
-			got, err := a.db.GetObjectByID(ctx, *cur.InReplyToID)
-			if err != nil || got.DeletedAt != nil {
-				break
-			}
-			parent = got
-		}
-		ancestors = append([]storage.Object{*parent}, ancestors...)
-		cur = parent
+	for _, p := range ancestors {
+		seen[p.ID] = true
 	}
 	// Descendants depth first, each branch in the order written, as
 	// Mastodon lists them.
 	var descendants []storage.Object
-	var walk func(id int64)
-	walk = func(id int64) {
+	var walk func(id int64, depth int)
+	walk = func(id int64, depth int) {
 		for _, child := range children[id] {
-			if seen[child] {
+			if seen[child] || len(descendants) >= descendantsLimit {
 				continue
 			}
 			seen[child] = true
 			descendants = append(descendants, *byID[child])
-			walk(child)
+			if depth < depthLimit {
+				walk(child, depth+1)
+			}
 		}
 	}
-	walk(o.ID)
+	walk(o.ID, 1)
 	r := a.renderer(c)
 	r.filterContext = "thread"
 	up, err := r.statusesOf(ancestors, nil)
