@@ -34,7 +34,11 @@ func (s *Service) onFollow(ctx context.Context, act *vocab.Activity, raw []byte,
 		if c.Closed {
 			state = storage.StatePending
 		}
-		if err := s.checkPartner(ctx, target, follower); errors.Is(err, ErrForbidden) {
+		err = s.checkPartner(ctx, target, follower)
+		if err == nil {
+			err = s.checkBanned(ctx, target, follower)
+		}
+		if errors.Is(err, ErrForbidden) {
 			// A partner community turns away other instances' members,
 			// telling their server so.
 			if rerr := s.DB.Tx(ctx, func(tx *storage.DB) error {
@@ -104,23 +108,36 @@ func (s *Service) answerFollow(ctx context.Context, tx *storage.DB, typ string, 
 func (s *Service) onUndo(ctx context.Context, act *vocab.Activity, raw []byte, actor *storage.Actor) error {
 	innerID := act.Object.ID()
 	innerType := act.Object.Type()
-	var innerObject string
+	var (
+		innerObject string
+		innerAct    *vocab.Activity
+	)
 	if act.Object.IsEmbedded() {
 		inner, err := act.Object.Activity()
 		if err != nil {
 			return fmt.Errorf("%w: undone activity: %v", ErrInvalid, err)
 		}
-		if string(inner.Actor) != actor.URI {
+		innerAct = inner
+		if string(inner.Actor) != actor.URI && !modUndo(innerType) {
 			return fmt.Errorf("%w: %s may not undo an activity of %s", ErrForbidden, actor.URI, inner.Actor)
 		}
 		innerObject = inner.Object.ID()
 	} else if stored, err := s.DB.GetActivityByURI(ctx, innerID); err == nil {
-		if stored.ActorURI != actor.URI {
+		if stored.ActorURI != actor.URI && !modUndo(stored.Type) {
 			return fmt.Errorf("%w: %s may not undo an activity of %s", ErrForbidden, actor.URI, stored.ActorURI)
 		}
 		innerType, innerObject = stored.Type, stored.ObjectURI
+		innerAct, _ = vocab.ParseActivity([]byte(stored.Raw))
 	}
 	switch innerType {
+	case vocab.TypeLock:
+		// Any moderator may unlock a thread another locked.
+		return s.onLock(ctx, act, raw, actor, innerObject, false)
+	case vocab.TypeBlock:
+		if innerAct == nil {
+			return nil
+		}
+		return s.onUnblock(ctx, act, raw, actor, innerAct)
 	case vocab.TypeFollow:
 		m, err := s.DB.GetMembershipByFollowURI(ctx, innerID)
 		if errors.Is(err, storage.ErrNotFound) && innerObject != "" {
@@ -164,6 +181,11 @@ func (s *Service) onUndo(ctx context.Context, act *vocab.Activity, raw []byte, a
 	return nil
 }
 
+// modUndo reports whether an Undo of an activity of this type may come
+// from another actor than the one who did it: any moderator may lift
+// another's lock or ban (checked when it is applied).
+func modUndo(typ string) bool { return typ == vocab.TypeLock || typ == vocab.TypeBlock }
+
 // onFollowAnswer handles a remote community's Accept or Reject of a local
 // member's Follow. Only the followed actor may answer.
 func (s *Service) onFollowAnswer(ctx context.Context, act *vocab.Activity, actor *storage.Actor) error {
@@ -187,7 +209,16 @@ func (s *Service) onFollowAnswer(ctx context.Context, act *vocab.Activity, actor
 	}
 	if act.Type == vocab.TypeAccept {
 		s.Log.Info("follow accepted", "community", actor.URI, "member", m.MemberActorID)
-		return s.DB.AcceptMembership(ctx, m.ID)
+		if err := s.DB.AcceptMembership(ctx, m.ID); err != nil {
+			return err
+		}
+		if actor.Type == storage.TypeGroup {
+			// Its moderators may act from here: learn who they are.
+			if err := s.syncModerators(ctx, actor); err != nil {
+				s.Log.Info("moderators not read", "community", actor.URI, "err", err)
+			}
+		}
+		return nil
 	}
 	s.Log.Info("follow rejected", "community", actor.URI, "member", m.MemberActorID)
 	return ignoreNotFound(s.DB.DeleteMembership(ctx, m.CommunityActorID, m.MemberActorID))
@@ -241,6 +272,9 @@ func (s *Service) onCreate(ctx context.Context, act *vocab.Activity, raw []byte,
 		return err
 	}
 	if err := s.checkPartner(ctx, community, author); err != nil {
+		return err
+	}
+	if err := s.checkMayPost(ctx, community, author, parent); err != nil {
 		return err
 	}
 	if c.Closed {
@@ -520,6 +554,13 @@ func (s *Service) onDelete(ctx context.Context, act *vocab.Activity, raw []byte,
 	if !ok {
 		return fmt.Errorf("%w: %s may not delete %s", ErrForbidden, actor.URI, stored.URI)
 	}
+	if stored.AuthorActorID != actor.ID {
+		// A moderator's Delete removes the post from its community.
+		if stored.CommunityActor != nil && stored.CommunityActor.Local {
+			return s.onRemoval(ctx, act, raw, actor, stored)
+		}
+		return s.DB.Tx(ctx, func(tx *storage.DB) error { return s.removeFromCommunity(ctx, tx, stored) })
+	}
 	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
 		if err := s.tombstone(ctx, tx, stored.ID); err != nil {
 			return err
@@ -548,6 +589,11 @@ func (s *Service) onLike(ctx context.Context, act *vocab.Activity, raw []byte, a
 	if stored.CommunityActor != nil {
 		if err := s.checkPartner(ctx, stored.CommunityActor, actor); err != nil {
 			return err
+		}
+		if stored.CommunityActor.Local {
+			if err := s.checkBanned(ctx, stored.CommunityActor, actor); err != nil {
+				return err
+			}
 		}
 	}
 	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
@@ -586,8 +632,15 @@ func (s *Service) onAnnounce(ctx context.Context, act *vocab.Activity, group *st
 		return fmt.Errorf("%w: announced activity: %v", ErrInvalid, err)
 	}
 	switch innerAct.Type {
-	case vocab.TypeCreate, vocab.TypeUpdate, vocab.TypeDelete:
+	case vocab.TypeDelete:
+		if removed, err := s.announcedRemoval(ctx, innerAct, group); removed || err != nil {
+			return err
+		}
 		return s.syncRemoteObject(ctx, innerAct.Object.ID(), group, innerAct.Object.First())
+	case vocab.TypeCreate, vocab.TypeUpdate:
+		return s.syncRemoteObject(ctx, innerAct.Object.ID(), group, innerAct.Object.First())
+	case vocab.TypeLock, vocab.TypeBlock, vocab.TypeUndo, vocab.TypeAdd, vocab.TypeRemove:
+		return s.announcedModeration(ctx, innerAct, group)
 	}
 	return nil
 }

@@ -131,6 +131,12 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 		return nil, fmt.Errorf("%w: a post needs a community", ErrInvalid)
 	}
 
+	if community != nil && !community.Local {
+		// A remote community would refuse it: say so now.
+		if err := s.checkMayPost(ctx, community, author, parent); err != nil {
+			return nil, err
+		}
+	}
 	now := time.Now().UTC()
 	id := s.URLs.NewObject()
 	c := s.compose(ctx, author, community, parent, body)
@@ -395,6 +401,11 @@ func (s *Service) Delete(ctx context.Context, actor *storage.Actor, objectURI st
 	o, err := s.ownPost(ctx, actor, objectURI)
 	if err != nil {
 		return err
+	}
+	if o.AuthorActorID != actor.ID {
+		// A moderator removes the post from the community; its author
+		// keeps their own copy.
+		return s.RemovePost(ctx, actor, objectURI, Reason{})
 	}
 	tomb := &vocab.Object{ID: o.URI, Type: vocab.TypeTombstone}
 	if o.CommunityActor == nil {

@@ -188,6 +188,16 @@ func (s *Service) dispatch(ctx context.Context, act *vocab.Activity, raw []byte,
 		return s.onLike(ctx, act, raw, actor)
 	case vocab.TypeAnnounce:
 		return s.onAnnounce(ctx, act, actor)
+	case vocab.TypeLock:
+		return s.onLock(ctx, act, raw, actor, act.Object.ID(), true)
+	case vocab.TypeBlock:
+		return s.onBlock(ctx, act, raw, actor)
+	case vocab.TypeAdd, vocab.TypeRemove:
+		// Featured posts (Lemmy's and Mastodon's pins) are not followed
+		// here; moderators are.
+		if s.isModeratorsTarget(ctx, act) {
+			return s.onModerators(ctx, act, actor)
+		}
 	}
 	return nil
 }

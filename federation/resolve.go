@@ -253,6 +253,12 @@ func actorFromDoc(doc *vocab.Actor) (*storage.Actor, error) {
 		SharedInboxURI:            doc.SharedInbox(),
 		ManuallyApprovesFollowers: doc.ManuallyApprovesFollowers,
 	}
+	if doc.Type == vocab.TypeGroup {
+		a.PostingRestrictedToMods = doc.PostingRestrictedToMods
+		if m := doc.ModeratorsCollection(); m != "" && sameHost(m, doc.ID) {
+			a.ModeratorsURI = m
+		}
+	}
 	if !doc.Published.IsZero() {
 		t := doc.Published.UTC()
 		a.PublishedAt = &t

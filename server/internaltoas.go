@@ -73,6 +73,7 @@ func groupToAS(c *storage.Community, moderatorsURI string) vocab.ServedActor {
 	doc.AttributedTo = vocab.RefsTo(moderatorsURI)
 	doc.Moderators = vocab.IRI(moderatorsURI)
 	doc.Discoverable = c.Visibility == storage.VisibilityPublic
+	doc.PostingRestrictedToMods = c.Actor.PostingRestrictedToMods
 	return vocab.Serve(doc)
 }
 

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -87,13 +88,27 @@ func (db *DB) CountMembers(ctx context.Context, communityActorID int64, state st
 	return n, wrap(err, "count members of %d", communityActorID)
 }
 
-// Moderators returns the actors who own or moderate a community.
+// Moderators returns the actors who own or moderate a community: for a
+// local one its owners and moderators, for a remote one those its
+// moderators collection names.
 func (db *DB) Moderators(ctx context.Context, communityActorID int64) ([]Actor, error) {
 	var out []Actor
 	err := db.Gorm(ctx).Joins("JOIN memberships ON memberships.member_actor_id = actors.id").
 		Where("memberships.community_actor_id = ? AND memberships.state = ? AND memberships.role IN ?",
 			communityActorID, StateAccepted, []string{RoleOwner, RoleModerator}).
 		Order("memberships.id").Find(&out).Error
+	if err != nil {
+		return nil, wrap(err, "list moderators of %d", communityActorID)
+	}
+	var remote []Actor
+	err = db.Gorm(ctx).Joins("JOIN community_moderators ON community_moderators.actor_id = actors.id").
+		Where("community_moderators.community_actor_id = ?", communityActorID).
+		Order("community_moderators.created_at, actors.id").Find(&remote).Error
+	for _, a := range remote {
+		if !slices.ContainsFunc(out, func(b Actor) bool { return b.ID == a.ID }) {
+			out = append(out, a)
+		}
+	}
 	return out, wrap(err, "list moderators of %d", communityActorID)
 }
 
@@ -129,16 +144,20 @@ func (db *DB) MemberInboxes(ctx context.Context, communityActorID int64) ([]stri
 	return out, wrap(err, "list member inboxes of %d", communityActorID)
 }
 
-// IsModerator reports whether actor owns or moderates community.
+// IsModerator reports whether actor owns or moderates community (for a
+// remote community: whether its moderators collection names them).
 func (db *DB) IsModerator(ctx context.Context, communityActorID, actorID int64) (bool, error) {
 	m, err := db.GetMembership(ctx, communityActorID, actorID)
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return false, err
 	}
-	return m.State == StateAccepted && (m.Role == RoleOwner || m.Role == RoleModerator), nil
+	if err == nil && m.State == StateAccepted && (m.Role == RoleOwner || m.Role == RoleModerator) {
+		return true, nil
+	}
+	var n int64
+	err = db.Gorm(ctx).Model(&CommunityModerator{}).
+		Where("community_actor_id = ? AND actor_id = ?", communityActorID, actorID).Count(&n).Error
+	return n > 0, wrap(err, "is %d a moderator of %d", actorID, communityActorID)
 }
 
 // PendingMembers lists a community's follow requests, oldest first.

@@ -39,10 +39,14 @@ type Actor struct {
 	// HideCollections hides the followers and following (for a
 	// community, member) lists from everyone but the actor.
 	HideCollections bool
-	PublishedAt     *time.Time
-	FetchedAt       *time.Time
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// ModeratorsURI is a Group's moderators collection (its attributedTo);
+	// PostingRestrictedToMods says only its moderators start threads.
+	ModeratorsURI           string `gorm:"column:moderators_uri"`
+	PostingRestrictedToMods bool
+	PublishedAt             *time.Time
+	FetchedAt               *time.Time
+	CreatedAt               time.Time
+	UpdatedAt               time.Time
 }
 
 // Handle is the actor's user@domain address.
@@ -175,8 +179,12 @@ type Object struct {
 	PublishedAt time.Time
 	EditedAt    *time.Time
 	DeletedAt   *time.Time
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// LockedAt set: the thread takes no new replies. RemovedAt set: a
+	// moderator took the post out of its community.
+	LockedAt  *time.Time
+	RemovedAt *time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Like is a recorded Like of an object.

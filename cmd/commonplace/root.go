@@ -127,6 +127,7 @@ environment variables, then the flags below, in that order.`,
 		a.communityCommand(),
 		a.federationCommand(),
 		a.oidcCommand(),
+		a.moderateCommand(),
 		a.versionCommand(),
 	)
 	return root

@@ -25,6 +25,12 @@ type Activity struct {
 	// Summary and Content carry the reason of a Flag or a Lemmy Remove.
 	Summary string `json:"summary,omitempty"`
 	Content string `json:"content,omitempty"`
+
+	// EndTime ends a ban (a Block with a community as target), and
+	// RemoveData asks for the banned member's posts to be removed
+	// (Lemmy).
+	EndTime    Time `json:"endTime,omitzero"`
+	RemoveData bool `json:"removeData,omitempty"`
 }
 
 // Recipients returns to, cc and audience together.

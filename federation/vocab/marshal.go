@@ -32,7 +32,8 @@ const Context = `["https://www.w3.org/ns/activitystreams","https://w3id.org/secu
 	`"postingRestrictedToMods":"lemmy:postingRestrictedToMods",` +
 	`"moderators":{"@id":"lemmy:moderators","@type":"@id"},` +
 	`"commonplace":"https://commonplace.github.io/ns#",` +
-	`"postKind":"commonplace:postKind"` +
+	`"postKind":"commonplace:postKind",` +
+	`"removeData":"lemmy:removeData"` +
 	`}]`
 
 // Marshal encodes a document we serve or send (*Actor, *Object, *Activity,

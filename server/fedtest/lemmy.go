@@ -316,3 +316,20 @@ func (l *LemmyGroup) Announce(object any) {
 		}, l.URI()+"#main-key", l.key)
 	}
 }
+
+// WaitFor waits until the inbox has accepted an activity for which match
+// is true, and returns it.
+func (l *LemmyGroup) WaitFor(what string, match func(Received) bool) Received {
+	l.t.Helper()
+	var got Received
+	Eventually(l.t, what, func() (bool, error) {
+		for _, r := range l.Received() {
+			if match(r) {
+				got = r
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	return got
+}
