@@ -19,11 +19,11 @@ import (
 var handledTypes = map[string]bool{
 	"Follow": true, "Undo": true, "Accept": true, "Reject": true,
 	"Create": true, "Update": true, "Delete": true, "Like": true, "Announce": true,
-	"Add": true, "Remove": true, "Block": true, "Lock": true,
+	"Add": true, "Remove": true, "Block": true, "Lock": true, "Flag": true,
 }
 
 var ignoredTypes = map[string]bool{
-	"Flag": true, "Move": true,
+	"Move": true,
 	"Dislike": true, "EmojiReact": true, "View": true, "Read": true,
 	"Listen": true, "Join": true, "Leave": true, "Invite": true, "TentativeAccept": true,
 	"TentativeReject": true, "Arrive": true, "Travel": true, "Question": true, "Offer": true,

@@ -190,6 +190,8 @@ func (s *Service) dispatch(ctx context.Context, act *vocab.Activity, raw []byte,
 		return s.onAnnounce(ctx, act, actor)
 	case vocab.TypeLock:
 		return s.onLock(ctx, act, raw, actor, act.Object.ID(), true)
+	case vocab.TypeFlag:
+		return s.onFlag(ctx, act, actor)
 	case vocab.TypeBlock:
 		return s.onBlock(ctx, act, raw, actor)
 	case vocab.TypeAdd, vocab.TypeRemove:

@@ -333,3 +333,13 @@ func (l *LemmyGroup) WaitFor(what string, match func(Received) bool) Received {
 	})
 	return got
 }
+
+// SendAsUser delivers doc, signed by the user lem, as Lemmy would.
+func (l *LemmyGroup) SendAsUser(inbox string, doc map[string]any) {
+	l.deliver(inbox, doc, l.UserURI()+"#main-key", l.ukey)
+}
+
+// NewID returns a fresh activity id of the given kind on this server.
+func (l *LemmyGroup) NewID(kind string) string {
+	return fmt.Sprintf("%s/activities/%s/%d", l.srv.URL, kind, l.nextID.Add(1))
+}

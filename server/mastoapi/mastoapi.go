@@ -168,6 +168,7 @@ func (a *API) routes() {
 	a.adminDomainRoutes()
 	a.streamingRoutes()
 	a.conversationRoutes()
+	a.moderationRoutes()
 
 	a.echo.GET(missingAvatarPath, missingImage)
 	a.echo.GET(missingHeaderPath, missingImage)

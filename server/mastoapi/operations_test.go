@@ -70,7 +70,7 @@ var mastodonOperations = []op{
 	{"DELETE", "/api/v1/suggestions/:account_id", ""},
 	{"GET", "/api/v1/tags/:name", ""}, {"POST", "/api/v1/tags/:name/follow", ""}, {"POST", "/api/v1/tags/:name/unfollow", ""},
 	{"POST", "/api/v1/tags/:name/feature", notBuilt}, {"POST", "/api/v1/tags/:name/unfeature", notBuilt},
-	{"POST", "/api/v1/reports", byModeration},
+	{"POST", "/api/v1/reports", ""},
 	{"GET", "/api/v1/follow_requests", ""}, {"POST", "/api/v1/follow_requests/:id/authorize", ""},
 	{"POST", "/api/v1/follow_requests/:id/reject", ""},
 	// filters
@@ -158,6 +158,21 @@ var mastodonOperations = []op{
 var aliases = map[string]bool{
 	"GET /api/v1/trends":    true, // Mastodon 3.x name of trends/tags
 	"POST /oauth/authorize": true, // the authorize page's own form
+	// Commonplace's own: moderating communities (issue 14).
+	"POST /api/v1/reports/:x/resolve":             true,
+	"POST /api/v1/reports/:x/dismiss":             true,
+	"POST /api/v1/statuses/:x/remove":             true,
+	"POST /api/v1/statuses/:x/lock":               true,
+	"POST /api/v1/statuses/:x/unlock":             true,
+	"GET /api/v1/communities/:x/moderators":       true,
+	"POST /api/v1/communities/:x/moderators":      true,
+	"DELETE /api/v1/communities/:x/moderators/:x": true,
+	"GET /api/v1/communities/:x/bans":             true,
+	"POST /api/v1/communities/:x/bans":            true,
+	"DELETE /api/v1/communities/:x/bans/:x":       true,
+	"POST /api/v1/communities/:x/posting":         true,
+	"GET /api/v1/communities/:x/modlog":           true,
+	"GET /api/v1/communities/:x/reports":          true,
 }
 
 var paramRe = regexp.MustCompile(`:[a-z_]+`)
