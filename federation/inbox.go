@@ -23,7 +23,7 @@ var handledTypes = map[string]bool{
 }
 
 var ignoredTypes = map[string]bool{
-	"Move": true,
+	"Move":    true,
 	"Dislike": true, "EmojiReact": true, "View": true, "Read": true,
 	"Listen": true, "Join": true, "Leave": true, "Invite": true, "TentativeAccept": true,
 	"TentativeReject": true, "Arrive": true, "Travel": true, "Question": true, "Offer": true,

@@ -85,7 +85,7 @@ func TestReports(t *testing.T) {
 			lemFlag := l.NewID("flag")
 			l.SendAsUser(group.InboxURI, map[string]any{
 				"@context": []string{"https://join-lemmy.org/context.json", "https://www.w3.org/ns/activitystreams"},
-				"id": lemFlag, "type": "Flag", "actor": l.UserURI(), "to": []string{group.URI},
+				"id":       lemFlag, "type": "Flag", "actor": l.UserURI(), "to": []string{group.URI},
 				"object": post.URI, "summary": "report this post", "audience": group.URI,
 			})
 			fedtest.Eventually(t, "Lemmy's report in the queue", hasReport(openReports(a, group.URI), func(r storage.Report) bool {
