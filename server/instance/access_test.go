@@ -242,6 +242,11 @@ func newFixture(t *testing.T, d storage.Dialect) *fixture {
 		"/api/v1/conversations/:id :id":             {id(conv.ID)},
 		"/api/v1/conversations/:id/read :id":        {id(conv.ID)},
 		"/api/v2/notifications/:group_key/accounts": {"ungrouped-" + id(notes[0].ID)},
+		// Moderation (issue 14).
+		"/api/v1/communities/:id/moderators :id": {id(com.ActorID)},
+		"/api/v1/communities/:id/bans :id":       {id(com.ActorID)},
+		"/api/v1/communities/:id/modlog :id":     {id(com.ActorID)},
+		"/api/v1/communities/:id/reports :id":    {id(com.ActorID)},
 	}
 	f.query = map[string]string{
 		"/.well-known/webfinger":   "resource=acct:alice@" + a.Domain,
