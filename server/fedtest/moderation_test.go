@@ -142,9 +142,10 @@ func TestModerationAcrossInstances(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fedtest.Eventually(t, "C receives the rules", func() (bool, error) {
-				_, err := object(c, top.URI)
-				return err == nil, nil
+			fedtest.Eventually(t, "B and C receive the rules", func() (bool, error) {
+				_, errB := object(b, top.URI)
+				_, errC := object(c, top.URI)
+				return errB == nil && errC == nil, nil
 			})
 			if err := b.Service.LockPost(ctx, bea, top.URI, true, federation.Reason{Text: "read only"}); err != nil {
 				t.Fatal(err)
