@@ -117,7 +117,7 @@ func (a *API) createReport(c echo.Context) error {
 		return errorf(http.StatusUnprocessableEntity, "Validation failed: account_id is required")
 	}
 	for _, sid := range p.list("status_ids") {
-		o, err := a.objectByID(ctx, sid)
+		o, err := a.objectByID(ctx, viewer(c), sid)
 		if err != nil {
 			return err
 		}
