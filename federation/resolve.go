@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/commonplace/commonplace/federation/hostname"
 	"github.com/commonplace/commonplace/federation/httpsig"
 	"github.com/commonplace/commonplace/federation/sanitize"
 	"github.com/commonplace/commonplace/federation/transport"
@@ -337,7 +338,10 @@ func (s *Service) verifyWebFinger(ctx context.Context, user, actorURI string) (s
 	if err != nil {
 		return "", fmt.Errorf("%w: actor id %q: %v", ErrInvalid, actorURI, err)
 	}
-	host := strings.ToLower(u.Host)
+	host := hostOf(actorURI)
+	if host == "" {
+		return "", fmt.Errorf("%w: actor id %q has no canonical host", ErrInvalid, actorURI)
+	}
 	j, err := s.webfinger(ctx, u.Scheme, user, host)
 	if err != nil {
 		return "", err
@@ -388,13 +392,18 @@ func (s *Service) ResolveHandle(ctx context.Context, handle string) (*storage.Ac
 }
 
 // parseAcct splits "acct:user@domain", "@user@domain" or "user@domain".
+// The domain comes back in canonical form (package hostname).
 func parseAcct(s string) (user, domain string, ok bool) {
 	s = strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "acct:"), "@")
 	user, domain, ok = strings.Cut(s, "@")
 	if !ok || user == "" || domain == "" || strings.ContainsAny(domain, "/@?# ") || len(s) > 300 {
 		return "", "", false
 	}
-	return user, strings.ToLower(domain), true
+	domain, err := hostname.Canonical(domain, "")
+	if err != nil {
+		return "", "", false
+	}
+	return user, domain, true
 }
 
 func stripFragment(u string) string {
@@ -404,16 +413,18 @@ func stripFragment(u string) string {
 	return u
 }
 
-// hostOf returns the lower-cased host[:port] of a URL, or "".
+// hostOf returns the host[:port] of an http(s) URL whose host is written
+// in canonical form (package hostname), or "": ids in any other spelling
+// are on no host we recognise.
 func hostOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
+	if !hostname.IsCanonicalURL(raw) {
 		return ""
 	}
-	return strings.ToLower(u.Host)
+	return hostname.OfURL(raw)
 }
 
-// sameHost reports whether two URLs are on the same host[:port].
+// sameHost reports whether two URLs are on the same host[:port], both
+// written in canonical form.
 func sameHost(a, b string) bool {
 	h := hostOf(a)
 	return h != "" && h == hostOf(b)

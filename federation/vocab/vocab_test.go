@@ -365,3 +365,44 @@ func FuzzParseActivity(f *testing.F) {
 		}
 	})
 }
+
+// Ids, actors and inboxes whose host is not written in canonical form are
+// refused when parsed (issue 9 item 2): only one spelling of an id can
+// exist, so no rule or origin check compares two spellings of one host.
+func TestParseRefusesNonCanonicalHosts(t *testing.T) {
+	for _, host := range []string{
+		"evil.example.", "Evil.example", "evil.example:443", "evil.example:0443", "evil.example:019093",
+		"%C3%A9vil.example", "évil.example", "[::ffff:192.0.2.1]", "[2001:DB8::1]", "2130706433", "evil.example:",
+	} {
+		iri := "https://" + host + "/users/eve"
+		for name, doc := range map[string]struct {
+			doc   string
+			parse func([]byte) error
+		}{
+			"object id":   {`{"id":"` + iri + `/1","type":"Note"}`, parseObject},
+			"activity id": {`{"id":"` + iri + `/1","type":"Follow","actor":"https://a.example/u","object":"https://b.example/c"}`, parseActivity},
+			"actor":       {`{"id":"https://a.example/1","type":"Follow","actor":"` + iri + `","object":"https://b.example/c"}`, parseActivity},
+			"actor id":    {`{"id":"` + iri + `","type":"Person","inbox":"https://a.example/inbox"}`, parseActor},
+			"inbox":       {`{"id":"https://a.example/u","type":"Person","inbox":"` + iri + `/inbox"}`, parseActor},
+			"embedded":    {`{"id":"https://a.example/1","type":"Create","actor":"https://a.example/u","object":{"id":"` + iri + `/1","type":"Note"}}`, parseEmbedded},
+		} {
+			if err := doc.parse([]byte(doc.doc)); !errors.Is(err, ErrInvalid) {
+				t.Errorf("%s on %s: err = %v, want ErrInvalid", name, host, err)
+			}
+		}
+	}
+	for _, host := range []string{"evil.example", "xn--vil-9la.example", "192.0.2.1", "[2001:db8::1]", "evil.example:8443", "127.0.0.1:8080"} {
+		if err := parseObject([]byte(`{"id":"https://` + host + `/1","type":"Note"}`)); err != nil {
+			t.Errorf("canonical %s: %v", host, err)
+		}
+	}
+}
+
+func parseEmbedded(b []byte) error {
+	a, err := ParseActivity(b)
+	if err != nil {
+		return err
+	}
+	_, err = a.Object.Object()
+	return err
+}

@@ -3,12 +3,21 @@ package fedtest_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/commonplace/commonplace/federation/policy"
 	"github.com/commonplace/commonplace/server/fedtest"
 	"github.com/commonplace/commonplace/storage"
 )
@@ -102,4 +111,119 @@ func countRows(t *testing.T, n *fedtest.Node) int64 {
 		total += c
 	}
 	return total
+}
+
+// respelled is a server that writes its own host in another spelling in
+// every id it publishes (actor, key, inbox, activities) and answers
+// WebFinger for it: what a blocked server does to slip past a rule that
+// names its canonical host.
+type respelled struct {
+	srv       *httptest.Server
+	key       *rsa.PrivateKey
+	canonical string // host:port as the rule names it
+	base      string // http://<respelled host>
+	next      int
+}
+
+func newRespelled(t *testing.T, spell func(canonical string) string) *respelled {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &respelled{key: key}
+	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
+	t.Cleanup(r.srv.Close)
+	r.canonical = strings.TrimPrefix(r.srv.URL, "http://")
+	r.base = "http://" + spell(r.canonical)
+	return r
+}
+
+func (r *respelled) actor() string { return r.base + "/users/eve" }
+
+func (r *respelled) serve(w http.ResponseWriter, req *http.Request) {
+	switch req.URL.Path {
+	case "/.well-known/webfinger":
+		res := req.URL.Query().Get("resource")
+		w.Header().Set("Content-Type", "application/jrd+json")
+		json.NewEncoder(w).Encode(map[string]any{"subject": res, "links": []map[string]string{
+			{"rel": "self", "type": "application/activity+json", "href": r.actor()}}})
+	case "/users/eve":
+		der, _ := x509.MarshalPKIXPublicKey(&r.key.PublicKey)
+		w.Header().Set("Content-Type", "application/activity+json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"@context": []string{"https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"},
+			"id":       r.actor(), "type": "Person", "preferredUsername": "eve", "inbox": r.actor() + "/inbox",
+			"outbox": r.actor() + "/outbox", "followers": r.actor() + "/followers",
+			"endpoints": map[string]string{"sharedInbox": r.base + "/inbox"},
+			"publicKey": map[string]string{"id": r.actor() + "#main-key", "owner": r.actor(),
+				"publicKeyPem": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))},
+		})
+	default:
+		w.WriteHeader(http.StatusAccepted)
+	}
+}
+
+// follow delivers a Follow of group, in the respelled ids, to inbox.
+func (r *respelled) follow(t *testing.T, group, inbox string) int {
+	t.Helper()
+	r.next++
+	body, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
+		"id":   r.base + "/follows/" + strconv.Itoa(r.next),
+		"type": "Follow", "actor": r.actor(), "object": group})
+	req, _ := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
+	fedtest.SignAs(t, req, body, time.Now(), r.actor()+"#main-key", r.key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// A suspended server does not federate by writing its host another way
+// (issue 9 item 2): ids in a non-canonical spelling are refused when
+// parsed, and every host is judged in its canonical form, so the rule on
+// the canonical host holds.
+func TestRespelledHostRefused(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(string(d), func(t *testing.T) { respelledHostRefused(t, d) })
+	}
+}
+
+func respelledHostRefused(t *testing.T, d storage.Dialect) {
+	ctx := context.Background()
+	a := fedtest.Start(t, d)
+	a.Member("olga")
+	group := a.Community("practice", false, "olga").Actor
+	spellings := map[string]func(string) string{
+		"leading zero in the port": func(c string) string {
+			h, p, _ := net.SplitHostPort(c)
+			return h + ":0" + p
+		},
+		"IPv4-mapped IPv6": func(c string) string {
+			_, p, _ := net.SplitHostPort(c)
+			return "[::ffff:127.0.0.1]:" + p
+		},
+	}
+	for name, spell := range spellings {
+		t.Run(name, func(t *testing.T) {
+			evil := newRespelled(t, spell)
+			if _, err := a.Service.Policy.Block(ctx, admin, policy.BlockInput{Domain: evil.canonical, Reason: "spam"}); err != nil {
+				t.Fatal(err)
+			}
+			before := countRows(t, a)
+			code := evil.follow(t, group.URI, group.InboxURI)
+			if code == http.StatusAccepted {
+				t.Errorf("Follow from %s (blocked as %s) accepted", evil.base, evil.canonical)
+			}
+			a.Settled()
+			if after := countRows(t, a); after != before {
+				t.Errorf("Follow from %s stored rows: %d -> %d", evil.base, before, after)
+			}
+			if m, err := membership(a, group.URI, evil.actor()); err == nil {
+				t.Errorf("membership of %s: %+v", evil.actor(), m)
+			}
+		})
+	}
 }
