@@ -134,7 +134,7 @@ func (s *Service) fetchKeyOwner(ctx context.Context, keyID string) (*storage.Act
 			Owner string `json:"owner"`
 		} `json:"publicKey"`
 	}
-	if err := json.Unmarshal(body, &stub); err != nil {
+	if err := unmarshalRemote(body, &stub); err != nil {
 		return nil, fmt.Errorf("%w: key %s: %v", ErrInvalid, keyID, err)
 	}
 	owner := stub.Owner // the document is the key itself
@@ -323,7 +323,7 @@ func (s *Service) webfinger(ctx context.Context, scheme, user, domain string) (*
 		return nil, fmt.Errorf("webfinger %s@%s: %w", user, domain, err)
 	}
 	var j jrd
-	if err := json.Unmarshal(body, &j); err != nil {
+	if err := unmarshalRemote(body, &j); err != nil {
 		return nil, fmt.Errorf("%w: webfinger %s@%s: %v", ErrInvalid, user, domain, err)
 	}
 	return &j, nil
@@ -434,4 +434,15 @@ func sameHost(a, b string) bool {
 // themselves rather than for people or communities.
 func isServiceActor(typ string) bool {
 	return typ == vocab.TypeApplication || typ == vocab.TypeService
+}
+
+// unmarshalRemote decodes a remote document that is not ActivityStreams
+// (WebFinger, NodeInfo, a key): as json.Unmarshal, then refusing
+// duplicate and case-variant keys as the vocabulary does, so no remote
+// document is read one way here and another way elsewhere.
+func unmarshalRemote(body []byte, v any) error {
+	if err := json.Unmarshal(body, v); err != nil {
+		return err
+	}
+	return vocab.CheckKeys(body)
 }

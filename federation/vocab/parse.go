@@ -44,6 +44,9 @@ func Peek(data []byte) (Head, error) {
 	if err := json.Unmarshal(data, &h); err != nil {
 		return Head{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	if err := CheckKeys(data); err != nil {
+		return Head{}, err
+	}
 	head := Head{ID: string(h.ID), Type: typeOf(h.Type)}
 	head.Kind = KindOf(head.Type)
 	if head.Kind == KindUnknown && present(h.Actor) && present(h.Object) {
@@ -140,7 +143,8 @@ func decode(data []byte, v any) error {
 	if err := json.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	return nil
+	// After Unmarshal, which has checked that data is valid JSON.
+	return CheckKeys(data)
 }
 
 func checkHead(id, typ string) error {
