@@ -361,7 +361,7 @@ func (s *Service) storeObject(ctx context.Context, tx *storage.DB, obj *vocab.Ob
 		URI: obj.ID, Type: obj.Type, AuthorActorID: author.ID,
 		InReplyToURI: string(obj.InReplyTo),
 		ContextURI:   string(obj.Context),
-		URL:          obj.URL.HTML(),
+		URL:          linkOf(obj.URL.HTML(), obj.ID),
 		Name:         sanitize.PlainText(obj.Name, 300),
 		Kind:         objectKind(obj),
 		Summary:      sanitize.PlainText(obj.Summary, 500),

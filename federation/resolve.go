@@ -246,7 +246,7 @@ func actorFromDoc(doc *vocab.Actor) (*storage.Actor, error) {
 		URI: doc.ID, Type: doc.Type, Username: doc.PreferredUsername,
 		DisplayName:  sanitize.PlainText(doc.Name, MaxTitleLen),
 		Summary:      sanitize.HTML(doc.Summary),
-		URL:          doc.URL.HTML(),
+		URL:          linkOf(doc.URL.HTML(), doc.ID),
 		InboxURI:     string(doc.Inbox),
 		OutboxURI:    string(doc.Outbox),
 		FollowersURI: string(doc.Followers), FollowingURI: string(doc.Following),

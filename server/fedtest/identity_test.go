@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/federation/policy"
 	"github.com/commonplace/commonplace/server/fedtest"
 	"github.com/commonplace/commonplace/storage"
@@ -123,6 +124,7 @@ type respelled struct {
 	canonical string // host:port as the rule names it
 	base      string // http://<respelled host>
 	next      int
+	page      string // the actor's url, if any
 }
 
 func newRespelled(t *testing.T, spell func(canonical string) string) *respelled {
@@ -153,7 +155,7 @@ func (r *respelled) serve(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Content-Type", "application/activity+json")
 		json.NewEncoder(w).Encode(map[string]any{
 			"@context": []string{"https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"},
-			"id":       r.actor(), "type": "Person", "preferredUsername": "eve", "inbox": r.actor() + "/inbox",
+			"id":       r.actor(), "type": "Person", "preferredUsername": "eve", "inbox": r.actor() + "/inbox", "url": r.page,
 			"outbox": r.actor() + "/outbox", "followers": r.actor() + "/followers",
 			"endpoints": map[string]string{"sharedInbox": r.base + "/inbox"},
 			"publicKey": map[string]string{"id": r.actor() + "#main-key", "owner": r.actor(),
@@ -168,9 +170,29 @@ func (r *respelled) serve(w http.ResponseWriter, req *http.Request) {
 func (r *respelled) follow(t *testing.T, group, inbox string) int {
 	t.Helper()
 	r.next++
-	body, _ := json.Marshal(map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
+	return r.send(t, inbox, map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
 		"id":   r.base + "/follows/" + strconv.Itoa(r.next),
 		"type": "Follow", "actor": r.actor(), "object": group})
+}
+
+// post delivers a Create of a public Note to group whose url is page, and
+// returns the Note's id.
+func (r *respelled) post(t *testing.T, group, inbox, page string) string {
+	t.Helper()
+	r.next++
+	id := r.actor() + "/notes/" + strconv.Itoa(r.next)
+	note := map[string]any{"id": id, "type": "Note", "attributedTo": r.actor(), "content": "<p>hello</p>", "url": page,
+		"to": []string{"https://www.w3.org/ns/activitystreams#Public"}, "cc": []string{group}}
+	if code := r.send(t, inbox, map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
+		"id": id + "/activity", "type": "Create", "actor": r.actor(), "to": note["to"], "cc": note["cc"], "object": note}); code != http.StatusAccepted {
+		t.Fatalf("Create of %s: %d", id, code)
+	}
+	return id
+}
+
+func (r *respelled) send(t *testing.T, inbox string, doc map[string]any) int {
+	t.Helper()
+	body, _ := json.Marshal(doc)
 	req, _ := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
 	fedtest.SignAs(t, req, body, time.Now(), r.actor()+"#main-key", r.key)
 	resp, err := http.DefaultClient.Do(req)
@@ -225,5 +247,63 @@ func respelledHostRefused(t *testing.T, d storage.Dialect) {
 				t.Errorf("membership of %s: %+v", evil.actor(), m)
 			}
 		})
+	}
+}
+
+// Link fields hold only http(s) pages on the document's own host (issue 9
+// item 8): a javascript: url, or a page on another host, is not stored,
+// and apps are shown the id instead.
+func TestLinkFieldsOnOwnHost(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(string(d), func(t *testing.T) { linkFieldsOnOwnHost(t, d) })
+	}
+}
+
+func linkFieldsOnOwnHost(t *testing.T, d storage.Dialect) {
+	ctx := context.Background()
+	a := fedtest.Start(t, d)
+	a.Member("olga")
+	group := a.Community("practice", false, "olga").Actor
+	for _, page := range []string{"javascript:alert(document.cookie)", "https://phish.example/@eve", "data:text/html,<script>", "//phish.example/@eve", "/@eve"} {
+		eve := newRespelled(t, func(c string) string { return c })
+		eve.page = page
+		if code := eve.follow(t, group.URI, group.InboxURI); code != http.StatusAccepted {
+			t.Fatalf("follow: %d", code)
+		}
+		fedtest.Eventually(t, "eve's join accepted", accepted(a, group.URI, eve.actor()))
+		actor, err := a.DB.GetActorByURI(ctx, eve.actor())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if actor.URL != "" {
+			t.Errorf("actor url %q stored as %q", page, actor.URL)
+		}
+		if got := federation.LinkOrID(page, eve.actor()); got != eve.actor() {
+			t.Errorf("LinkOrID(%q) = %q", page, got)
+		}
+		note := eve.post(t, group.URI, group.InboxURI, strings.Replace(page, "@eve", "@eve/1", 1))
+		a.Settled()
+		o, err := object(a, note)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.URL != "" {
+			t.Errorf("note url stored as %q", o.URL)
+		}
+	}
+	// A page on the actor's own host is kept.
+	eve := newRespelled(t, func(c string) string { return c })
+	eve.page = eve.base + "/@eve"
+	if code := eve.follow(t, group.URI, group.InboxURI); code != http.StatusAccepted {
+		t.Fatalf("follow: %d", code)
+	}
+	fedtest.Eventually(t, "eve's join accepted", accepted(a, group.URI, eve.actor()))
+	note := eve.post(t, group.URI, group.InboxURI, eve.base+"/@eve/1")
+	a.Settled()
+	if actor, err := a.DB.GetActorByURI(ctx, eve.actor()); err != nil || actor.URL != eve.page {
+		t.Errorf("actor url on its own host: %+v %v", actor, err)
+	}
+	if o, err := object(a, note); err != nil || o.URL != eve.base+"/@eve/1" {
+		t.Errorf("note url on its own host: %+v %v", o, err)
 	}
 }
