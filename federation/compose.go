@@ -198,10 +198,7 @@ func (s *Service) renderLine(b *strings.Builder, line string, mentioned map[stri
 
 // mentionHTML is a Mastodon-style mention link of a person or community.
 func mentionHTML(a *storage.Actor) string {
-	href := a.URL
-	if href == "" {
-		href = a.URI
-	}
+	href := LinkOrID(a.URL, a.URI)
 	return `<span class="h-card" translate="no"><a href="` + html.EscapeString(href) + `" class="u-url mention">@<span>` +
 		html.EscapeString(a.Username) + `</span></a></span>`
 }

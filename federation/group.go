@@ -324,8 +324,12 @@ func (s *Service) objectOf(ctx context.Context, act *vocab.Activity, author *sto
 	return obj, raw, nil
 }
 
-// targetCommunity finds the community a post is for: a Group it
-// addresses or mentions, else the community of the post it replies to.
+// targetCommunity finds the community a post is for. A reply to a post
+// we have in a community, or to a local post, joins its thread: its
+// community is the thread's (nil for a local post outside communities),
+// whatever Groups it addresses, so that it is judged by the thread's
+// rules (closed, partner) and never stored under another community. For
+// anything else: a Group it addresses or mentions.
 func (s *Service) targetCommunity(ctx context.Context, obj *vocab.Object) (community *storage.Actor, parent *storage.Object, err error) {
 	if obj.InReplyTo != "" {
 		p, err := s.DB.GetObjectByURI(ctx, string(obj.InReplyTo))
@@ -334,6 +338,9 @@ func (s *Service) targetCommunity(ctx context.Context, obj *vocab.Object) (commu
 		} else if !errors.Is(err, storage.ErrNotFound) {
 			return nil, nil, err
 		}
+	}
+	if parent != nil && (parent.CommunityActor != nil || parent.Local) {
+		return parent.CommunityActor, parent, nil
 	}
 	candidates := append([]string{string(obj.Audience)}, obj.To...)
 	candidates = append(candidates, obj.CC...)
@@ -361,6 +368,16 @@ func (s *Service) targetCommunity(ctx context.Context, obj *vocab.Object) (commu
 // conversation comes near either).
 const MaxReplyDepth = 1000
 
+// localThread reports whether a post that targetCommunity placed in
+// community, replying to parent, is a reply in one of our own threads: in
+// a local community, or to a local post outside communities.
+func localThread(community *storage.Actor, parent *storage.Object) bool {
+	if community != nil {
+		return community.Local && parent != nil
+	}
+	return parent != nil && parent.Local
+}
+
 // storeObject saves a post with sanitised content.
 func (s *Service) storeObject(ctx context.Context, tx *storage.DB, obj *vocab.Object, raw []byte, author, community *storage.Actor, parent *storage.Object) (*storage.Object, error) {
 	if !tx.InTx() {
@@ -378,7 +395,7 @@ func (s *Service) storeObject(ctx context.Context, tx *storage.DB, obj *vocab.Ob
 		URI: obj.ID, Type: obj.Type, AuthorActorID: author.ID,
 		InReplyToURI: string(obj.InReplyTo),
 		ContextURI:   string(obj.Context),
-		URL:          obj.URL.HTML(),
+		URL:          linkOf(obj.URL.HTML(), obj.ID),
 		Name:         sanitize.PlainText(obj.Name, 300),
 		Kind:         objectKind(obj),
 		Summary:      sanitize.PlainText(obj.Summary, 500),
@@ -699,9 +716,16 @@ func (s *Service) syncRemoteObject(ctx context.Context, id string, group *storag
 		}
 		return ignoreNotFound(s.applyEdit(ctx, s.DB, stored, obj, raw, author))
 	}
-	_, parent, err := s.targetCommunity(ctx, obj)
+	thread, parent, err := s.targetCommunity(ctx, obj)
 	if err != nil {
 		return err
+	}
+	if localThread(thread, parent) {
+		// A reply in one of our threads enters it by its author's own
+		// Create, judged by the thread's community; another community's
+		// Announce does not vouch for it here.
+		s.Log.Debug("announced reply to a local thread ignored", "object", obj.ID, "group", group.URI)
+		return nil
 	}
 	_, err = s.storeObject(ctx, s.DB, obj, raw, author, group, parent)
 	if errors.Is(err, storage.ErrConflict) {

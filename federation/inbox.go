@@ -53,7 +53,7 @@ func (s *Service) ReceiveInbox(ctx context.Context, r *http.Request, body []byte
 	if err != nil {
 		return 0, fmt.Errorf("%w: not a valid activity: %v", ErrInvalid, err)
 	}
-	ver, err := httpsig.Options{MaxBodyBytes: int64(len(body)) + 1}.Parse(r)
+	ver, err := httpsig.Options{MaxBodyBytes: int64(len(body)) + 1, Origin: s.URLs.Base}.Parse(r)
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrUnauthorized, err)
 	}

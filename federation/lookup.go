@@ -65,6 +65,12 @@ func (s *Service) LookupPost(ctx context.Context, rawURL string) (*storage.Objec
 	if err != nil {
 		return nil, err
 	}
+	if community != nil && community.Local && parent != nil {
+		// A reply in one of our threads joins it only through an inbox,
+		// judged by the thread's community (closed, partner): found by
+		// a search, it is kept outside the thread.
+		parent = nil
+	}
 	if community != nil && community.Local {
 		// Our own communities take posts through their inbox, where
 		// membership and partner rules apply, not through a search.

@@ -716,10 +716,7 @@ func (s *Service) resolveFollowable(ctx context.Context, ref string) (*storage.A
 // mentionLink is the Mastodon-style mention of the community that opens a
 // post, so that Mastodon readers see where it was posted.
 func mentionLink(g *storage.Actor) string {
-	href := g.URL
-	if href == "" {
-		href = g.URI
-	}
+	href := LinkOrID(g.URL, g.URI)
 	return `<p><span class="h-card"><a href="` + html.EscapeString(href) + `" class="u-url mention">@<span>` +
 		html.EscapeString(g.Username) + `</span></a></span></p>`
 }

@@ -2,7 +2,6 @@ package federation
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -292,7 +291,7 @@ func (s *Service) NodeInfoSoftware(ctx context.Context, origin string) (name, ve
 		return "", "", err
 	}
 	var links nodeInfoLinks
-	if err := json.Unmarshal(body, &links); err != nil {
+	if err := unmarshalRemote(body, &links); err != nil {
 		return "", "", fmt.Errorf("%w: NodeInfo links of %s: %v", ErrInvalid, origin, err)
 	}
 	var best, href string
@@ -312,7 +311,7 @@ func (s *Service) NodeInfoSoftware(ctx context.Context, origin string) (name, ve
 		return "", "", err
 	}
 	var doc nodeInfoDoc
-	if err := json.Unmarshal(body, &doc); err != nil {
+	if err := unmarshalRemote(body, &doc); err != nil {
 		return "", "", fmt.Errorf("%w: NodeInfo of %s: %v", ErrInvalid, origin, err)
 	}
 	name = strings.ToLower(strings.TrimSpace(doc.Software.Name))

@@ -108,7 +108,7 @@ func (s *Service) AuthorizeFetch(ctx context.Context, r *http.Request) (*storage
 	if err != nil {
 		return nil, err
 	}
-	ver, perr := httpsig.Options{}.Parse(r)
+	ver, perr := httpsig.Options{Origin: s.URLs.Base}.Parse(r)
 	if mode != storage.ModeAllowlist {
 		if perr != nil {
 			return nil, nil

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/commonplace/commonplace/federation/hostname"
 	"github.com/commonplace/commonplace/federation/httpsig"
 	"github.com/commonplace/commonplace/federation/sanitize"
 	"github.com/commonplace/commonplace/federation/transport"
@@ -133,7 +134,7 @@ func (s *Service) fetchKeyOwner(ctx context.Context, keyID string) (*storage.Act
 			Owner string `json:"owner"`
 		} `json:"publicKey"`
 	}
-	if err := json.Unmarshal(body, &stub); err != nil {
+	if err := unmarshalRemote(body, &stub); err != nil {
 		return nil, fmt.Errorf("%w: key %s: %v", ErrInvalid, keyID, err)
 	}
 	owner := stub.Owner // the document is the key itself
@@ -245,7 +246,7 @@ func actorFromDoc(doc *vocab.Actor) (*storage.Actor, error) {
 		URI: doc.ID, Type: doc.Type, Username: doc.PreferredUsername,
 		DisplayName:  sanitize.PlainText(doc.Name, MaxTitleLen),
 		Summary:      sanitize.HTML(doc.Summary),
-		URL:          doc.URL.HTML(),
+		URL:          linkOf(doc.URL.HTML(), doc.ID),
 		InboxURI:     string(doc.Inbox),
 		OutboxURI:    string(doc.Outbox),
 		FollowersURI: string(doc.Followers), FollowingURI: string(doc.Following),
@@ -328,7 +329,7 @@ func (s *Service) webfinger(ctx context.Context, scheme, user, domain string) (*
 		return nil, fmt.Errorf("webfinger %s@%s: %w", user, domain, err)
 	}
 	var j jrd
-	if err := json.Unmarshal(body, &j); err != nil {
+	if err := unmarshalRemote(body, &j); err != nil {
 		return nil, fmt.Errorf("%w: webfinger %s@%s: %v", ErrInvalid, user, domain, err)
 	}
 	return &j, nil
@@ -343,7 +344,10 @@ func (s *Service) verifyWebFinger(ctx context.Context, user, actorURI string) (s
 	if err != nil {
 		return "", fmt.Errorf("%w: actor id %q: %v", ErrInvalid, actorURI, err)
 	}
-	host := strings.ToLower(u.Host)
+	host := hostOf(actorURI)
+	if host == "" {
+		return "", fmt.Errorf("%w: actor id %q has no canonical host", ErrInvalid, actorURI)
+	}
 	j, err := s.webfinger(ctx, u.Scheme, user, host)
 	if err != nil {
 		return "", err
@@ -394,13 +398,18 @@ func (s *Service) ResolveHandle(ctx context.Context, handle string) (*storage.Ac
 }
 
 // parseAcct splits "acct:user@domain", "@user@domain" or "user@domain".
+// The domain comes back in canonical form (package hostname).
 func parseAcct(s string) (user, domain string, ok bool) {
 	s = strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "acct:"), "@")
 	user, domain, ok = strings.Cut(s, "@")
 	if !ok || user == "" || domain == "" || strings.ContainsAny(domain, "/@?# ") || len(s) > 300 {
 		return "", "", false
 	}
-	return user, strings.ToLower(domain), true
+	domain, err := hostname.Canonical(domain, "")
+	if err != nil {
+		return "", "", false
+	}
+	return user, domain, true
 }
 
 func stripFragment(u string) string {
@@ -410,16 +419,18 @@ func stripFragment(u string) string {
 	return u
 }
 
-// hostOf returns the lower-cased host[:port] of a URL, or "".
+// hostOf returns the host[:port] of an http(s) URL whose host is written
+// in canonical form (package hostname), or "": ids in any other spelling
+// are on no host we recognise.
 func hostOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
+	if !hostname.IsCanonicalURL(raw) {
 		return ""
 	}
-	return strings.ToLower(u.Host)
+	return hostname.OfURL(raw)
 }
 
-// sameHost reports whether two URLs are on the same host[:port].
+// sameHost reports whether two URLs are on the same host[:port], both
+// written in canonical form.
 func sameHost(a, b string) bool {
 	h := hostOf(a)
 	return h != "" && h == hostOf(b)
@@ -429,4 +440,15 @@ func sameHost(a, b string) bool {
 // themselves rather than for people or communities.
 func isServiceActor(typ string) bool {
 	return typ == vocab.TypeApplication || typ == vocab.TypeService
+}
+
+// unmarshalRemote decodes a remote document that is not ActivityStreams
+// (WebFinger, NodeInfo, a key): as json.Unmarshal, then refusing
+// duplicate and case-variant keys as the vocabulary does, so no remote
+// document is read one way here and another way elsewhere.
+func unmarshalRemote(body []byte, v any) error {
+	if err := json.Unmarshal(body, v); err != nil {
+		return err
+	}
+	return vocab.CheckKeys(body)
 }

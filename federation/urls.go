@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/commonplace/commonplace/federation/hostname"
 )
 
 // URLs builds the public URLs of local actors and objects. Every id this
@@ -48,3 +50,36 @@ func (u URLs) IsLocal(id string) bool {
 
 // KeyID is the id of an actor's public key, in Mastodon's form.
 func KeyID(actorURI string) string { return actorURI + "#main-key" }
+
+// LinkOrID is what a link field of a remote actor or post (its url, the
+// page people open) may show: link when it is an absolute http(s) URL on
+// the same host as id, else id. A remote document names its pages itself,
+// and apps put that text in an href: a javascript: URL, or a page on
+// another host dressed as the author's, must never reach them.
+func LinkOrID(link, id string) string {
+	if safeLink(link, id) {
+		return link
+	}
+	return id
+}
+
+// linkOf is link when LinkOrID would show it, else "" (stored as "no
+// page of its own": readers fall back to the id).
+func linkOf(link, id string) string {
+	if safeLink(link, id) {
+		return link
+	}
+	return ""
+}
+
+func safeLink(link, id string) bool {
+	if link == "" || len(link) > 2048 || strings.ContainsFunc(link, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return false
+	}
+	u, err := url.Parse(link)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	h := hostname.OfURL(link)
+	return h != "" && h == hostname.OfURL(id)
+}

@@ -71,6 +71,15 @@ func inboxHostileRequests(t *testing.T, d storage.Dialect) {
 		return req
 	}
 	signed := func(inbox string, body []byte) *http.Request { return signedAt(inbox, body, time.Now()) }
+	// withKeys puts raw "key":value pairs first in a JSON object, where
+	// json.Marshal would never write them (duplicates, case variants).
+	withKeys := func(body []byte, pairs string) []byte {
+		return append([]byte("{"+pairs+","), body[1:]...)
+	}
+	note := func() map[string]any {
+		return map[string]any{"id": m.NewID("statuses"), "type": "Note", "attributedTo": m.ActorURI(), "content": "x",
+			"to": []string{"https://www.w3.org/ns/activitystreams#Public"}, "cc": []string{group.URI}}
+	}
 
 	// Warm up: the stand-in's key is fetched and cached by one valid
 	// delivery (a Like of nothing we have), so that the cases below
@@ -174,6 +183,31 @@ func inboxHostileRequests(t *testing.T, d storage.Dialect) {
 			return signed(inbox, activity(map[string]any{"type": "Update", "object": map[string]any{
 				"id": bea.URI, "type": "Person", "preferredUsername": "bea"}}))
 		}, 403},
+		{"duplicate actor key", func(inbox string) *http.Request {
+			return signed(inbox, withKeys(activity(map[string]any{"type": "Create", "object": note()}), `"actor":"`+bea.URI+`"`))
+		}, 400},
+		{"case-variant actor key", func(inbox string) *http.Request {
+			return signed(inbox, withKeys(activity(map[string]any{"type": "Create", "object": note()}), `"Actor":"`+bea.URI+`"`))
+		}, 400},
+		{"case-variant object key", func(inbox string) *http.Request {
+			other := note()
+			other["attributedTo"] = bea.URI
+			raw, _ := json.Marshal(other)
+			return signed(inbox, withKeys(activity(map[string]any{"type": "Create", "object": note()}), `"Object":`+string(raw)))
+		}, 400},
+		{"escaped case-variant key", func(inbox string) *http.Request {
+			return signed(inbox, withKeys(activity(map[string]any{"type": "Create", "object": note()}), `"\u0061ctor":"`+bea.URI+`"`))
+		}, 400},
+		{"case-variant key in the embedded object", func(inbox string) *http.Request {
+			raw, _ := json.Marshal(note())
+			obj := withKeys(raw, `"AttributedTo":"`+bea.URI+`"`)
+			return signed(inbox, []byte(strings.Replace(string(activity(map[string]any{"type": "Create", "object": "OBJ"})), `"OBJ"`, string(obj), 1)))
+		}, 400},
+		{"case-variant key in the Follow an Accept embeds", func(inbox string) *http.Request {
+			follow, _ := json.Marshal(map[string]any{"id": a.URL + "/a/f", "type": "Follow", "actor": a.URL + "/u/olga", "object": m.ActorURI()})
+			follow = withKeys(follow, `"Actor":"`+bea.URI+`"`)
+			return signed(inbox, []byte(strings.Replace(string(activity(map[string]any{"type": "Accept", "object": "OBJ"})), `"OBJ"`, string(follow), 1)))
+		}, 400},
 		{"unknown activity type", func(inbox string) *http.Request {
 			return signed(inbox, activity(map[string]any{"type": "Frobnicate"}))
 		}, 400},

@@ -2,14 +2,14 @@ package storage
 
 import (
 	"context"
-	"net"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
+
+	"github.com/commonplace/commonplace/federation/hostname"
 )
 
 // The outbound delivery queue: one row per (activity, inbox), claimed by
@@ -96,22 +96,10 @@ func (db *DB) insertDeliveries(ctx context.Context, rows []Delivery) (int64, err
 }
 
 // DeliveryHost is the key deliveries are grouped by for per-host limits
-// and backoff: the lower-cased host[:port] of inbox, without the scheme's
-// default port. It is "" if inbox is not an absolute http(s) URL.
-func DeliveryHost(inbox string) string {
-	u, err := url.Parse(inbox)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return ""
-	}
-	host, port := strings.ToLower(u.Hostname()), u.Port()
-	if port == "" || (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
-		if strings.Contains(host, ":") {
-			return "[" + host + "]" // an IPv6 literal keeps its brackets
-		}
-		return host
-	}
-	return net.JoinHostPort(host, port)
-}
+// and backoff, and the host the federation policy judges: the canonical
+// host[:port] of inbox (package hostname), without the scheme's default
+// port. It is "" if inbox is not an absolute http(s) URL with a valid host.
+func DeliveryHost(inbox string) string { return hostname.OfURL(inbox) }
 
 // ClaimDeliveries takes up to limit deliveries that are due at now, whose
 // lease (if any) has run out and whose host is not backed off, and leases

@@ -103,5 +103,5 @@ func (w *Web) actorPath(a *storage.Actor) string {
 	if a.Local {
 		return strings.TrimPrefix(cmp.Or(a.URL, a.URI), w.cfg.BaseURL())
 	}
-	return cmp.Or(a.URL, a.URI)
+	return federation.LinkOrID(a.URL, a.URI)
 }

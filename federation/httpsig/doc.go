@@ -17,9 +17,9 @@ import "errors"
 
 // Sentinel errors. Every error returned by this package wraps exactly one of
 // them so that an HTTP layer can map it to a status code with errors.Is:
-// ErrNoSignature, ErrBadSignature, ErrDigestMismatch, ErrDateOutOfWindow and
-// ErrUnsupportedAlgorithm to 401; ErrMalformedSignature and ErrMissingHeader
-// to 400; ErrBodyTooLarge to 413.
+// ErrNoSignature, ErrBadSignature, ErrDigestMismatch, ErrDateOutOfWindow,
+// ErrWrongHost and ErrUnsupportedAlgorithm to 401; ErrMalformedSignature
+// and ErrMissingHeader to 400; ErrBodyTooLarge to 413.
 var (
 	// ErrNoSignature: the request carries neither a Signature header nor an
 	// "Authorization: Signature" header.
@@ -39,6 +39,9 @@ var (
 	// ErrDigestMismatch: the Digest header has no usable SHA-256 value or it
 	// does not match the body.
 	ErrDigestMismatch = errors.New("httpsig: digest mismatch")
+	// ErrWrongHost: the signature names another host than Options.Origin:
+	// it was made for another server.
+	ErrWrongHost = errors.New("httpsig: signed for another host")
 	// ErrBodyTooLarge: the body exceeds Options.MaxBodyBytes.
 	ErrBodyTooLarge = errors.New("httpsig: body too large")
 )

@@ -35,6 +35,13 @@ type Options struct {
 	MaxBodyBytes int64
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// Origin is this server's public origin ("https://example.org"). When
+	// set, the signed host must be its host (case-insensitive, the
+	// scheme's default port optional): a signature made for another
+	// server, or for another host on this one, is somebody else's request
+	// replayed. Behind a proxy the public host is still the one that
+	// counts, so the proxy must pass Host on unchanged.
+	Origin string
 }
 
 func (o Options) withDefaults() Options {
@@ -119,6 +126,9 @@ func (o Options) Parse(r *http.Request) (*Verifier, error) {
 		return nil, err
 	}
 	if err := o.checkTimes(r, p); err != nil {
+		return nil, err
+	}
+	if err := o.checkHost(r); err != nil {
 		return nil, err
 	}
 	v := &Verifier{params: p}
@@ -209,6 +219,35 @@ func (o Options) checkTimes(r *http.Request, p sigParams) error {
 		return fmt.Errorf("%w: signature expired at %s", ErrDateOutOfWindow, time.Unix(p.expires, 0).UTC().Format(time.RFC3339))
 	}
 	return nil
+}
+
+// checkHost binds the signature to this server (see Options.Origin). The
+// host that go-fed verifies is r.Host, so that is the one compared.
+func (o Options) checkHost(r *http.Request) error {
+	if o.Origin == "" {
+		return nil
+	}
+	u, err := url.Parse(o.Origin)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("httpsig: bad Origin %q", o.Origin)
+	}
+	if got, want := withoutDefaultPort(r.Host, u.Scheme), withoutDefaultPort(u.Host, u.Scheme); got != want {
+		return fmt.Errorf("%w: signed for host %q, this server is %q", ErrWrongHost, r.Host, u.Host)
+	}
+	return nil
+}
+
+// withoutDefaultPort lower-cases host[:port] and drops the scheme's
+// default port.
+func withoutDefaultPort(host, scheme string) string {
+	host = strings.ToLower(host)
+	switch scheme {
+	case "https":
+		return strings.TrimSuffix(host, ":443")
+	case "http":
+		return strings.TrimSuffix(host, ":80")
+	}
+	return host
 }
 
 func (o Options) inWindow(now, t time.Time, what string) error {

@@ -388,3 +388,48 @@ func signingString(method, target, host string, h http.Header, headers []string)
 	}
 	return strings.Join(lines, "\n")
 }
+
+// A signature is bound to the host it was made for: one made for another
+// server (or for another name of this one) is a replay, whatever Host
+// header it arrives with.
+func TestParseBindsHost(t *testing.T) {
+	for _, tc := range []struct {
+		origin, signedFor string
+		ok                bool
+	}{
+		{"https://commonplace.example", "https://commonplace.example", true},
+		{"https://commonplace.example", "https://COMMONPLACE.Example", true},
+		{"https://commonplace.example", "https://commonplace.example:443", true},
+		{"https://commonplace.example:443", "https://commonplace.example", true},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", true},
+		{"http://commonplace.example", "http://commonplace.example:80", true},
+		{"https://commonplace.example", "https://commonplace.example:80", false},
+		{"https://commonplace.example", "https://commonplace.example:8443", false},
+		{"https://commonplace.example", "https://other.example", false},
+		{"https://commonplace.example", "https://commonplace.example.other.example", false},
+		{"https://commonplace.example", "https://sub.commonplace.example", false},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8081", false},
+		{"http://127.0.0.1:8080", "http://localhost:8080", false},
+	} {
+		for _, method := range []string{http.MethodGet, http.MethodPost} {
+			var body []byte
+			if method == http.MethodPost {
+				body = activity
+			}
+			r := asServer(signed(t, method, tc.signedFor+"/inbox", body, testNow), body)
+			_, err := Options{Now: fixedClock(testNow), Origin: tc.origin}.Parse(r)
+			if tc.ok && err != nil {
+				t.Errorf("%s signed for %s at %s: %v", method, tc.signedFor, tc.origin, err)
+			}
+			if !tc.ok && !errors.Is(err, ErrWrongHost) {
+				t.Errorf("%s signed for %s at %s: error %v, want ErrWrongHost", method, tc.signedFor, tc.origin, err)
+			}
+		}
+	}
+	// Without an Origin (clients of the package that verify others'
+	// requests, like test stand-ins) no host is imposed.
+	r := asServer(signed(t, http.MethodGet, "https://other.example/inbox", nil, testNow), nil)
+	if _, err := (Options{Now: fixedClock(testNow)}).Parse(r); err != nil {
+		t.Errorf("without Origin: %v", err)
+	}
+}

@@ -3,13 +3,10 @@ package policy
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
-	"strconv"
 	"strings"
 
-	"golang.org/x/net/idna"
-
+	"github.com/commonplace/commonplace/federation/hostname"
 	"github.com/commonplace/commonplace/storage"
 )
 
@@ -21,9 +18,11 @@ var ErrInvalid = errors.New("invalid")
 var ErrRefused = errors.New("federation refused")
 
 // Normalize turns a domain as admins write it into the form rules are
-// stored and matched in: lower case, IDNA (punycode) for names, no
-// trailing dot, an optional ":port". A leading "*." (common in shared
-// block lists) is dropped, since every rule covers subdomains anyway.
+// stored and matched in, the canonical form of package hostname that every
+// judged host is put in too: lower case, IDNA (punycode) for names, no
+// trailing dot, canonical IP addresses, an optional ":port". A leading
+// "*." (common in shared block lists) is dropped, since every rule covers
+// subdomains anyway.
 // URLs, paths and addresses with user parts are refused.
 func Normalize(s string) (string, error) {
 	in := s
@@ -40,63 +39,17 @@ func Normalize(s string) (string, error) {
 	case strings.ContainsAny(s, "/@?# \t,;"):
 		return bad("write only the host name, like example.org or example.org:8443")
 	}
-	host, port := s, ""
-	if strings.HasPrefix(s, "[") || strings.Count(s, ":") == 1 {
-		if h, p, err := net.SplitHostPort(s); err == nil {
-			host, port = h, p
-		} else if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
-			host = s[1 : len(s)-1]
-		} else {
-			return bad("malformed port")
-		}
-	}
-	if port != "" {
-		n, err := strconv.Atoi(port)
-		if err != nil || n < 1 || n > 65535 || port[0] == '0' {
-			return bad("port must be 1 to 65535")
-		}
-	}
-	host = strings.TrimSuffix(host, ".")
-	if ip, err := netip.ParseAddr(host); err == nil {
-		host = ip.String()
-		if ip.Is6() {
-			host = "[" + host + "]"
-		}
-		if port != "" {
-			return host + ":" + port, nil
-		}
-		return host, nil
-	}
-	ascii, err := idna.Lookup.ToASCII(host)
+	d, err := hostname.Canonical(s, "")
 	if err != nil {
-		// Lookup refuses underscores, which some real hosts carry.
-		ascii, err = idna.Punycode.ToASCII(host)
-		if err != nil {
-			return bad(err.Error())
-		}
+		return "", fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if len(ascii) > 253 {
-		return bad("too long")
-	}
-	for _, label := range strings.Split(ascii, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return bad("empty or malformed label")
-		}
-		for _, r := range label {
-			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-				return bad(fmt.Sprintf("character %q", r))
-			}
-		}
-	}
-	if port != "" {
-		return ascii + ":" + port, nil
-	}
-	return ascii, nil
+	return d, nil
 }
 
-// HostOf is the domain the policy judges a URL by: its lower-cased
-// host[:port] without the scheme's default port, as deliveries are keyed.
-// It is "" for anything but an absolute http(s) URL.
+// HostOf is the domain the policy judges a URL by: its canonical
+// host[:port] (package hostname) without the scheme's default port, as
+// deliveries are keyed. It is "" for anything but an absolute http(s) URL
+// with a valid host.
 func HostOf(uri string) string { return storage.DeliveryHost(uri) }
 
 // splitPort splits host[:port]; IPv6 literals keep their brackets.

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/commonplace/commonplace/federation/hostname"
 	"github.com/commonplace/commonplace/storage"
 )
 
@@ -125,8 +126,15 @@ func (p *Policy) CurrentMode(ctx context.Context) (string, error) {
 }
 
 // Check decides whether this instance federates with domain, a
-// host[:port] as HostOf returns it.
+// host[:port]. It is judged in its canonical form (package hostname), as
+// HostOf returns it: another spelling of a refused host is refused too,
+// and a domain that has none is refused.
 func (p *Policy) Check(ctx context.Context, domain string) (Decision, error) {
+	if c, err := hostname.Canonical(domain, ""); err == nil {
+		domain = c
+	} else {
+		domain = ""
+	}
 	return p.checkOn(ctx, p.db, domain)
 }
 

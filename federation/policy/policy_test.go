@@ -14,12 +14,13 @@ func TestNormalize(t *testing.T) {
 	for in, want := range map[string]string{
 		"Example.ORG.": "example.org", "*.example.org": "example.org", "127.0.0.1:5001": "127.0.0.1:5001",
 		"bücher.example": "xn--bcher-kva.example", "[::1]:8080": "[::1]:8080", "a_b.example": "a_b.example",
+		"evil.example:019093": "evil.example:19093", "[::ffff:192.0.2.1]": "192.0.2.1", "%C3%A9vil.example.": "xn--vil-9la.example",
 	} {
 		if got, err := policy.Normalize(in); err != nil || got != want {
 			t.Errorf("Normalize(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "https://example.org", "example.org/x", "a@example.org", "example.org:0", "example.org:99999", "-a.example", "a..example"} {
+	for _, in := range []string{"", "https://example.org", "example.org/x", "a@example.org", "example.org:0", "example.org:99999", "-a.example", "a..example", "2130706433", "evil.example..", "[fe80::1%25eth0]"} {
 		if got, err := policy.Normalize(in); err == nil {
 			t.Errorf("Normalize(%q) = %q, want an error", in, got)
 		}
@@ -126,6 +127,57 @@ func TestChangeEnforced(t *testing.T) {
 		}
 		if len(actions) != 3 {
 			t.Errorf("audit: %v", actions)
+		}
+	})
+}
+
+// Rules and judged hosts share one canonical form (issue 9 item 2): a
+// refused host is refused in every spelling that reaches it, and an
+// allowed one is allowed in the spelling ids carry.
+func TestRespelledHostsJudgedAsOne(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		p := policy.New(db, "local.example", nil)
+		p.SetTTL(0)
+		for _, d := range []string{"evil.example", "bücher.example", "192.0.2.1", "ported.example:19093"} {
+			if _, err := p.Block(ctx, "t", policy.BlockInput{Domain: d}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, uri := range []string{
+			"https://evil.example./users/a", "https://EVIL.example/users/a", "https://evil.example:443/users/a",
+			"https://%C3%BC.evil.example/users/a", "https://b%C3%BCcher.example/users/a", "https://BÜCHER.example./users/a",
+			"https://xn--bcher-kva.example/users/a", "http://[::ffff:192.0.2.1]/users/a", "http://[::ffff:c000:201]:8080/users/a",
+			"http://ported.example:019093/users/a", "http://ported.example.:19093/users/a",
+			"http://2130706433/users/a", "http://evil.example%00/users/a",
+		} {
+			d, err := p.CheckURL(ctx, uri)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Allowed {
+				t.Errorf("%s is allowed", uri)
+			}
+		}
+		for _, domain := range []string{"Evil.Example.", "evil.example:0443", "[::ffff:192.0.2.1]:443", "bücher.example"} {
+			if d, err := p.Check(ctx, domain); err != nil || d.Allowed {
+				t.Errorf("Check(%q): allowed=%v, %v", domain, d.Allowed, err)
+			}
+		}
+
+		if _, err := p.SetMode(ctx, "t", storage.ModeAllowlist); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Allow(ctx, "t", "Partner.Example.", ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Allow(ctx, "t", "[::ffff:198.51.100.7]:08443", ""); err != nil {
+			t.Fatal(err)
+		}
+		for _, uri := range []string{"https://partner.example/u/a", "https://198.51.100.7:8443/u/a", "http://198.51.100.7:8443/u/a"} {
+			if d, err := p.CheckURL(ctx, uri); err != nil || !d.Allowed {
+				t.Errorf("%s: allowed=%v, %v", uri, d.Allowed, err)
+			}
 		}
 	})
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+
+	"github.com/commonplace/commonplace/federation/hostname"
 )
 
 // MaxDepth is the deepest JSON nesting accepted. Real documents stay under
@@ -41,6 +43,9 @@ func Peek(data []byte) (Head, error) {
 	}
 	if err := json.Unmarshal(data, &h); err != nil {
 		return Head{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if err := CheckKeys(data); err != nil {
+		return Head{}, err
 	}
 	head := Head{ID: string(h.ID), Type: typeOf(h.Type)}
 	head.Kind = KindOf(head.Type)
@@ -138,7 +143,8 @@ func decode(data []byte, v any) error {
 	if err := json.Unmarshal(data, v); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	return nil
+	// After Unmarshal, which has checked that data is valid JSON.
+	return CheckKeys(data)
 }
 
 func checkHead(id, typ string) error {
@@ -151,6 +157,12 @@ func checkHead(id, typ string) error {
 // checkIRI requires an absolute http or https URL with a host. http is
 // allowed because test networks and some small instances use it; whether
 // to accept it from a given peer is federation policy, not vocabulary.
+//
+// The scheme and host must be written in their canonical form (package
+// hostname): lower case, punycode, no trailing dot, no default or
+// zero-padded port, canonical IP. Other spellings reach the same server,
+// and a policy or an origin check that compared them as strings could be
+// walked around; refusing them here means one spelling of an id exists.
 func checkIRI(field, s string) error {
 	if s == "" {
 		return fmt.Errorf("%w: missing %s", ErrInvalid, field)
@@ -158,6 +170,9 @@ func checkIRI(field, s string) error {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
 		return fmt.Errorf("%w: %s %q is not an absolute http(s) URL", ErrInvalid, field, s)
+	}
+	if !hostname.IsCanonicalURL(s) {
+		return fmt.Errorf("%w: %s %q: its host is not written in canonical form (%q)", ErrInvalid, field, s, hostname.OfURL(s))
 	}
 	return nil
 }

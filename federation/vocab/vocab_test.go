@@ -365,3 +365,87 @@ func FuzzParseActivity(f *testing.F) {
 		}
 	})
 }
+
+// Ids, actors and inboxes whose host is not written in canonical form are
+// refused when parsed (issue 9 item 2): only one spelling of an id can
+// exist, so no rule or origin check compares two spellings of one host.
+func TestParseRefusesNonCanonicalHosts(t *testing.T) {
+	for _, host := range []string{
+		"evil.example.", "Evil.example", "evil.example:443", "evil.example:0443", "evil.example:019093",
+		"%C3%A9vil.example", "évil.example", "[::ffff:192.0.2.1]", "[2001:DB8::1]", "2130706433", "evil.example:",
+	} {
+		iri := "https://" + host + "/users/eve"
+		for name, doc := range map[string]struct {
+			doc   string
+			parse func([]byte) error
+		}{
+			"object id":   {`{"id":"` + iri + `/1","type":"Note"}`, parseObject},
+			"activity id": {`{"id":"` + iri + `/1","type":"Follow","actor":"https://a.example/u","object":"https://b.example/c"}`, parseActivity},
+			"actor":       {`{"id":"https://a.example/1","type":"Follow","actor":"` + iri + `","object":"https://b.example/c"}`, parseActivity},
+			"actor id":    {`{"id":"` + iri + `","type":"Person","inbox":"https://a.example/inbox"}`, parseActor},
+			"inbox":       {`{"id":"https://a.example/u","type":"Person","inbox":"` + iri + `/inbox"}`, parseActor},
+			"embedded":    {`{"id":"https://a.example/1","type":"Create","actor":"https://a.example/u","object":{"id":"` + iri + `/1","type":"Note"}}`, parseEmbedded},
+		} {
+			if err := doc.parse([]byte(doc.doc)); !errors.Is(err, ErrInvalid) {
+				t.Errorf("%s on %s: err = %v, want ErrInvalid", name, host, err)
+			}
+		}
+	}
+	for _, host := range []string{"evil.example", "xn--vil-9la.example", "192.0.2.1", "[2001:db8::1]", "evil.example:8443", "127.0.0.1:8080"} {
+		if err := parseObject([]byte(`{"id":"https://` + host + `/1","type":"Note"}`)); err != nil {
+			t.Errorf("canonical %s: %v", host, err)
+		}
+	}
+}
+
+func parseEmbedded(b []byte) error {
+	a, err := ParseActivity(b)
+	if err != nil {
+		return err
+	}
+	_, err = a.Object.Object()
+	return err
+}
+
+// Documents that encoding/json would read differently from a
+// case-sensitive parser are refused at every parse (issue 9 item 5).
+func TestParseRefusesKeyVariants(t *testing.T) {
+	const note = `{"id":"https://a.example/n","type":"Note","attributedTo":"https://a.example/u","content":"hi"}`
+	for name, tc := range map[string]struct {
+		doc   string
+		parse func([]byte) error
+	}{
+		"duplicate actor":          {`{"id":"https://a.example/1","type":"Create","actor":"https://a.example/u","actor":"https://b.example/u","object":` + note + `}`, parseActivity},
+		"actor and Actor":          {`{"id":"https://a.example/1","type":"Create","actor":"https://a.example/u","Actor":"https://b.example/u","object":` + note + `}`, parseActivity},
+		"Actor alone":              {`{"id":"https://a.example/1","type":"Create","Actor":"https://a.example/u","object":` + note + `}`, parseActivity},
+		"object and Object":        {`{"id":"https://a.example/1","type":"Create","actor":"https://a.example/u","object":` + note + `,"Object":"https://b.example/n"}`, parseActivity},
+		"escaped \\u0041ctor":      {`{"id":"https://a.example/1","type":"Create","actor":"https://a.example/u","\u0041ctor":"https://b.example/u","object":` + note + `}`, parseActivity},
+		"Kelvin sign":              {`{"id":"https://a.example/u","type":"Person","inbox":"https://a.example/i","public\u212Aey":{"id":"https://b.example/k"}}`, parseActor},
+		"long s":                   {`{"id":"https://a.example/n","type":"Note","content":"a","\u017Fummary":"b"}`, parseObject},
+		"in the embedded object":   {`{"id":"https://a.example/1","type":"Create","actor":"https://a.example/u","object":{"id":"https://a.example/n","type":"Note","attributedTo":"https://a.example/u","AttributedTo":"https://b.example/u"}}`, parseActivity},
+		"embedded Follow (Accept)": {`{"id":"https://a.example/1","type":"Accept","actor":"https://a.example/g","object":{"id":"https://b.example/f","type":"Follow","actor":"https://b.example/u","Actor":"https://c.example/u","object":"https://a.example/g"}}`, parseActivity},
+		"duplicate id":             {`{"id":"https://a.example/n","id":"https://a.example/m","type":"Note"}`, parseObject},
+		"duplicate in a tag":       {`{"id":"https://a.example/n","type":"Note","tag":[{"type":"Mention","href":"https://a.example/u","HREF":"https://b.example/u"}]}`, parseObject},
+		"actor with two inboxes":   {`{"id":"https://a.example/u","type":"Person","inbox":"https://a.example/i","Inbox":"https://a.example/j"}`, parseActor},
+		"peeked":                   {`{"id":"https://a.example/1","ID":"https://a.example/2","type":"Note"}`, func(b []byte) error { _, err := Peek(b); return err }},
+	} {
+		if err := tc.parse([]byte(tc.doc)); !errors.Is(err, ErrKeys) {
+			t.Errorf("%s: err = %v, want ErrKeys", name, err)
+		}
+	}
+	// What real servers send still reads: unknown keys, keys in
+	// @context that differ from ours only by case, the same key in
+	// different objects, language maps.
+	for name, doc := range map[string]string{
+		"context terms": `{"@context":["https://www.w3.org/ns/activitystreams",{"Hashtag":"as:Hashtag","Sensitive":"as:sensitive","ID":"@id","toot":"http://joinmastodon.org/ns#"}],` +
+			`"id":"https://a.example/n","type":"Note","sensitive":false}`,
+		"same key in two objects": `{"id":"https://a.example/n","type":"Note","tag":[{"type":"Mention","href":"https://a.example/u"},{"type":"Hashtag","href":"https://a.example/t"}]}`,
+		"unknown keys":            `{"id":"https://a.example/n","type":"Note","quoteUrl":"https://a.example/q","_misskey_content":"x","XYZ":1}`,
+		"language map":            `{"id":"https://a.example/n","type":"Note","contentMap":{"en":"hi","de":"hallo"}}`,
+		"escaped plain key":       `{"id":"https://a.example/n","type":"Note","\u0063ontent":"hi"}`,
+	} {
+		if err := parseObject([]byte(doc)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

@@ -58,12 +58,10 @@ func acct(a *storage.Actor) string {
 	return a.Handle()
 }
 
-func actorURL(a *storage.Actor) string {
-	if a.URL != "" {
-		return a.URL
-	}
-	return a.URI
-}
+// actorURL is the account's page: its url when that is an http(s) page
+// on its own host, else its id (rows stored before links were checked
+// may hold anything).
+func actorURL(a *storage.Actor) string { return federation.LinkOrID(a.URL, a.URI) }
 
 // account renders an actor; a Group is a community.
 func (r *renderer) account(a *storage.Actor) (*Account, error) {
@@ -233,10 +231,7 @@ func (r *renderer) status(o *storage.Object, st *storage.StatusStats, tags []str
 	if o.Name != "" {
 		content = "<p><strong>" + html.EscapeString(o.Name) + "</strong></p>" + content
 	}
-	url := o.URL
-	if url == "" {
-		url = o.URI
-	}
+	url := federation.LinkOrID(o.URL, o.URI)
 	s := &Status{
 		ID: id(o.ID), URI: o.URI, CreatedAt: iso(o.PublishedAt), Account: account,
 		Content: content, Visibility: statusVisibility(o.Visibility), Sensitive: o.Sensitive || o.Summary != "", SpoilerText: o.Summary,
