@@ -56,8 +56,11 @@ type Service struct {
 	// means 4.
 	KeyFetchConcurrency int
 
-	// signIns throttles password attempts (signin.go).
-	signIns *ratelimit.Limiter
+	// signIns and signInsByAddr throttle password attempts per address
+	// and name and per address; kdf bounds the checks queued (signin.go).
+	signIns       *ratelimit.Limiter
+	signInsByAddr *ratelimit.Limiter
+	kdf           kdfGate
 
 	keys    keyCache
 	pubKeys publicKeyCache
@@ -82,12 +85,13 @@ func NewService(db *storage.DB, base string, log *slog.Logger) *Service {
 	urls := URLs{Base: strings.TrimSuffix(base, "/")}
 	return &Service{
 		DB: db, URLs: urls, Log: log,
-		Policy:     policy.New(db, urls.Host(), log),
-		signIns:    ratelimit.New(SignInLimit, signInWindow),
-		peers:      newPeerBook(),
-		keyFetches: newKeyFetches(),
-		inboxRates: newInboxRates(0, 0),
-		inboxWake:  make(chan struct{}, 1),
+		Policy:        policy.New(db, urls.Host(), log),
+		signIns:       ratelimit.New(SignInLimit, signInWindow),
+		signInsByAddr: ratelimit.New(SignInAddressLimit, signInWindow),
+		peers:         newPeerBook(),
+		keyFetches:    newKeyFetches(),
+		inboxRates:    newInboxRates(0, 0),
+		inboxWake:     make(chan struct{}, 1),
 	}
 }
 

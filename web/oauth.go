@@ -159,7 +159,7 @@ func (w *Web) authorizeSubmit(c echo.Context) error {
 		acct, err = w.svc.SignIn(ctx, c.RealIP(), username, c.FormValue("password"))
 		switch {
 		case errors.Is(err, federation.ErrTooManyAttempts):
-			return w.renderAuthorize(c, http.StatusTooManyRequests, r, username, "Too many sign-in attempts. Try again in a few minutes.")
+			return w.renderAuthorize(c, http.StatusTooManyRequests, r, username, tooMany(c, err))
 		case errors.Is(err, federation.ErrUnauthorized):
 			return w.renderAuthorize(c, http.StatusUnauthorized, r, username, "Invalid username or password.")
 		case errors.Is(err, federation.ErrForbidden):

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -80,7 +81,7 @@ func (w *Web) signIn(c echo.Context) error {
 	acct, err := w.svc.SignIn(c.Request().Context(), c.RealIP(), username, c.FormValue("password"))
 	switch {
 	case errors.Is(err, federation.ErrTooManyAttempts):
-		return w.renderSignIn(c, http.StatusTooManyRequests, username, "Too many sign-in attempts. Try again in a few minutes.")
+		return w.renderSignIn(c, http.StatusTooManyRequests, username, tooMany(c, err))
 	case errors.Is(err, federation.ErrUnauthorized):
 		return w.renderSignIn(c, http.StatusUnauthorized, username, "Invalid username or password.")
 	case errors.Is(err, federation.ErrUnconfirmed):
@@ -139,6 +140,17 @@ func localPath(p string) string {
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 // reason is the part of a federation error worded for people.
+// tooMany tells a client refused by a sign-in limit when to try again
+// (Retry-After) and why, in words for the page.
+func tooMany(c echo.Context, err error) string {
+	var limited *federation.RateLimited
+	if errors.As(err, &limited) {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(limited.RetryAfterSeconds()))
+		return reason(err)
+	}
+	return "Too many sign-in attempts. Try again in a few minutes."
+}
+
 func reason(err error) string {
 	s := err.Error()
 	for _, kind := range []error{federation.ErrInvalid, federation.ErrForbidden, federation.ErrUnauthorized} {

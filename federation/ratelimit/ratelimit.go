@@ -77,3 +77,14 @@ func (l *Limiter) gc(now time.Time) {
 		}
 	}
 }
+
+// Return gives back a token taken from key's bucket, for a take that
+// turned out not to count (a sign-in that succeeded).
+func (l *Limiter) Return(key string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b := l.buckets[key]; b != nil {
+		b.tokens = min(l.capacity, b.tokens+now.Sub(b.at).Seconds()*l.perSec+1)
+		b.at = now
+	}
+}

@@ -32,3 +32,26 @@ func TestTakeRefillsOverWindow(t *testing.T) {
 		t.Errorf("%d buckets kept after refilling", len(l.buckets))
 	}
 }
+
+func TestReturn(t *testing.T) {
+	l := New(2, time.Hour)
+	now := time.Unix(1000, 0)
+	l.Take("k", now)
+	l.Take("k", now)
+	l.Return("k", now)
+	if ok, _, _ := l.Take("k", now); !ok {
+		t.Fatal("a returned token cannot be taken again")
+	}
+	l.Return("k", now)
+	l.Return("k", now)
+	l.Return("k", now)
+	for i := range 2 {
+		if ok, _, _ := l.Take("k", now); !ok {
+			t.Fatalf("take %d refused", i)
+		}
+	}
+	if ok, _, _ := l.Take("k", now); ok {
+		t.Error("returns filled the bucket past its capacity")
+	}
+	l.Return("unknown", now) // no bucket: nothing to give back, no panic
+}

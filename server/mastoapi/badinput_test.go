@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/server/fedtest"
 	"github.com/commonplace/commonplace/storage"
 )
@@ -263,7 +265,28 @@ func TestLoginRateLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if readAll(t, res); res.StatusCode != 429 {
-		t.Errorf("right password while limited: %d", res.StatusCode)
+	if readAll(t, res); res.StatusCode != 429 || res.Header.Get("Retry-After") == "" {
+		t.Errorf("right password while limited: %d, Retry-After %q", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	// One address, many names, each tried once: stopped all the same, once
+	// the address has failed federation.SignInAddressLimit times (10 above).
+	sprayed := []int{}
+	for i := range 40 {
+		q.Set("username", fmt.Sprintf("name%d", i))
+		res, err := browser.PostForm(n.URL+"/oauth/authorize", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, res)
+		sprayed = append(sprayed, res.StatusCode)
+		if res.StatusCode == 429 {
+			if res.Header.Get("Retry-After") == "" {
+				t.Error("429 without Retry-After")
+			}
+			break
+		}
+	}
+	if want := federation.SignInAddressLimit - 10; len(sprayed) != want+1 || sprayed[want-1] != 401 || sprayed[want] != 429 {
+		t.Fatalf("40 names from one address answered %v: want %d 401s, then 429", sprayed, want)
 	}
 }
