@@ -76,6 +76,13 @@ func New(ctx context.Context, cfg config.Config, db *storage.DB, log *slog.Logge
 	if err := mastoapi.Mount(srv, svc, cfg, log); err != nil {
 		return nil, fmt.Errorf("mount client API: %w", err)
 	}
+	hideHosts := func(ctx context.Context) bool {
+		m, err := svc.Policy.Mode(ctx)
+		return err != nil || m == storage.ModeAllowlist
+	}
+	if err := srv.Metrics().Register(newOpsCollector(db, worker, hideHosts)); err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
 	return &Instance{Config: cfg, DB: db, Service: svc, Server: srv, Delivery: worker, Events: bus, log: log}, nil
 }
 

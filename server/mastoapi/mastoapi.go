@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/commonplace/commonplace/config"
 	"github.com/commonplace/commonplace/federation"
@@ -72,6 +73,12 @@ func Mount(srv *server.Server, svc *federation.Service, cfg config.Config, log *
 	}
 	a.hub = newHub(a)
 	srv.OnShutdown(a.hub.stop)
+	if err := srv.Metrics().Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "commonplace_streaming_connections",
+		Help: "Open streaming API connections on this process.",
+	}, func() float64 { return float64(a.hub.count()) })); err != nil {
+		return fmt.Errorf("register streaming metric: %w", err)
+	}
 	a.routes()
 	srv.AddViewer(a.member)
 	return nil
