@@ -199,8 +199,8 @@ func TestCommunityCreateFailuresLeaveNothing(t *testing.T) {
 }
 
 func TestMigrateTwice(t *testing.T) {
-	eachDB(t, func(t *testing.T, c *cli) {
-		if out := c.ok("migrate"); !strings.Contains(out, "applied migration 1") {
+	eachEmptyDB(t, func(t *testing.T, c *cli) {
+		if out := c.ok("migrate", "--init"); !strings.Contains(out, "applied migration 1") {
 			t.Errorf("first migrate: %q", out)
 		}
 		if out := c.ok("migrate"); strings.TrimSpace(out) != "database is up to date" {

@@ -7,11 +7,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -54,23 +57,55 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 }
 
 // openStorage connects to the configured database. The caller closes it.
-func openStorage(ctx context.Context, cfg config.Config) (*storage.DB, error) {
-	dsn := cfg.DatabasePath()
+// Unless create is set it refuses a database that does not exist yet or
+// holds no schema: a command run from another folder, or with a mistyped
+// path, would otherwise start a new empty instance and list nothing.
+func openStorage(ctx context.Context, cfg config.Config, create bool) (*storage.DB, error) {
+	dsn, where := cfg.DatabasePath(), cfg.DatabasePath()
+	if abs, err := filepath.Abs(where); err == nil {
+		where = abs
+	}
 	if cfg.IsPostgres() {
-		dsn = cfg.Database
+		dsn, where = cfg.Database, redactURL(cfg.Database)
+	} else if !create {
+		if _, err := os.Stat(dsn); errors.Is(err, os.ErrNotExist) {
+			return nil, errNoDatabase(where)
+		}
 	}
 	db, err := storage.Open(ctx, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	if !create {
+		ok, err := db.Initialized(ctx)
+		if err == nil && !ok {
+			err = errNoDatabase(where)
+		}
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	return db, nil
 }
 
-// openService opens storage, applies pending migrations (so that admin
-// commands work on a fresh database too) and builds the federation service.
-// The caller closes the returned DB.
-func openService(ctx context.Context, cfg config.Config, log *slog.Logger) (*federation.Service, *storage.DB, error) {
-	db, err := openStorage(ctx, cfg)
+func errNoDatabase(where string) error {
+	return fmt.Errorf("no Commonplace database at %s: point --database or --data-dir (COMMONPLACE_DATABASE, COMMONPLACE_DATA_DIR) at the instance's database, or pass --init to create a new empty one there", where)
+}
+
+// redactURL hides a database URL's password for messages.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "the configured PostgreSQL database"
+	}
+	return u.Redacted()
+}
+
+// openService opens storage, applies pending migrations and builds the
+// federation service. The caller closes the returned DB.
+func openService(ctx context.Context, cfg config.Config, log *slog.Logger, create bool) (*federation.Service, *storage.DB, error) {
+	db, err := openStorage(ctx, cfg, create)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -130,7 +165,7 @@ func (a *app) open(cmd *cobra.Command) (*federation.Service, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, db, err := openService(cmd.Context(), cfg, newLogger(cfg, a.Stderr))
+	svc, db, err := openService(cmd.Context(), cfg, newLogger(cfg, a.Stderr), a.init)
 	if err != nil {
 		return nil, nil, err
 	}

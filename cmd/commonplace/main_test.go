@@ -31,8 +31,17 @@ func (r result) String() string {
 	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 }
 
-// newCLI returns a cli on a new, empty database of dialect d.
+// newCLI returns a cli on a new database of dialect d, created and
+// migrated as "migrate --init" does.
 func newCLI(t *testing.T, d storage.Dialect) *cli {
+	c := newEmptyCLI(t, d)
+	c.ok("migrate", "--init")
+	return c
+}
+
+// newEmptyCLI returns a cli on a database of dialect d that does not exist
+// yet (SQLite) or is empty (PostgreSQL).
+func newEmptyCLI(t *testing.T, d storage.Dialect) *cli {
 	dsn := storagetest.DSN(t, d)
 	return &cli{t: t, dsn: dsn, env: map[string]string{
 		"COMMONPLACE_DATABASE":  dsn,
@@ -48,6 +57,17 @@ func eachDB(t *testing.T, fn func(t *testing.T, c *cli)) {
 		t.Run(string(d), func(t *testing.T) {
 			t.Parallel()
 			fn(t, newCLI(t, d))
+		})
+	}
+}
+
+// eachEmptyDB is eachDB on databases that do not exist yet or are empty.
+func eachEmptyDB(t *testing.T, fn func(t *testing.T, c *cli)) {
+	t.Helper()
+	for _, d := range []storage.Dialect{storage.SQLite, storage.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			fn(t, newEmptyCLI(t, d))
 		})
 	}
 }

@@ -15,14 +15,18 @@ func (a *app) migrateCommand() *cobra.Command {
 
 serve and the admin commands migrate on start as well; run this on its own to
 upgrade the schema before starting new replicas. Replicas that migrate at the
-same moment take a lock, so each migration is applied once.`,
+same moment take a lock, so each migration is applied once.
+
+Like the admin commands, migrate refuses a database that does not exist yet
+or is empty; pass --init to create one (serve creates it on first start).`,
+		Example: "  commonplace migrate\n  commonplace migrate --init --database postgres://commonplace@db/commonplace",
 		Args: cobra.NoArgs,
 		RunE: a.action(func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.config(cmd)
 			if err != nil {
 				return err
 			}
-			db, err := openStorage(cmd.Context(), cfg)
+			db, err := openStorage(cmd.Context(), cfg, a.init)
 			if err != nil {
 				return err
 			}

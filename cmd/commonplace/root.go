@@ -25,6 +25,8 @@ const (
 type app struct {
 	env
 	configFile string
+	// init lets a command other than serve create a new empty database.
+	init bool
 	// parsed is set when a command starts to run, after cobra has checked
 	// flags and arguments; an error before that is a usage error.
 	parsed bool
@@ -111,6 +113,7 @@ environment variables, then the flags below, in that order.`,
 
 	f := root.PersistentFlags()
 	f.StringVar(&a.configFile, "config", "", "YAML configuration `file`")
+	f.BoolVar(&a.init, "init", false, "create a new empty database if there is none (serve always does)")
 	for _, o := range overrides {
 		usage := o.usage + " (" + o.env + ")"
 		if o.flag == "allow-private-addresses" {
@@ -123,6 +126,8 @@ environment variables, then the flags below, in that order.`,
 	root.AddCommand(
 		a.serveCommand(),
 		a.migrateCommand(),
+		a.backupCommand(),
+		a.restoreCommand(),
 		a.accountCommand(),
 		a.communityCommand(),
 		a.federationCommand(),

@@ -42,7 +42,7 @@ COMMONPLACE_SHUTDOWN_TIMEOUT.`,
 // serve wires the process together and runs it until ctx is cancelled.
 func (a *app) serve(ctx context.Context, cfg config.Config) error {
 	log := newLogger(cfg, a.Stderr)
-	db, err := openStorage(ctx, cfg)
+	db, err := openStorage(ctx, cfg, true)
 	if err != nil {
 		return err
 	}
