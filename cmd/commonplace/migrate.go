@@ -20,7 +20,7 @@ same moment take a lock, so each migration is applied once.
 Like the admin commands, migrate refuses a database that does not exist yet
 or is empty; pass --init to create one (serve creates it on first start).`,
 		Example: "  commonplace migrate\n  commonplace migrate --init --database postgres://commonplace@db/commonplace",
-		Args: cobra.NoArgs,
+		Args:    cobra.NoArgs,
 		RunE: a.action(func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.config(cmd)
 			if err != nil {
