@@ -34,10 +34,13 @@ import (
 const (
 	defaultPageLimit = 20
 	maxPageLimit     = 40
-	// Requests per token (or per address without one) in rateWindow, as
-	// Mastodon's default of 300 per 5 minutes.
-	rateLimit  = 300
-	rateWindow = 5 * time.Minute
+	// Requests per token and per address (requests without a token or
+	// with an application's) in rateWindow, as Mastodon's default of 300
+	// per 5 minutes; a member's requests, whatever the token, up to
+	// accountRateLimit, as Mastodon's throttle per user.
+	rateLimit        = 300
+	accountRateLimit = 1500
+	rateWindow       = 5 * time.Minute
 	// Idempotency-Key lifetime, as Mastodon's.
 	idempotencyTTL = time.Hour
 )
@@ -52,8 +55,9 @@ type API struct {
 	srv    *server.Server
 	domain string
 	// Per-process limiters: see ratelimit.go.
-	requests *ratelimit.Limiter
-	now      func() time.Time
+	requests       *ratelimit.Limiter
+	memberRequests *ratelimit.Limiter
+	now            func() time.Time
 	// hub streams live events to this process's streaming clients.
 	hub     *hub
 	started time.Time
@@ -67,9 +71,10 @@ func Mount(srv *server.Server, svc *federation.Service, cfg config.Config, log *
 	a := &API{
 		svc: svc, db: svc.DB, cfg: cfg, log: log.With("component", "mastoapi"),
 		echo: srv.Echo(), srv: srv, domain: strings.ToLower(cfg.Domain),
-		requests: ratelimit.New(rateLimit, rateWindow),
-		now:      time.Now,
-		started:  time.Now(),
+		requests:       ratelimit.New(rateLimit, rateWindow),
+		memberRequests: ratelimit.New(accountRateLimit, rateWindow),
+		now:            time.Now,
+		started:        time.Now(),
 	}
 	a.hub = newHub(a)
 	srv.OnShutdown(a.hub.stop)
@@ -220,11 +225,18 @@ func (a *API) wrap(o routeOpts, h echo.HandlerFunc) echo.HandlerFunc {
 
 func (a *API) guard(c echo.Context, o routeOpts) error {
 	tok, err := a.authenticate(c)
-	key := "ip:" + a.clientIP(c)
-	if tok != nil {
-		key = fmt.Sprintf("token:%d", tok.ID)
+	// Anyone can mint application tokens: their requests count against
+	// the address too, as requests without a token do. A member's count
+	// against the member as well, whatever token they come with.
+	ip := "ip:" + a.clientIP(c)
+	keys := []string{ip}
+	switch {
+	case tok != nil && tok.AccountID != nil:
+		keys = []string{fmt.Sprintf("token:%d", tok.ID), fmt.Sprintf("account:%d", *tok.AccountID)}
+	case tok != nil:
+		keys = []string{fmt.Sprintf("token:%d", tok.ID), ip}
 	}
-	if err := a.rateLimit(c, key); err != nil {
+	if err := a.rateLimit(c, keys...); err != nil {
 		return err
 	}
 	if err != nil {
