@@ -86,6 +86,10 @@ type Config struct {
 	// DebugListen, when set, serves Go's profiler (net/http/pprof) on its
 	// own address, for measuring a live server. Bind it to loopback.
 	DebugListen string `yaml:"debug_listen"`
+	// MetricsListen, when set, serves Prometheus metrics (/metrics) on its
+	// own address; they are never served on the public one, since they
+	// tell who this instance talks to and how busy it is.
+	MetricsListen string `yaml:"metrics_listen"`
 
 	// OIDCIssuer is the issuer URL of the institution's OpenID provider;
 	// empty turns sign-in through it off.
@@ -185,6 +189,7 @@ var Settings = []Setting{
 	{"COMMONPLACE_QUEUE_LEASE", "queue_lease", "2m", "How long a claimed delivery or inbound activity is reserved for its process; after a crash it is taken up again once this runs out. Must be longer than `COMMONPLACE_REQUEST_TIMEOUT`."},
 	{"COMMONPLACE_RETRY_BASE", "retry_base", "30s", "Delay before the first retry of a failed delivery, doubled per attempt (with jitter) up to 6h."},
 	{"COMMONPLACE_DEBUG_LISTEN", "debug_listen", "(off)", "Address for Go's profiler (`/debug/pprof/`), e.g. `127.0.0.1:6060`. Off by default; never expose it publicly."},
+	{"COMMONPLACE_METRICS_LISTEN", "metrics_listen", "(off)", "Address serving Prometheus metrics (`/metrics`), e.g. `127.0.0.1:9464`, for your Prometheus only. Off by default; metrics are never served on `COMMONPLACE_LISTEN`."},
 	{"COMMONPLACE_REGISTRATIONS", "registrations", "closed", "How people get accounts in the browser: `closed` (admins create them with `account create`), `invite` (with an invitation link an admin makes), `approval` (an admin approves each sign-up) or `open`."},
 	{"COMMONPLACE_SMTP_HOST", "smtp_host", "(none)", "Mail server for e-mail confirmation and password-reset links. Without it sign-ups need no confirmation and only `account reset-link` makes reset links."},
 	{"COMMONPLACE_SMTP_PORT", "smtp_port", "587", "Mail server port."},
@@ -264,6 +269,7 @@ func (c *Config) applyEnv(lookup func(string) (string, bool), explicitProtocol *
 	str("COMMONPLACE_LOG_LEVEL", &c.LogLevel)
 	str("COMMONPLACE_LOG_FORMAT", &c.LogFormat)
 	str("COMMONPLACE_DEBUG_LISTEN", &c.DebugListen)
+	str("COMMONPLACE_METRICS_LISTEN", &c.MetricsListen)
 	str("COMMONPLACE_REGISTRATIONS", &c.Registrations)
 	str("COMMONPLACE_SMTP_HOST", &c.SMTPHost)
 	str("COMMONPLACE_SMTP_TLS", &c.SMTPTLS)
@@ -437,6 +443,11 @@ func (c *Config) Validate() error {
 	if c.DebugListen != "" {
 		if _, _, err := net.SplitHostPort(c.DebugListen); err != nil {
 			return fmt.Errorf("COMMONPLACE_DEBUG_LISTEN (debug_listen): %q is not host:port: %v", c.DebugListen, err)
+		}
+	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			return fmt.Errorf("COMMONPLACE_METRICS_LISTEN (metrics_listen): %q is not host:port: %v", c.MetricsListen, err)
 		}
 	}
 	if _, err := c.ProxyNetworks(); err != nil {

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -55,8 +54,12 @@ func (m *metrics) observe(method, route string, status int, elapsed time.Duratio
 	m.duration.WithLabelValues(method, route, code).Observe(elapsed.Seconds())
 }
 
-func (m *metrics) handler() echo.HandlerFunc {
-	return echo.WrapHandler(promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
+// MetricsHandler serves the metrics in Prometheus's format. It is not
+// routed on the public listener: who this instance talks to, and how
+// busy it is, is for its operators (cmd/commonplace serves it on
+// metrics_listen).
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})
 }
 
 // Metrics is the registry served at /metrics, for other packages (delivery,

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -27,9 +28,14 @@ func TestMetrics(t *testing.T) {
 		mustStatus(t, f.get("/c/practice", acceptAP), http.StatusOK)
 		mustStatus(t, f.get("/c/nobody", acceptAP), http.StatusNotFound)
 		mustStatus(t, f.get("/no/such/route", acceptAP), http.StatusNotFound)
-		res := f.get("/metrics", "")
-		mustStatus(t, res, http.StatusOK)
-		body := string(res.body)
+		// Not on the public listener: on its own (MetricsHandler).
+		mustStatus(t, f.get("/metrics", ""), http.StatusNotFound)
+		rec := httptest.NewRecorder()
+		f.srv.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("metrics: %d", rec.Code)
+		}
+		body := rec.Body.String()
 		for _, want := range []string{
 			`commonplace_http_requests_total{method="GET",route="/c/:name",status="200"} 1`,
 			`commonplace_http_requests_total{method="GET",route="/c/:name",status="404"} 1`,

@@ -218,7 +218,8 @@ func (s *Server) routes() {
 
 	get(Public, "/livez", s.livez)
 	get(Public, "/readyz", s.readyz)
-	get(Public, "/metrics", s.metrics.handler())
+	// Metrics are not on this listener: MetricsHandler is served on its
+	// own address (metrics_listen).
 
 	// The pages mount their own routes; their access defaults to Members
 	// like any route, except those they list as public (sign-in, static

@@ -71,6 +71,13 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 			return serveProfiler(ctx, cfg.DebugListen, log)
 		}})
 	}
+	if cfg.MetricsListen != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", inst.Server.MetricsHandler())
+		workers = append(workers, worker{name: "metrics", run: func(ctx context.Context) error {
+			return serveAside(ctx, "metrics", "COMMONPLACE_METRICS_LISTEN", cfg.MetricsListen, mux, log)
+		}})
+	}
 	hs := newHTTPServer(inst.Server.Handler(), log)
 	hs.RegisterOnShutdown(inst.Server.ShuttingDown)
 	return runServer(ctx, hs, ln, workers, cfg.ShutdownTimeout, log)
@@ -86,12 +93,18 @@ func serveProfiler(ctx context.Context, addr string, log *slog.Logger) error {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	return serveAside(ctx, "profiler", "COMMONPLACE_DEBUG_LISTEN", addr, mux, log)
+}
+
+// serveAside serves h on addr, a listener of its own beside the public
+// one, until ctx is done.
+func serveAside(ctx context.Context, name, env, addr string, h http.Handler, log *slog.Logger) error {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("profiler on %s (COMMONPLACE_DEBUG_LISTEN): %w", addr, err)
+		return fmt.Errorf("%s on %s (%s): %w", name, addr, env, err)
 	}
-	log.Warn("profiler serving", "listen", ln.Addr().String())
+	log.Info(name+" serving", "listen", ln.Addr().String())
 	go func() {
 		<-ctx.Done()
 		srv.Close()

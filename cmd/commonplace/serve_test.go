@@ -21,6 +21,10 @@ func TestServeEndToEnd(t *testing.T) {
 		c.env["COMMONPLACE_DOMAIN"] = domain
 		c.env["COMMONPLACE_PROTOCOL"] = "http"
 		c.env["COMMONPLACE_LOG_LEVEL"] = "info"
+		metricsLn := listenLoopback(t)
+		metricsAddr := metricsLn.Addr().String()
+		metricsLn.Close() // serve listens there itself
+		c.env["COMMONPLACE_METRICS_LISTEN"] = metricsAddr
 		c.ok("community", "create", "practice", "--title", "Practice", "--tag", "testing")
 
 		ctx, cancel := context.WithCancel(context.Background())
@@ -33,6 +37,13 @@ func TestServeEndToEnd(t *testing.T) {
 		base := "http://" + domain
 		client := &http.Client{Timeout: 5 * time.Second}
 		waitReady(t, client, base+"/readyz", exited, &stderr)
+		// Metrics on their own listener, never on the public one.
+		waitReady(t, client, "http://"+metricsAddr+"/metrics", exited, &stderr)
+		if resp, err := client.Get(base + "/metrics"); err != nil {
+			t.Fatal(err)
+		} else if resp.Body.Close(); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("public listener: GET /metrics answered %d", resp.StatusCode)
+		}
 
 		resource := "acct:practice@" + domain
 		resp, err := client.Get(base + "/.well-known/webfinger?resource=" + url.QueryEscape(resource))

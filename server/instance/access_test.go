@@ -49,7 +49,6 @@ var wantPublic = []string{
 	"GET /avatars/original/missing.png",
 	"GET /headers/original/missing.png",
 	"GET /livez",
-	"GET /metrics",
 	"GET /nodeinfo/2.0",
 	"GET /nodeinfo/2.1",
 	"GET /oauth/authorize",

@@ -27,8 +27,8 @@ type opsCollector struct {
 	db     *storage.DB
 	worker *delivery.Worker
 	// hideHosts reports whether host names must stay out of the metrics:
-	// in allowlist mode /metrics is public, and who this instance
-	// federates with is not.
+	// in allowlist mode who this instance federates with is private, and
+	// metrics end up in dashboards more people read.
 	hideHosts func(context.Context) bool
 	now       func() time.Time
 

@@ -3,6 +3,7 @@ package instance_test
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -11,10 +12,20 @@ import (
 )
 
 // TestMetricsServed checks that a running instance serves the operations
-// metrics beside the HTTP ones.
+// metrics beside the HTTP ones, on their own listener, not the public one.
 func TestMetricsServed(t *testing.T) {
 	n := fedtest.Start(t, storage.SQLite)
-	resp, err := http.Get(n.URL + "/metrics")
+	public, err := http.Get(n.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	public.Body.Close()
+	if public.StatusCode != http.StatusNotFound {
+		t.Errorf("public listener: GET /metrics answered %d", public.StatusCode)
+	}
+	aside := httptest.NewServer(n.Instance.Server.MetricsHandler())
+	defer aside.Close()
+	resp, err := http.Get(aside.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
