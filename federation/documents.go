@@ -29,6 +29,9 @@ func (s *Service) ObjectDocument(o *storage.Object) *vocab.Object {
 		URL:       vocab.LinkTo(o.URI),
 		Replies:   repliesOf(o.URI),
 	}
+	if o.Kind == KindQuestion {
+		doc.AcceptedAnswer = vocab.IRI(o.AcceptedAnswerURI)
+	}
 	if o.Source != "" {
 		doc.Source = &vocab.Source{Content: o.Source, MediaType: "text/plain"}
 	}

@@ -138,6 +138,10 @@ func (s *Service) onUndo(ctx context.Context, act *vocab.Activity, raw []byte, a
 			return nil
 		}
 		return s.onUnblock(ctx, act, raw, actor, innerAct)
+	case vocab.TypeAccept:
+		if isAnswerAccept(innerAct) {
+			return s.onAcceptAnswer(ctx, innerAct, raw, actor, true)
+		}
 	case vocab.TypeFollow:
 		m, err := s.DB.GetMembershipByFollowURI(ctx, innerID)
 		if errors.Is(err, storage.ErrNotFound) && innerObject != "" {
@@ -656,7 +660,7 @@ func (s *Service) onAnnounce(ctx context.Context, act *vocab.Activity, group *st
 		return s.syncRemoteObject(ctx, innerAct.Object.ID(), group, innerAct.Object.First())
 	case vocab.TypeCreate, vocab.TypeUpdate:
 		return s.syncRemoteObject(ctx, innerAct.Object.ID(), group, innerAct.Object.First())
-	case vocab.TypeLock, vocab.TypeBlock, vocab.TypeUndo, vocab.TypeAdd, vocab.TypeRemove:
+	case vocab.TypeLock, vocab.TypeBlock, vocab.TypeUndo, vocab.TypeAdd, vocab.TypeRemove, vocab.TypeAccept:
 		return s.announcedModeration(ctx, innerAct, group)
 	}
 	return nil

@@ -685,6 +685,11 @@ func (s *Service) announcedModeration(ctx context.Context, act *vocab.Activity, 
 			return nil
 		}
 		return s.onModerators(ctx, act, group)
+	case vocab.TypeAccept:
+		if !isAnswerAccept(act) {
+			return nil
+		}
+		return s.announcedAccept(ctx, act, group, false)
 	case vocab.TypeUndo:
 		if !act.Object.IsEmbedded() {
 			return nil
@@ -696,6 +701,11 @@ func (s *Service) announcedModeration(ctx context.Context, act *vocab.Activity, 
 		switch inner.Type {
 		case vocab.TypeLock:
 			return s.announcedLock(ctx, inner.Object.ID(), group, false)
+		case vocab.TypeAccept:
+			if !isAnswerAccept(inner) {
+				return nil
+			}
+			return s.announcedAccept(ctx, inner, group, true)
 		case vocab.TypeBlock:
 			if inner.Target.ID() != group.URI {
 				return nil

@@ -177,6 +177,9 @@ func (s *Service) dispatch(ctx context.Context, act *vocab.Activity, raw []byte,
 	case vocab.TypeUndo:
 		return s.onUndo(ctx, act, raw, actor)
 	case vocab.TypeAccept, vocab.TypeReject:
+		if isAnswerAccept(act) {
+			return s.onAcceptAnswer(ctx, act, raw, actor, false)
+		}
 		return s.onFollowAnswer(ctx, act, actor)
 	case vocab.TypeCreate:
 		return s.onCreate(ctx, act, raw, actor)

@@ -185,14 +185,26 @@ func TestJSONLDExpansionLosesNoTerm(t *testing.T) {
 }
 
 // extraJSONLDPaths are the documents of later features to check too.
+// The question is served with its accepted answer (acceptedAnswer).
 func extraJSONLDPaths(t *testing.T, f *fixture, question, reply *storage.Object) []string {
+	ctx := context.Background()
+	asker, err := f.db.GetActorByID(ctx, question.AuthorActorID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.AcceptAnswer(ctx, asker, reply.URI); err != nil {
+		t.Fatal(err)
+	}
+	if res := f.get(strings.TrimPrefix(question.URI, testBase), acceptAP); !strings.Contains(string(res.body), `"acceptedAnswer":"`+reply.URI+`"`) {
+		t.Fatalf("the answered question is served without acceptedAnswer: %s", res.body)
+	}
 	return nil
 }
 
 // The check itself finds an undefined term and an undefined type.
 func TestJSONLDExpansionFindsLosses(t *testing.T) {
 	t.Parallel()
-	body := []byte(`{"@context":` + vocab.Context + `,"id":"https://cp.example/o/1","type":"Note","postKind":"question",` +
+	body := []byte(`{"@context":` + vocab.Context + `,"id":"https://cp.example/o/1","type":"Note","postKind":"question","acceptedAnswer":"https://cp.example/o/2",` +
 		`"bogus":1,"tag":[{"type":"Bogus","name":"#x"}]}`)
 	losses := expansionLosses(t, body)
 	for _, w := range []string{"type _:Bogus (undefined type)", "/_:bogus (undefined term)"} {
@@ -200,7 +212,7 @@ func TestJSONLDExpansionFindsLosses(t *testing.T) {
 			t.Errorf("losses %q lack %q", losses, w)
 		}
 	}
-	if slices.ContainsFunc(losses, func(l string) bool { return strings.Contains(l, "postKind") }) {
-		t.Errorf("postKind reported lost: %q", losses)
+	if slices.ContainsFunc(losses, func(l string) bool { return strings.Contains(l, "postKind") || strings.Contains(l, "acceptedAnswer") }) {
+		t.Errorf("postKind or acceptedAnswer reported lost: %q", losses)
 	}
 }

@@ -183,8 +183,12 @@ type Object struct {
 	// moderator took the post out of its community.
 	LockedAt  *time.Time
 	RemovedAt *time.Time
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// AcceptedAnswerURI is the id of a question's accepted answer ("":
+	// unanswered), accepted at AnsweredAt.
+	AcceptedAnswerURI string `gorm:"column:accepted_answer_uri"`
+	AnsweredAt        *time.Time
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // Like is a recorded Like of an object.

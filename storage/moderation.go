@@ -177,12 +177,18 @@ func (db *DB) LockObject(ctx context.Context, id int64, locked bool) error {
 }
 
 // DetachObject takes a post out of its community, keeping it as its
-// author's (a moderator's removal, on the author's own server).
+// author's (a moderator's removal, on the author's own server). A
+// question it was the accepted answer of is unanswered again.
 func (db *DB) DetachObject(ctx context.Context, id int64) error {
-	now := time.Now().UTC()
-	err := db.Gorm(ctx).Model(&Object{}).Where("id = ?", id).
-		Updates(map[string]any{"community_actor_id": nil, "removed_at": now, "updated_at": now}).Error
-	return wrap(err, "detach object %d", id)
+	return db.Tx(ctx, func(tx *DB) error {
+		if err := tx.clearAcceptedAnswer(ctx, id); err != nil {
+			return err
+		}
+		now := time.Now().UTC()
+		err := tx.Gorm(ctx).Model(&Object{}).Where("id = ?", id).
+			Updates(map[string]any{"community_actor_id": nil, "removed_at": now, "updated_at": now}).Error
+		return wrap(err, "detach object %d", id)
+	})
 }
 
 // LiveObjectsOf lists the live posts and replies of an author in a

@@ -116,12 +116,18 @@ func (db *DB) SetObjectCommunity(ctx context.Context, id, communityActorID int64
 
 // TombstoneObject deletes an object's content and keeps its id as a
 // tombstone, so that it is served as Tombstone (410) and never reused.
+// A question it was the accepted answer of is unanswered again.
 func (db *DB) TombstoneObject(ctx context.Context, id int64, at time.Time) error {
-	err := db.Gorm(ctx).Model(&Object{}).Where("id = ?", id).Updates(map[string]any{
-		"content": "", "source": "", "name": "", "summary": "", "raw": "",
-		"deleted_at": at.UTC(), "updated_at": time.Now().UTC(),
-	}).Error
-	return wrap(err, "tombstone object %d", id)
+	return db.Tx(ctx, func(tx *DB) error {
+		if err := tx.clearAcceptedAnswer(ctx, id); err != nil {
+			return err
+		}
+		err := tx.Gorm(ctx).Model(&Object{}).Where("id = ?", id).Updates(map[string]any{
+			"content": "", "source": "", "name": "", "summary": "", "raw": "",
+			"deleted_at": at.UTC(), "updated_at": time.Now().UTC(),
+		}).Error
+		return wrap(err, "tombstone object %d", id)
+	})
 }
 
 // PutLike records a Like; a repeated one is not an error.

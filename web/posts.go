@@ -39,6 +39,9 @@ type Post struct {
 	CommunityPath       string
 	InReplyToPath       string
 	Deleted             bool
+	// Answered: a question with an accepted answer. Accepted: the reply
+	// that is one.
+	Answered, Accepted bool
 }
 
 // postPath is where a browser reads a post.
@@ -79,6 +82,7 @@ func (w *Web) postView(o *storage.Object, st *storage.StatusStats, viewer *stora
 		Content: template.HTML(sanitize.HTML(federation.StripKindLead(o.Content, o.Kind, o.Name))), Source: o.Source, Lang: o.Language,
 		Deleted: o.DeletedAt != nil,
 		Kind:    o.Kind, KindLabel: federation.KindLabel(o.Kind),
+		Answered: o.Kind == federation.KindQuestion && o.AcceptedAnswerURI != "",
 	}
 	if a := o.AuthorActor; a != nil {
 		p.Author, p.AuthorName, p.AuthorURL = "@"+a.Handle(), cmp.Or(a.DisplayName, a.Username), w.actorPath(a)

@@ -50,6 +50,7 @@ var pageFiles = map[string]string{
 	"search":      "templates/search.html",
 	"interact":    "templates/interact.html",
 	"community":   "templates/community.html",
+	"questions":   "templates/questions.html",
 	"member":      "templates/member.html",
 	"error":       "templates/error.html",
 

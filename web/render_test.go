@@ -17,13 +17,15 @@ func TestEveryPageRenders(t *testing.T) {
 	withViewer := page
 	withViewer.Viewer = &Viewer{Name: "n", Handle: "@n@example.org", Admin: true}
 	data := map[string]any{
-		"home":                Home{Page: page, Communities: []Community{{Name: "a", Title: "A", Summary: []string{"<b>x</b>"}}}},
-		"community":           CommunityPage{Page: page, Community: Community{Name: "a", Title: "A", Closed: true, Members: 1}},
-		"member":              MemberPage{Page: page, Name: "m"},
-		"error":               ErrorPage{Page: page, Status: 404, Message: "not found"},
-		"oauth_authorize":     OAuthAuthorize{Page: page, AppName: "<b>x</b>", Params: map[string]string{"state": `"><b>x</b>`}, Password: true, OIDCName: "<b>x</b>", ReturnTo: `"><b>x</b>`},
-		"oauth_code":          OAuthCode{Page: page, AppName: "A", Code: "c"},
-		"thread":              ThreadPage{Page: withViewer, Post: Post{ID: 1, Title: "<b>x</b>", Mine: true}, Editing: true, Replies: []*Reply{{Post: Post{ID: 2, AuthorName: "<b>x</b>"}, More: 3}}},
+		"home":            Home{Page: page, Communities: []Community{{Name: "a", Title: "A", Summary: []string{"<b>x</b>"}}}},
+		"community":       CommunityPage{Page: page, Community: Community{Name: "a", Title: "A", Closed: true, Members: 1}},
+		"questions":       QuestionsPage{Page: page, Community: Community{Name: "a", Title: "<b>x</b>"}, Posts: []Post{{ID: 1, Title: "<b>x</b>", Kind: "question", Answered: true}}},
+		"member":          MemberPage{Page: page, Name: "m"},
+		"error":           ErrorPage{Page: page, Status: 404, Message: "not found"},
+		"oauth_authorize": OAuthAuthorize{Page: page, AppName: "<b>x</b>", Params: map[string]string{"state": `"><b>x</b>`}, Password: true, OIDCName: "<b>x</b>", ReturnTo: `"><b>x</b>`},
+		"oauth_code":      OAuthCode{Page: page, AppName: "A", Code: "c"},
+		"thread": ThreadPage{Page: withViewer, Post: Post{ID: 1, Title: "<b>x</b>", Mine: true}, Editing: true, Replies: []*Reply{{Post: Post{ID: 2, AuthorName: "<b>x</b>", Accepted: true}, More: 3, CanAccept: true, CSRF: "tok"}},
+			Question: true, CanAccept: true, Answer: &Post{ID: 2, AuthorName: "<b>x</b>", Accepted: true}},
 		"tag":                 TagPage{Page: page, Tag: "x", Posts: []Post{{ID: 1, Title: "<b>x</b>"}}},
 		"interact":            InteractPage{Page: withViewer, Target: &Person{Name: "<b>x</b>"}},
 		"communities":         Home{Page: page, Communities: []Community{{Name: "a", Title: "<b>x</b>"}}},

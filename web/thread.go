@@ -24,6 +24,11 @@ type ThreadPage struct {
 	// Shown is how many replies the tree shows when it stops short of
 	// the thread (0 when it does not).
 	Shown int
+	// Question: the post is a question; Answer is its accepted answer,
+	// shown before the replies; CanAccept: the viewer may accept one.
+	Question  bool
+	Answer    *Post
+	CanAccept bool
 }
 
 // Reply is a reply in the tree, with its own replies down to maxDepth;
@@ -32,6 +37,10 @@ type Reply struct {
 	Post
 	Children []*Reply
 	More     int
+	// CanAccept offers the viewer to accept this reply as the question's
+	// answer (or to withdraw it), with the form's CSRF token.
+	CanAccept bool
+	CSRF      string
 }
 
 const (
@@ -172,6 +181,9 @@ func (w *Web) renderThread(c echo.Context, o *storage.Object, status int, errMsg
 		return out, count
 	}
 	page.Replies, _ = build(o.ID, 1)
+	if err := w.answerOf(c, o, viewer, objs, views, &page); err != nil {
+		return err
+	}
 	likers, err := w.db.ListLikers(ctx, o.ID, maxLikers)
 	if err != nil {
 		return err

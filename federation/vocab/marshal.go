@@ -33,6 +33,7 @@ const Context = `["https://www.w3.org/ns/activitystreams","https://w3id.org/secu
 	`"moderators":{"@id":"lemmy:moderators","@type":"@id"},` +
 	`"commonplace":"https://commonplace.github.io/ns#",` +
 	`"postKind":"commonplace:postKind",` +
+	`"acceptedAnswer":{"@id":"commonplace:acceptedAnswer","@type":"@id"},` +
 	`"removeData":"lemmy:removeData"` +
 	`}]`
 

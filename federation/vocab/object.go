@@ -37,6 +37,9 @@ type Object struct {
 	// PostKind is Commonplace's kind of post (commonplace:postKind):
 	// question, story, resource, case or event; absent for a discussion.
 	PostKind string `json:"postKind,omitempty"`
+	// AcceptedAnswer is a question's accepted answer, a reply in its
+	// thread (commonplace:acceptedAnswer).
+	AcceptedAnswer IRI `json:"acceptedAnswer,omitempty"`
 
 	// Question (polls): the options, and when voting closes.
 	OneOf   []Object `json:"oneOf,omitempty"`

@@ -181,6 +181,7 @@ func (a *API) routes() {
 	a.streamingRoutes()
 	a.conversationRoutes()
 	a.moderationRoutes()
+	a.answerRoutes()
 
 	a.echo.GET(missingAvatarPath, missingImage)
 	a.echo.GET(missingHeaderPath, missingImage)

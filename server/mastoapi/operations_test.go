@@ -173,6 +173,9 @@ var aliases = map[string]bool{
 	"POST /api/v1/communities/:x/posting":         true,
 	"GET /api/v1/communities/:x/modlog":           true,
 	"GET /api/v1/communities/:x/reports":          true,
+	// Commonplace's own: accepted answers (issue 15).
+	"POST /api/v1/statuses/:x/accept":   true,
+	"POST /api/v1/statuses/:x/unaccept": true,
 }
 
 var paramRe = regexp.MustCompile(`:[a-z_]+`)

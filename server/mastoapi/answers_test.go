@@ -1,0 +1,55 @@
+package mastoapi_test
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"testing"
+
+	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/server/fedtest"
+	"github.com/commonplace/commonplace/storage"
+)
+
+// Accepting an answer from an app: the asker may, another member may not;
+// unaccept takes the question's id as well as the answer's.
+func TestAcceptAnswerAPI(t *testing.T) {
+	for _, d := range []storage.Dialect{storage.SQLite, storage.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			n := fedtest.Start(t, d)
+			member(t, n, "olga")
+			dan := member(t, n, "dan")
+			n.Community("practice", false, "olga")
+			if _, err := n.Service.Join(ctx, dan, "practice"); err != nil {
+				t.Fatal(err)
+			}
+			asker := newClient(t, n, tokenFor(t, n, "olga", "read write"))
+			danC := newClient(t, n, tokenFor(t, n, "dan", "read write"))
+			// The question by the client API's convention.
+			q := asker.ok("POST", "/api/v1/statuses", map[string]any{"status": "@practice #question Where is the sepsis bundle?\n\nIn ward 3 I cannot find it."}).object(t)
+			qid := str(q["id"])
+			a := danC.ok("POST", "/api/v1/statuses", map[string]any{"status": "Top drawer of the red trolley.", "in_reply_to_id": qid}).object(t)
+			aid := str(a["id"])
+
+			if r := danC.do("POST", "/api/v1/statuses/"+aid+"/accept", nil); r.StatusCode != http.StatusForbidden {
+				t.Fatalf("dan accepted an answer to olga's question: %d %s", r.StatusCode, r.body)
+			}
+			if r := asker.do("POST", "/api/v1/statuses/"+qid+"/accept", nil); r.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("accepting the question itself: %d %s", r.StatusCode, r.body)
+			}
+			if got := asker.ok("POST", "/api/v1/statuses/"+aid+"/accept", nil).object(t); str(got["id"]) != aid {
+				t.Fatalf("accept answered with %v", got["id"])
+			}
+			id, _ := strconv.ParseInt(qid, 10, 64)
+			stored, err := n.DB.GetObjectByID(ctx, id)
+			if err != nil || stored.Kind != federation.KindQuestion || stored.AcceptedAnswerURI != str(a["uri"]) {
+				t.Fatalf("question %q answered by %q (%v)", stored.Kind, stored.AcceptedAnswerURI, err)
+			}
+			asker.ok("POST", "/api/v1/statuses/"+qid+"/unaccept", nil)
+			if stored, _ = n.DB.GetObjectByID(ctx, id); stored.AcceptedAnswerURI != "" {
+				t.Fatalf("still answered by %q", stored.AcceptedAnswerURI)
+			}
+		})
+	}
+}
