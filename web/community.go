@@ -49,6 +49,8 @@ type CommunityPage struct {
 	// one chosen.
 	Kinds    []KindOption
 	FormKind string
+	// Moderates: the viewer moderates this community.
+	Moderates bool
 }
 
 // KindOption is a kind of post in the composer's list.
@@ -106,6 +108,9 @@ func (w *Web) renderCommunity(c echo.Context, com *storage.Community, status int
 		} else if !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
+	}
+	if page.Moderates, err = w.moderates(ctx, viewer, com.ActorID); err != nil {
+		return err
 	}
 	if com.Visibility == storage.VisibilityPublic {
 		if err := w.communityPosts(c, com, viewer, &page); err != nil {

@@ -42,6 +42,7 @@ type Post struct {
 	// Answered: a question with an accepted answer. Accepted: the reply
 	// that is one.
 	Answered, Accepted bool
+	Locked             bool
 }
 
 // postPath is where a browser reads a post.
@@ -80,8 +81,8 @@ func (w *Web) postView(o *storage.Object, st *storage.StatusStats, viewer *stora
 		// Stored content was sanitised on the way in; sanitising again on
 		// the way out costs little and guards old rows.
 		Content: template.HTML(sanitize.HTML(federation.StripKindLead(o.Content, o.Kind, o.Name))), Source: o.Source, Lang: o.Language,
-		Deleted: o.DeletedAt != nil,
-		Kind:    o.Kind, KindLabel: federation.KindLabel(o.Kind),
+		Deleted: o.DeletedAt != nil, Locked: o.LockedAt != nil,
+		Kind: o.Kind, KindLabel: federation.KindLabel(o.Kind),
 		Answered: o.Kind == federation.KindQuestion && o.AcceptedAnswerURI != "",
 	}
 	if a := o.AuthorActor; a != nil {

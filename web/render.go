@@ -64,6 +64,8 @@ var pageFiles = map[string]string{
 	"reset":               "templates/reset.html",
 	"settings":            "templates/settings.html",
 	"admin_registrations": "templates/admin_registrations.html",
+	"moderation":          "templates/moderation.html",
+	"modlog":              "templates/modlog.html",
 	"oidc_choose":         "templates/oidc_choose.html",
 }
 

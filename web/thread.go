@@ -29,6 +29,8 @@ type ThreadPage struct {
 	Question  bool
 	Answer    *Post
 	CanAccept bool
+	// Mod is what the viewer can do as a moderator (nil: nothing).
+	Mod *PostModeration
 }
 
 // Reply is a reply in the tree, with its own replies down to maxDepth;
@@ -159,6 +161,9 @@ func (w *Web) renderThread(c echo.Context, o *storage.Object, status int, errMsg
 	}
 	if truncated {
 		page.Shown = len(objs) - 1
+	}
+	if page.Mod, err = w.postModeration(ctx, o, viewer); err != nil {
+		return err
 	}
 	var build func(id int64, depth int) ([]*Reply, int)
 	build = func(id int64, depth int) ([]*Reply, int) {

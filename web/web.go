@@ -123,6 +123,7 @@ func (w *Web) Mount(e *echo.Echo) {
 	post(members, "/c/:name/posts", w.post, form, w.signedIn)
 	get(members, "/c/:name/questions", w.questions, form)
 	post(members, "/c/:name/remote_follow", w.remoteFollow, form)
+	w.mountModeration(get, post, form)
 	get(members, "/authorize_interaction", w.interact, form, w.signedIn)
 	post(members, "/authorize_interaction", w.interactSubmit, form, w.signedIn)
 	get(public, "/static/*", w.static())
