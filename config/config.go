@@ -62,6 +62,10 @@ type Config struct {
 	// RetryBase is the delay before the first retry of a failed delivery,
 	// doubled for every further attempt (with jitter).
 	RetryBase time.Duration `yaml:"retry_base"`
+	// PollUpdateDelay is how long after a vote a local poll's new totals
+	// are sent to its participants; votes meanwhile share one update
+	// (Mastodon waits 3 minutes).
+	PollUpdateDelay time.Duration `yaml:"poll_update_delay"`
 	// TrustedProxies are the networks (CIDRs) of reverse proxies whose
 	// X-Forwarded-For names the client. Empty: the connection's address
 	// is the client's, and the header is ignored, so nobody can pick the
@@ -150,6 +154,7 @@ func Default() Config {
 		RequestTimeout:     10 * time.Second,
 		QueueLease:         2 * time.Minute,
 		RetryBase:          30 * time.Second,
+		PollUpdateDelay:    time.Minute,
 		Registrations:      "closed",
 		SMTPPort:           587,
 		SMTPTLS:            "starttls",
@@ -188,6 +193,7 @@ var Settings = []Setting{
 	{"COMMONPLACE_REQUEST_TIMEOUT", "request_timeout", "10s", "Time limit of one outbound federation request (delivery or fetch)."},
 	{"COMMONPLACE_QUEUE_LEASE", "queue_lease", "2m", "How long a claimed delivery or inbound activity is reserved for its process; after a crash it is taken up again once this runs out. Must be longer than `COMMONPLACE_REQUEST_TIMEOUT`."},
 	{"COMMONPLACE_RETRY_BASE", "retry_base", "30s", "Delay before the first retry of a failed delivery, doubled per attempt (with jitter) up to 6h."},
+	{"COMMONPLACE_POLL_UPDATE_DELAY", "poll_update_delay", "1m", "How long after a vote a poll's new totals are sent to the servers taking part; votes meanwhile share one update. 0 to 1h."},
 	{"COMMONPLACE_DEBUG_LISTEN", "debug_listen", "(off)", "Address for Go's profiler (`/debug/pprof/`), e.g. `127.0.0.1:6060`. Off by default; never expose it publicly."},
 	{"COMMONPLACE_METRICS_LISTEN", "metrics_listen", "(off)", "Address serving Prometheus metrics (`/metrics`), e.g. `127.0.0.1:9464`, for your Prometheus only. Off by default; metrics are never served on `COMMONPLACE_LISTEN`."},
 	{"COMMONPLACE_REGISTRATIONS", "registrations", "closed", "How people get accounts in the browser: `closed` (admins create them with `account create`), `invite` (with an invitation link an admin makes), `approval` (an admin approves each sign-up) or `open`."},
@@ -361,6 +367,7 @@ func (c *Config) applyEnv(lookup func(string) (string, bool), explicitProtocol *
 		{"COMMONPLACE_REQUEST_TIMEOUT", &c.RequestTimeout},
 		{"COMMONPLACE_QUEUE_LEASE", &c.QueueLease},
 		{"COMMONPLACE_RETRY_BASE", &c.RetryBase},
+		{"COMMONPLACE_POLL_UPDATE_DELAY", &c.PollUpdateDelay},
 	}
 	for _, d := range durations {
 		if v, ok := lookup(d.name); ok {
@@ -439,6 +446,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RetryBase < 10*time.Millisecond || c.RetryBase > time.Hour {
 		return fmt.Errorf("COMMONPLACE_RETRY_BASE (retry_base): %s must be between 10ms and 1h", c.RetryBase)
+	}
+	if c.PollUpdateDelay < 0 || c.PollUpdateDelay > time.Hour {
+		return fmt.Errorf("COMMONPLACE_POLL_UPDATE_DELAY (poll_update_delay): %s must be between 0 and 1h", c.PollUpdateDelay)
 	}
 	if c.DebugListen != "" {
 		if _, _, err := net.SplitHostPort(c.DebugListen); err != nil {

@@ -183,7 +183,7 @@ func TestSettingsCoverConfig(t *testing.T) {
 		"data_dir": "/var/lib/commonplace", "allow_private_addresses": "true", "log_level": "debug",
 		"log_format": "json", "max_body_bytes": "2048", "delivery_workers": "2", "inbox_workers": "2",
 		"per_host_concurrency": "2", "shutdown_timeout": "3s",
-		"request_timeout": "2s", "queue_lease": "5s", "retry_base": "1s",
+		"request_timeout": "2s", "queue_lease": "5s", "retry_base": "1s", "poll_update_delay": "30s",
 		"trusted_proxies": "127.0.0.1/32, 10.0.0.0/8", "debug_listen": "127.0.0.1:6060", "metrics_listen": "127.0.0.1:9464",
 		"registrations": "approval", "smtp_host": "mail.example.org", "smtp_port": "465", "smtp_tls": "tls",
 		"smtp_user": "commonplace", "smtp_password": "s3cret pass", "smtp_from": "noreply@example.org",

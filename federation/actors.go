@@ -51,6 +51,10 @@ type Service struct {
 	// are not announced (processes that do not serve).
 	ActorDocument func(*storage.Actor) ([]byte, error)
 
+	// PollUpdateDelay is how long after a vote a local poll's totals are
+	// sent to its participants (polls.go).
+	PollUpdateDelay time.Duration
+
 	// KeyFetchConcurrency bounds concurrent fetches of signing keys from
 	// one host (keyfetch.go); the delivery workers' per-host limit. Zero
 	// means 4.

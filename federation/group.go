@@ -236,6 +236,9 @@ func (s *Service) onCreate(ctx context.Context, act *vocab.Activity, raw []byte,
 	if err != nil {
 		return err
 	}
+	if vote, err := s.onVote(ctx, obj, author); vote || err != nil {
+		return err
+	}
 	if !postTypes[obj.Type] {
 		return nil
 	}
@@ -443,6 +446,9 @@ func (s *Service) storeObject(ctx context.Context, tx *storage.DB, obj *vocab.Ob
 	if err := tx.CreateObject(ctx, o); err != nil {
 		return nil, err
 	}
+	if err := s.storePoll(ctx, tx, o, obj); err != nil {
+		return nil, err
+	}
 	if limitedVisibility(o.Visibility) {
 		if err := tx.PutObjectRecipients(ctx, o.ID, named); err != nil {
 			return nil, err
@@ -513,6 +519,9 @@ func (s *Service) onUpdate(ctx context.Context, act *vocab.Activity, raw []byte,
 // applyEdit applies an edit of stored by its author and re-indexes its
 // hashtags.
 func (s *Service) applyEdit(ctx context.Context, tx *storage.DB, stored *storage.Object, obj *vocab.Object, raw []byte, author *storage.Actor) error {
+	if totalsOnly, err := s.pollResults(ctx, tx, stored, obj, author); err != nil || totalsOnly {
+		return err // new totals of a poll are no edit
+	}
 	u := s.objectUpdate(obj, raw, author)
 	if err := s.updateObject(ctx, tx, stored.ID, u); err != nil {
 		return err

@@ -45,6 +45,8 @@ type NewPost struct {
 	// or to read it from Text by the client API's convention (a leading
 	// kind hashtag, then the first line as title: ParseKindConvention).
 	Kind string
+	// Poll, if set, makes the post a poll (polls.go).
+	Poll *NewPoll
 }
 
 // Post publishes a member's post or reply to a community, local or remote.
@@ -79,6 +81,11 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 		return nil, fmt.Errorf("%w: a post is at most %d characters", ErrInvalid, MaxPostLen)
 	case utf8.RuneCountInString(title) > 300 || utf8.RuneCountInString(in.Summary) > 500:
 		return nil, fmt.Errorf("%w: title or summary too long", ErrInvalid)
+	}
+	if in.Poll != nil {
+		if err := checkPoll(in.Poll); err != nil {
+			return nil, err
+		}
 	}
 	var parent *storage.Object
 	if in.InReplyTo != "" {
@@ -172,6 +179,9 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 	if in.Language != "" {
 		note.ContentMap = vocab.LangMap{in.Language: note.Content}
 	}
+	if in.Poll != nil {
+		asQuestion(note, in.Poll, now)
+	}
 	// The people mentioned, the author answered among them, are addressed
 	// and delivered to; followers as the visibility says (act adds their
 	// servers).
@@ -188,7 +198,13 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 	if err := s.act(ctx, author, community, doc, inboxes); err != nil {
 		return nil, err
 	}
-	return s.DB.GetObjectByURI(ctx, id)
+	o, err := s.DB.GetObjectByURI(ctx, id)
+	if err == nil && in.Poll != nil && in.Poll.HideTotals {
+		// Not federated (Mastodon keeps it to itself): the author's
+		// server sends zeros until the end.
+		err = s.DB.HidePollTotals(ctx, o.ID)
+	}
+	return o, err
 }
 
 // act records a local member's activity and delivers it: to a local

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/piprate/json-gold/ld"
 
@@ -198,7 +199,13 @@ func extraJSONLDPaths(t *testing.T, f *fixture, question, reply *storage.Object)
 	if res := f.get(strings.TrimPrefix(question.URI, testBase), acceptAP); !strings.Contains(string(res.body), `"acceptedAnswer":"`+reply.URI+`"`) {
 		t.Fatalf("the answered question is served without acceptedAnswer: %s", res.body)
 	}
-	return nil
+	// A poll: a Question with oneOf, endTime and votersCount.
+	poll, err := f.svc.Post(ctx, asker, federation.NewPost{Community: "practice",
+		Text: "Phonics or whole words?", Poll: &federation.NewPoll{Options: []string{"Phonics", "Whole words"}, ExpiresIn: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{strings.TrimPrefix(poll.URI, testBase)}
 }
 
 // The check itself finds an undefined term and an undefined type.

@@ -34,7 +34,10 @@ func (s *Server) object(c echo.Context) error {
 			return err
 		}
 	}
-	doc := s.svc.ObjectDocument(o)
+	doc, err := s.svc.PollDocument(c.Request().Context(), o)
+	if err != nil {
+		return err
+	}
 	if o.DeletedAt != nil {
 		body, err := vocab.Marshal(doc)
 		if err != nil {

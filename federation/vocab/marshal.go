@@ -23,6 +23,7 @@ const Context = `["https://www.w3.org/ns/activitystreams","https://w3id.org/secu
 	`"Emoji":"toot:Emoji",` +
 	`"blurhash":"toot:blurhash",` +
 	`"focalPoint":{"@container":"@list","@id":"toot:focalPoint"},` +
+	`"votersCount":"toot:votersCount",` +
 	`"schema":"http://schema.org#",` +
 	`"PropertyValue":"schema:PropertyValue",` +
 	`"value":"schema:value",` +

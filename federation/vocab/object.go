@@ -1,5 +1,10 @@
 package vocab
 
+import (
+	"encoding/json"
+	"time"
+)
+
 // Object is a Note, Page, Article, Question, Tombstone or other non-actor,
 // non-activity document.
 //
@@ -41,10 +46,14 @@ type Object struct {
 	// thread (commonplace:acceptedAnswer).
 	AcceptedAnswer IRI `json:"acceptedAnswer,omitempty"`
 
-	// Question (polls): the options, and when voting closes.
-	OneOf   []Object `json:"oneOf,omitempty"`
-	AnyOf   []Object `json:"anyOf,omitempty"`
-	EndTime Time     `json:"endTime,omitzero"`
+	// Question (polls): the options (each a Note with a name and, as
+	// Mastodon writes them, replies.totalItems as its votes), when voting
+	// closes, whether it has, and how many voted.
+	OneOf       []Object `json:"oneOf,omitempty"`
+	AnyOf       []Object `json:"anyOf,omitempty"`
+	EndTime     Time     `json:"endTime,omitzero"`
+	Closed      Closed   `json:"closed,omitzero"`
+	VotersCount *int64   `json:"votersCount,omitempty"`
 
 	// Tombstone: what the object was, and when it was deleted.
 	FormerType string `json:"formerType,omitempty"`
@@ -88,4 +97,62 @@ func recipients(lists ...IRIs) []string {
 		}
 	}
 	return out
+}
+
+// Closed is a Question's closed: when voting ended. Mastodon writes a
+// date; others write true (closed, date unknown) or false.
+type Closed struct {
+	At time.Time
+	// Set: the poll is closed, even when At is unknown.
+	Set bool
+}
+
+// IsZero reports an open poll (omitzero leaves it out).
+func (c Closed) IsZero() bool { return !c.Set }
+
+// UnmarshalJSON reads a date, true or false; anything else is open.
+func (c *Closed) UnmarshalJSON(data []byte) error {
+	*c = Closed{}
+	var b bool
+	if json.Unmarshal(data, &b) == nil {
+		c.Set = b
+		return nil
+	}
+	var t Time
+	if err := t.UnmarshalJSON(data); err == nil && !t.IsZero() {
+		*c = Closed{At: t.Time, Set: true}
+	}
+	return nil
+}
+
+// MarshalJSON writes the date, or true when it is unknown.
+func (c Closed) MarshalJSON() ([]byte, error) {
+	if c.At.IsZero() {
+		return json.Marshal(c.Set)
+	}
+	return At(c.At).MarshalJSON()
+}
+
+// Options are a Question's options, and whether several may be chosen.
+func (o *Object) Options() (options []Object, multiple bool) {
+	if len(o.AnyOf) > 0 {
+		return o.AnyOf, true
+	}
+	return o.OneOf, false
+}
+
+// Votes reads a poll option's votes: replies.totalItems, as Mastodon and
+// GoToSocial write them.
+func (o *Object) Votes() int64 {
+	raw := o.Replies.Raw()
+	if len(raw) == 0 {
+		return 0
+	}
+	var c struct {
+		TotalItems int64 `json:"totalItems"`
+	}
+	if json.Unmarshal(raw, &c) != nil || c.TotalItems < 0 {
+		return 0
+	}
+	return c.TotalItems
 }

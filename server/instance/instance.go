@@ -45,6 +45,7 @@ func New(ctx context.Context, cfg config.Config, db *storage.DB, log *slog.Logge
 	bus := events.New(db, log.With("component", "events"))
 	svc.Events = bus
 	svc.KeyFetchConcurrency = cfg.PerHostConcurrency
+	svc.PollUpdateDelay = cfg.PollUpdateDelay
 	svc.SetInboxRates(cfg.InboxRatePerActor, cfg.InboxRatePerHost)
 	svc.Client = transport.New(transport.Options{
 		AllowPrivate: cfg.AllowPrivateAddresses,
@@ -86,8 +87,8 @@ func New(ctx context.Context, cfg config.Config, db *storage.DB, log *slog.Logge
 	return &Instance{Config: cfg, DB: db, Service: svc, Server: srv, Delivery: worker, Events: bus, log: log}, nil
 }
 
-// Run runs the inbox and delivery workers (and the pruner and the prober
-// of peers' software) until ctx is done and returns when all have stopped. Every replica runs them; the database keeps them
+// Run runs the inbox and delivery workers (and the pruner, the poll closer and
+// the prober of peers' software) until ctx is done and returns when all have stopped. Every replica runs them; the database keeps them
 // from doing the same work twice.
 func (i *Instance) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
@@ -107,10 +108,14 @@ func (i *Instance) Run(ctx context.Context) error {
 		defer wg.Done()
 		errs[1] = i.Delivery.Run(ctx)
 	}()
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		i.prune(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		i.Service.RunPolls(ctx, federation.PollOptions{})
 	}()
 	go func() {
 		defer wg.Done()

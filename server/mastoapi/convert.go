@@ -173,6 +173,10 @@ func (r *renderer) statusesOf(objs []storage.Object, reblog func(*storage.Object
 	if err != nil {
 		return nil, err
 	}
+	polls, err := r.a.db.PollsOf(r.ctx, ids, r.viewer)
+	if err != nil {
+		return nil, err
+	}
 	parentAuthor := map[int64]int64{}
 	for _, p := range parents {
 		parentAuthor[p.ID] = p.AuthorActorID
@@ -183,6 +187,9 @@ func (r *renderer) statusesOf(objs []storage.Object, reblog func(*storage.Object
 		s, err := r.status(o, stats[o.ID], tags[o.ID], parentAuthor)
 		if err != nil {
 			return nil, err
+		}
+		if p := polls[o.ID]; p != nil {
+			s.Poll = r.pollOf(o, p)
 		}
 		if s.Muted != nil {
 			s.Muted = ptr(muted[threadOf(o)])

@@ -2,6 +2,7 @@ package mastoapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -33,10 +34,10 @@ func mediaConfig() map[string]any {
 
 func pollsConfig() map[string]any {
 	return map[string]any{
-		"max_options":               0,
-		"max_characters_per_option": 0,
-		"min_expiration":            0,
-		"max_expiration":            0,
+		"max_options":               federation.MaxPollOptions,
+		"max_characters_per_option": federation.MaxPollOptionChars,
+		"min_expiration":            int(federation.MinPollExpiry / time.Second),
+		"max_expiration":            int(federation.MaxPollExpiry / time.Second),
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 var notificationTypes = map[string]bool{
 	storage.NotifyFollow: true, storage.NotifyFollowRequest: true,
 	storage.NotifyMention: true, storage.NotifyFavourite: true, storage.NotifyReblog: true,
+	storage.NotifyPoll: true,
 }
 
 // notifications is GET /api/v1/notifications.

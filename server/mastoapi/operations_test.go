@@ -98,7 +98,7 @@ var mastodonOperations = []op{
 	// media, polls, scheduled statuses
 	{"POST", "/api/v2/media", byMedia}, {"POST", "/api/v1/media", byMedia}, {"GET", "/api/v1/media/:id", byMedia},
 	{"PUT", "/api/v1/media/:id", byMedia},
-	{"GET", "/api/v1/polls/:id", byLive}, {"POST", "/api/v1/polls/:id/votes", byLive},
+	{"GET", "/api/v1/polls/:id", ""}, {"POST", "/api/v1/polls/:id/votes", ""},
 	{"GET", "/api/v1/scheduled_statuses", notBuilt}, {"GET", "/api/v1/scheduled_statuses/:id", notBuilt},
 	{"PUT", "/api/v1/scheduled_statuses/:id", notBuilt}, {"DELETE", "/api/v1/scheduled_statuses/:id", notBuilt},
 	// timelines

@@ -31,6 +31,8 @@ func (a *API) memberRoutes() {
 	// Statuses.
 	a.add(get, "/api/v1/statuses", public(), a.statusesByID)
 	a.add(get, "/api/v1/statuses/:id/source", userScoped("read:statuses"), a.statusSource)
+	a.add(get, "/api/v1/polls/:id", public(), a.getPoll)
+	a.add(post, "/api/v1/polls/:id/votes", userScoped("write:statuses"), a.votePoll)
 	a.add(get, "/api/v1/statuses/:id/history", public(), a.statusHistory)
 	a.add(post, "/api/v1/statuses/:id/reblog", userScoped("write:statuses"), a.reblog)
 	a.add(post, "/api/v1/statuses/:id/unreblog", userScoped("write:statuses"), a.unreblog)

@@ -99,8 +99,8 @@ func (a *API) createStatus(c echo.Context) error {
 	if lang != "" && !languageRe.MatchString(lang) {
 		return errorf(http.StatusUnprocessableEntity, "Validation failed: Language is not a language code")
 	}
-	if len(p.list("media_ids")) > 0 || p.has("poll[options][]") || p.has("poll[options]") {
-		return errorf(http.StatusUnprocessableEntity, "Validation failed: media attachments and polls are not supported")
+	if len(p.list("media_ids")) > 0 {
+		return errorf(http.StatusUnprocessableEntity, "Validation failed: media attachments are not supported")
 	}
 	if p.Get("scheduled_at") != "" {
 		return errorf(http.StatusUnprocessableEntity, "Validation failed: scheduled statuses are not supported")
@@ -148,11 +148,16 @@ func (a *API) createStatus(c echo.Context) error {
 // post publishes a status; without a visibility it takes the member's
 // default, or for a reply to a followers-only or direct post, that post's.
 func (a *API) post(ctx context.Context, me *storage.Actor, p params, text, lang, defaultPrivacy string) (*storage.Object, error) {
+	poll, err := pollParams(p)
+	if err != nil {
+		return nil, err
+	}
 	in := federation.NewPost{
 		Summary:    strings.TrimSpace(p.Get("spoiler_text")),
 		Sensitive:  p.bool("sensitive"),
 		Language:   lang,
 		Visibility: p.Get("visibility"),
+		Poll:       poll,
 	}
 	if rid := p.Get("in_reply_to_id"); rid != "" {
 		parent, err := a.objectByID(ctx, me, rid)
