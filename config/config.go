@@ -180,7 +180,7 @@ var Settings = []Setting{
 	{"COMMONPLACE_DOMAIN", "domain", "localhost:8080", "Public host[:port] of this instance; part of every actor id, so do not change it once federating."},
 	{"COMMONPLACE_PROTOCOL", "protocol", "http with no config, https otherwise", "Public scheme, `https` or `http` (http only for local and test setups)."},
 	{"COMMONPLACE_LISTEN", "listen", ":8080", "Address the HTTP server binds to."},
-	{"COMMONPLACE_DATABASE", "database", "DATA_DIR/commonplace.db", "`postgres://` URL, or a SQLite file path."},
+	{"COMMONPLACE_DATABASE", "database", "DATA_DIR/commonplace.db", "`postgres://` URL, or a SQLite file path (created readable by its owner only: it holds every actor's private key)."},
 	{"COMMONPLACE_DATA_DIR", "data_dir", "data", "Directory for the default SQLite database."},
 	{"COMMONPLACE_ALLOW_PRIVATE_ADDRESSES", "allow_private_addresses", "false", "Allow federation with loopback and private addresses (tests, labs). Never in production."},
 	{"COMMONPLACE_LOG_LEVEL", "log_level", "info", "`debug`, `info`, `warn` or `error`."},

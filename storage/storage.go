@@ -96,6 +96,9 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 				return nil, fmt.Errorf("create database directory: %w", err)
 			}
 		}
+		if err := prepareSQLiteFiles(dsn); err != nil {
+			return nil, err
+		}
 		g, err = gorm.Open(gormlite.Open(sqliteDSN(dsn)), cfg)
 	}
 	if err != nil {
@@ -128,6 +131,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	}
 	if dialect == SQLite {
 		if err := enableWAL(ctx, sqlDB); err != nil {
+			sqlDB.Close()
+			return nil, err
+		}
+		if err := settleSQLiteSideFiles(ctx, sqlDB, dsn); err != nil {
 			sqlDB.Close()
 			return nil, err
 		}
