@@ -169,10 +169,11 @@ func checkPasswordLen(p string) error {
 	return nil
 }
 
-// DecideRegistration approves or refuses an account waiting for approval.
-// A refused account, which never took part, is removed with its actor so
+// DecideRegistration approves or refuses an account waiting for approval,
+// as the admin by ("cli:USER", "web:NAME"), with an audit record. A
+// refused account, which never took part, is removed with its actor so
 // that its name and address can be used again.
-func (s *Service) DecideRegistration(ctx context.Context, username string, approve bool) (*storage.Account, error) {
+func (s *Service) DecideRegistration(ctx context.Context, by, username string, approve bool) (*storage.Account, error) {
 	acct, err := s.DB.GetAccountByUsername(ctx, username)
 	if err != nil {
 		return nil, err
@@ -180,13 +181,22 @@ func (s *Service) DecideRegistration(ctx context.Context, username string, appro
 	if acct.Approved {
 		return nil, fmt.Errorf("%w: %s is not waiting for approval", ErrInvalid, username)
 	}
-	if !approve {
-		return acct, s.DB.DeleteAccount(ctx, acct)
-	}
-	if err := s.DB.UpdateAccount(ctx, acct.ID, map[string]any{"approved": true}); err != nil {
+	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
+		if !approve {
+			if err := tx.DeleteAccount(ctx, acct); err != nil {
+				return err
+			}
+			return auditAdmin(ctx, tx, by, AuditRejectSignUp, "", username)
+		}
+		if err := tx.UpdateAccount(ctx, acct.ID, map[string]any{"approved": true}); err != nil {
+			return err
+		}
+		return auditAdmin(ctx, tx, by, AuditApproveSignUp, "", username)
+	})
+	if err != nil {
 		return nil, err
 	}
-	acct.Approved = true
+	acct.Approved = approve
 	return acct, nil
 }
 

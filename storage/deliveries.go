@@ -279,7 +279,7 @@ func (db *DB) recordHostsSuccess(ctx context.Context, hosts []string, now time.T
 		}
 		// Every delivery succeeds through here; the WHERE skips rewriting a
 		// healthy host's row more than once a minute.
-		sb.WriteString(` ON CONFLICT (domain) DO UPDATE SET consecutive_failures = 0, backoff_until = NULL,
+		sb.WriteString(` ON CONFLICT (domain) DO UPDATE SET consecutive_failures = 0, backoff_until = NULL, failing_since = NULL,
 			last_success_at = excluded.last_success_at, updated_at = excluded.updated_at
 		WHERE hosts.consecutive_failures <> 0 OR hosts.backoff_until IS NOT NULL
 			OR hosts.last_success_at IS NULL OR hosts.last_success_at < ?`)
@@ -307,14 +307,16 @@ func (db *DB) RecordHostFailure(ctx context.Context, host string, now time.Time)
 			ConsecutiveFailures int
 			BackedOff           int
 		}
-		err := tx.Gorm(ctx).Raw(`INSERT INTO hosts (domain, consecutive_failures, last_failure_at, updated_at)
-			VALUES (?, 1, ?, ?)
+		err := tx.Gorm(ctx).Raw(`INSERT INTO hosts (domain, consecutive_failures, last_failure_at, failing_since, updated_at)
+			VALUES (?, 1, ?, ?, ?)
 			ON CONFLICT (domain) DO UPDATE SET
 				consecutive_failures = CASE WHEN hosts.backoff_until > ? THEN hosts.consecutive_failures
 					ELSE hosts.consecutive_failures + 1 END,
+				failing_since = CASE WHEN hosts.consecutive_failures > 0 THEN coalesce(hosts.failing_since, excluded.failing_since)
+					ELSE excluded.failing_since END,
 				last_failure_at = excluded.last_failure_at, updated_at = excluded.updated_at
 			RETURNING consecutive_failures, CASE WHEN backoff_until > ? THEN 1 ELSE 0 END AS backed_off`,
-			host, now, now, now, now).Scan(&row).Error
+			host, now, now, now, now, now).Scan(&row).Error
 		if err != nil {
 			return err
 		}

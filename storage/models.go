@@ -260,6 +260,7 @@ type Host struct {
 	BackoffUntil        *time.Time
 	LastSuccessAt       *time.Time
 	LastFailureAt       *time.Time
+	FailingSince        *time.Time
 	Software            string
 	SoftwareVersion     string
 	SoftwareCheckedAt   *time.Time

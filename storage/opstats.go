@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -85,4 +86,117 @@ func (db *DB) ActiveSessions(ctx context.Context, now time.Time) (int64, error) 
 	var n int64
 	err := db.Gorm(ctx).Model(&Session{}).Where("expires_at > ?", now.UTC()).Count(&n).Error
 	return n, wrap(err, "count active sessions")
+}
+
+// HostHealth is the delivery health of one remote host, for the admins.
+type HostHealth struct {
+	Domain string
+	// Queued counts pending deliveries; Oldest is when the oldest was queued.
+	Queued int64
+	Oldest time.Time
+	// Failures counts failed deliveries in a row, since FailingSince.
+	Failures     int
+	FailingSince *time.Time
+	LastFailure  *time.Time
+	LastSuccess  *time.Time
+	BackoffUntil *time.Time
+	// LastError is the error of the most recent failed attempt.
+	LastError string
+}
+
+// DeliveryHealth lists up to limit hosts that are failing or have
+// deliveries waiting: failing hosts first (most failures first), then by
+// deliveries waiting.
+func (db *DB) DeliveryHealth(ctx context.Context, limit int) ([]HostHealth, error) {
+	var queued []struct {
+		Host string
+		N    int64
+	}
+	err := db.Gorm(ctx).Model(&Delivery{}).Select("host, count(*) AS n").
+		Where("state = ?", DeliveryPending).Group("host").Order("n DESC, host").Limit(limit).Scan(&queued).Error
+	if err != nil {
+		return nil, wrap(err, "deliveries waiting by host")
+	}
+	failing, err := db.FailingHosts(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	byHost := map[string]*HostHealth{}
+	var order []string
+	add := func(domain string) *HostHealth {
+		if h, ok := byHost[domain]; ok {
+			return h
+		}
+		h := &HostHealth{Domain: domain}
+		byHost[domain] = h
+		order = append(order, domain)
+		return h
+	}
+	for _, f := range failing {
+		h := add(f.Domain)
+		h.Failures, h.FailingSince, h.LastFailure, h.LastSuccess, h.BackoffUntil =
+			f.ConsecutiveFailures, f.FailingSince, f.LastFailureAt, f.LastSuccessAt, f.BackoffUntil
+	}
+	var rest []string
+	for _, q := range queued {
+		if _, ok := byHost[q.Host]; !ok {
+			rest = append(rest, q.Host)
+		}
+		add(q.Host).Queued = q.N
+	}
+	if len(rest) > 0 {
+		var hosts []Host
+		if err := db.Gorm(ctx).Where("domain IN ?", rest).Find(&hosts).Error; err != nil {
+			return nil, wrap(err, "health of hosts")
+		}
+		for _, r := range hosts {
+			h := byHost[r.Domain]
+			h.LastFailure, h.LastSuccess, h.BackoffUntil = r.LastFailureAt, r.LastSuccessAt, r.BackoffUntil
+		}
+	}
+	if len(order) > limit {
+		order = order[:limit]
+	}
+	out := make([]HostHealth, 0, len(order))
+	for _, d := range order {
+		h := byHost[d]
+		// One indexed read per host shown: the newest error and the
+		// oldest waiting delivery.
+		var last struct{ LastError string }
+		err := db.Gorm(ctx).Model(&Delivery{}).Select("last_error").
+			Where("host = ? AND state IN ? AND last_error <> ''", d, []string{DeliveryPending, DeliveryFailed}).
+			Order("updated_at DESC").Limit(1).Scan(&last).Error
+		if err != nil {
+			return nil, wrap(err, "last error of %q", d)
+		}
+		h.LastError = last.LastError
+		if h.Queued > 0 {
+			q, err := db.queueDepth(ctx, `SELECT count(*), 0, min(created_at) FROM deliveries WHERE host = ? AND state = ?`, d, DeliveryPending)
+			if err != nil {
+				return nil, wrap(err, "oldest delivery to %q", d)
+			}
+			h.Oldest = q.Oldest
+		}
+		out = append(out, *h)
+	}
+	return out, nil
+}
+
+// RetryHost makes every pending delivery to host due now and lifts the
+// host's backoff, for an admin who knows it is back. It returns how many
+// deliveries were made due.
+func (db *DB) RetryHost(ctx context.Context, host string, now time.Time) (int64, error) {
+	host = strings.ToLower(host)
+	now = now.UTC()
+	var n int64
+	err := db.Tx(ctx, func(tx *DB) error {
+		res := tx.Gorm(ctx).Model(&Delivery{}).Where("host = ? AND state = ? AND next_attempt_at > ?", host, DeliveryPending, now).
+			Updates(map[string]any{"next_attempt_at": now, "updated_at": now})
+		if res.Error != nil {
+			return res.Error
+		}
+		n = res.RowsAffected
+		return tx.Gorm(ctx).Exec(`UPDATE hosts SET backoff_until = NULL, updated_at = ? WHERE domain = ?`, now, host).Error
+	})
+	return n, wrap(err, "retry deliveries to %q", host)
 }

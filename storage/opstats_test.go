@@ -111,3 +111,91 @@ func TestFailingHostsAndSessions(t *testing.T) {
 		}
 	})
 }
+
+func TestDeliveryHealth(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		a := localActor("alice", storage.TypePerson)
+		if err := db.CreateAccount(ctx, a, &storage.Account{Email: "a@example.org"}); err != nil {
+			t.Fatal(err)
+		}
+		sent := &storage.Activity{URI: "http://example.test/a/1", Type: "Create", ActorURI: a.URI, Raw: "{}"}
+		if err := db.PutLocalActivity(ctx, sent); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.EnqueueDeliveries(ctx, sent.ID, a.ID, []string{
+			"https://down.test/u/1/inbox", "https://down.test/u/2/inbox", "https://busy.test/inbox", "https://fine.test/inbox",
+		}); err != nil {
+			t.Fatal(err)
+		}
+		claimed, err := db.ClaimDeliveries(ctx, time.Now(), time.Minute, 10, nil)
+		if err != nil || len(claimed) != 4 {
+			t.Fatalf("claim: %v %d", err, len(claimed))
+		}
+		start := time.Now().UTC().Add(-time.Hour)
+		for _, d := range claimed {
+			switch d.Host {
+			case "down.test":
+				if err := db.MarkRetry(ctx, d.ID, 0, "dial tcp: connection refused", time.Now().Add(time.Hour)); err != nil {
+					t.Fatal(err)
+				}
+			case "fine.test":
+				if err := db.MarkDelivered(ctx, d.ID, 202); err != nil {
+					t.Fatal(err)
+				}
+			default:
+				if err := db.ReleaseDeliveries(ctx, d.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for i := range 6 {
+			if _, err := db.RecordHostFailure(ctx, "down.test", start.Add(time.Duration(i)*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		health, err := db.DeliveryHealth(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(health) != 2 || health[0].Domain != "down.test" || health[1].Domain != "busy.test" {
+			t.Fatalf("health %+v, want down.test then busy.test", health)
+		}
+		down := health[0]
+		if down.Queued != 2 || down.Failures != 6 || down.LastError != "dial tcp: connection refused" ||
+			down.FailingSince == nil || down.FailingSince.Sub(start).Abs() > time.Second ||
+			down.BackoffUntil == nil || down.Oldest.IsZero() {
+			t.Errorf("down.test %+v", down)
+		}
+		if health[1].Queued != 1 || health[1].Failures != 0 {
+			t.Errorf("busy.test %+v", health[1])
+		}
+
+		n, err := db.RetryHost(ctx, "DOWN.test", time.Now())
+		if err != nil || n != 2 {
+			t.Fatalf("retry: %d %v", n, err)
+		}
+		h, err := db.GetHost(ctx, "down.test")
+		if err != nil || h.BackoffUntil != nil {
+			t.Fatalf("after retry: %+v %v", h, err)
+		}
+		if st, _ := db.QueueStats(ctx, time.Now().Add(time.Second)); st.Delivery.Due != 3 {
+			t.Errorf("due after retry %d, want 3", st.Delivery.Due)
+		}
+
+		// A success ends the run; the next failure starts a new one.
+		if err := db.RecordHostSuccess(ctx, "down.test"); err != nil {
+			t.Fatal(err)
+		}
+		if h, _ := db.GetHost(ctx, "down.test"); h.FailingSince != nil {
+			t.Errorf("failing since %v after a success", h.FailingSince)
+		}
+		later := time.Now().UTC()
+		if _, err := db.RecordHostFailure(ctx, "down.test", later); err != nil {
+			t.Fatal(err)
+		}
+		if h, _ := db.GetHost(ctx, "down.test"); h.FailingSince == nil || h.FailingSince.Sub(later).Abs() > time.Second {
+			t.Errorf("failing since %v, want about %v", h.FailingSince, later)
+		}
+	})
+}

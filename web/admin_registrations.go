@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/commonplace/commonplace/federation"
 )
 
 // RegistrationsPage lists the sign-ups waiting for an admin, and makes
@@ -54,7 +56,11 @@ func (w *Web) renderRegistrations(c echo.Context, done, invite string) error {
 
 func (w *Web) decideRegistration(c echo.Context) error {
 	approve := c.FormValue("decision") == "approve"
-	if _, err := w.svc.DecideRegistration(c.Request().Context(), c.Param("name"), approve); err != nil {
+	acct, err := w.account(c)
+	if err != nil {
+		return err
+	}
+	if _, err := w.svc.DecideRegistration(c.Request().Context(), federation.WebOperator(acct), c.Param("name"), approve); err != nil {
 		return err
 	}
 	done := "rejected"

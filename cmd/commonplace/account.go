@@ -26,6 +26,9 @@ func (a *app) accountCommand() *cobra.Command {
 		a.accountResetLinkCommand(),
 		a.accountApproveCommand(true),
 		a.accountApproveCommand(false),
+		a.accountDisableCommand(true),
+		a.accountDisableCommand(false),
+		a.accountAdminCommand(),
 	)
 }
 

@@ -84,7 +84,7 @@ func (a *app) accountApproveCommand(approve bool) *cobra.Command {
 				return err
 			}
 			defer closeDB()
-			if _, err := svc.DecideRegistration(cmd.Context(), args[0], approve); err != nil {
+			if _, err := svc.DecideRegistration(cmd.Context(), a.operator(), args[0], approve); err != nil {
 				return describe("decide sign-up", err)
 			}
 			fmt.Fprintf(a.Stdout, "%s %s\n", args[0], done)

@@ -46,7 +46,7 @@ the community's first member and moderator.`,
 				return err
 			}
 			defer closeDB()
-			c, err := svc.CreateCommunity(cmd.Context(), in)
+			c, err := svc.AdminCreateCommunity(cmd.Context(), a.operator(), in)
 			if err != nil {
 				return describe("create community", err)
 			}

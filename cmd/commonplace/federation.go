@@ -32,6 +32,8 @@ func (a *app) federationCommand() *cobra.Command {
 		a.federationExportCommand(),
 		a.federationAuditCommand(),
 		a.federationPublishCommand(),
+		a.federationHealthCommand(),
+		a.federationRetryCommand(),
 	)
 }
 

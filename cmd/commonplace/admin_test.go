@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestAdminCommands: disable and enable an account, make and revoke an
+// admin, read delivery health and retry a host; each is in the audit log.
+func TestAdminCommands(t *testing.T) {
+	eachDB(t, func(t *testing.T, c *cli) {
+		c.ok("account", "create", "alice", "--email", "alice@example.org")
+		c.ok("account", "disable", "alice")
+		db := c.openDB()
+		ctx := context.Background()
+		acct, err := db.GetAccountByUsername(ctx, "alice")
+		if err != nil || !acct.Disabled {
+			t.Fatalf("after disable: %+v %v", acct, err)
+		}
+		c.ok("account", "enable", "alice")
+		c.ok("account", "admin", "alice")
+		if acct, _ := db.GetAccountByUsername(ctx, "alice"); acct.Disabled || !acct.Admin {
+			t.Fatalf("after enable and admin: %+v", acct)
+		}
+		c.ok("account", "admin", "alice", "--revoke")
+		if acct, _ := db.GetAccountByUsername(ctx, "alice"); acct.Admin {
+			t.Fatal("still an admin after --revoke")
+		}
+		if msg := c.fails(1, "account", "disable", "nobody"); !strings.Contains(msg, "not found") {
+			t.Errorf("disable nobody: %q", msg)
+		}
+		c.ok("community", "create", "practice", "--title", "Practice")
+
+		// A host that fails, with a delivery waiting.
+		if _, err := db.RecordHostFailure(ctx, "down.example", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		out := c.ok("federation", "health")
+		if !strings.Contains(out, "down.example") || !strings.Contains(out, "FAILING SINCE") {
+			t.Errorf("health: %q", out)
+		}
+		if out := c.ok("federation", "health", "--json"); !strings.Contains(out, `"host": "down.example"`) || !strings.Contains(out, `"consecutive_failures": 1`) {
+			t.Errorf("health --json: %q", out)
+		}
+		if out := c.ok("federation", "retry", "down.example"); !strings.Contains(out, "0 deliveries to down.example are due now") {
+			t.Errorf("retry: %q", out)
+		}
+		c.fails(1, "federation", "retry", "not a host")
+
+		audit := c.ok("federation", "audit")
+		for _, want := range []string{"disable_account", "enable_account", "make_admin", "revoke_admin", "create_community", "retry_deliveries", "cli:"} {
+			if !strings.Contains(audit, want) {
+				t.Errorf("audit lacks %s:\n%s", want, audit)
+			}
+		}
+	})
+}
