@@ -307,6 +307,9 @@ type NewCommunity struct {
 	Name, Title, Summary string
 	Tags                 []string
 	Closed               bool
+	// MembersOnly makes a community whose posts only its members read
+	// (and closed: a moderator approves each member).
+	MembersOnly bool
 	// Owner is the username of a local member who owns the community.
 	Owner string
 }
@@ -350,8 +353,14 @@ func (s *Service) CreateCommunity(ctx context.Context, in NewCommunity) (*storag
 	}
 	actor.DisplayName = title
 	actor.Summary = in.Summary
-	actor.ManuallyApprovesFollowers = in.Closed
 	c := &storage.Community{Title: title, Summary: in.Summary, Closed: in.Closed, Visibility: storage.VisibilityPublic}
+	if in.MembersOnly {
+		// Who reads its posts is who is let in: as Lemmy's private
+		// communities, membership needs approval.
+		c.Closed, c.Visibility = true, storage.VisibilityMembers
+		actor.MembersOnly = true
+	}
+	actor.ManuallyApprovesFollowers = c.Closed
 	for _, t := range tags {
 		c.Tags = append(c.Tags, storage.CommunityTag{Tag: t})
 	}

@@ -121,9 +121,10 @@ func (s *Service) announceRaw(community *storage.Actor, raw []byte) ([]byte, err
 	if !json.Valid(raw) {
 		return nil, fmt.Errorf("%w: announced activity is not JSON", ErrInvalid)
 	}
+	to, cc := communityAudience(community)
 	return vocab.Marshal(rawDocument{
 		ID: s.URLs.NewActivity(), Type: vocab.TypeAnnounce, Actor: community.URI,
-		Object: raw, To: []string{vocab.Public}, CC: []string{community.FollowersURI},
+		Object: raw, To: to, CC: cc,
 		Audience: community.URI, Published: time.Now().UTC().Format(time.RFC3339),
 	})
 }
@@ -131,11 +132,22 @@ func (s *Service) announceRaw(community *storage.Actor, raw []byte) ([]byte, err
 // announceID builds the community's Announce of a bare object id: a boost,
 // the only form Mastodon and GoToSocial show.
 func (s *Service) announceID(community *storage.Actor, objectURI string) ([]byte, error) {
+	to, cc := communityAudience(community)
 	return vocab.Marshal(&vocab.Activity{
 		ID: s.URLs.NewActivity(), Type: vocab.TypeAnnounce, Actor: vocab.IRI(community.URI),
-		Object: vocab.RefsTo(objectURI), To: vocab.IRIs{vocab.Public}, CC: vocab.IRIs{community.FollowersURI},
+		Object: vocab.RefsTo(objectURI), To: to, CC: cc,
 		Audience: vocab.IRI(community.URI), Published: vocab.At(time.Now().UTC().Truncate(time.Second)),
 	})
+}
+
+// communityAudience is how a community addresses what it sends its
+// members: in public, cc its followers; a members-only community to its
+// followers only, so that no server reads it as public.
+func communityAudience(community *storage.Actor) (to, cc []string) {
+	if community.MembersOnly {
+		return []string{community.FollowersURI}, nil
+	}
+	return []string{vocab.Public}, []string{community.FollowersURI}
 }
 
 // activityDoc builds an activity of ours whose object is a document or id.

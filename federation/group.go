@@ -250,10 +250,11 @@ func (s *Service) onCreate(ctx context.Context, act *vocab.Activity, raw []byte,
 		return err
 	}
 	visibility, named := audienceOf(obj, author)
-	if limitedVisibility(visibility) {
+	if limitedVisibility(visibility) && !inMembersCommunity(obj, community, visibility) {
 		// A community is public talk: a followers-only or direct post
 		// never enters one, even when it mentions one or answers a post
-		// in one. It is kept for the people it is for.
+		// in one. It is kept for the people it is for. A members-only
+		// community takes it (storeObject makes it a members post).
 		community = nil
 	}
 	if community == nil || !community.Local {
@@ -268,7 +269,7 @@ func (s *Service) onCreate(ctx context.Context, act *vocab.Activity, raw []byte,
 				return err
 			}
 		}
-		if parent == nil || limitedVisibility(visibility) {
+		if parent == nil || limitedVisibility(visibility) && !inMembersCommunity(obj, community, visibility) {
 			community = nil
 		}
 		_, err := s.storeObject(ctx, s.DB, obj, objRaw, author, community, parent)
@@ -439,7 +440,11 @@ func (s *Service) storeObject(ctx context.Context, tx *storage.DB, obj *vocab.Ob
 	o.Language = postLanguage(obj)
 	var named []string
 	o.Visibility, named = audienceOf(obj, author)
-	if limitedVisibility(o.Visibility) {
+	if inMembersCommunity(obj, community, o.Visibility) {
+		// Its members read it, whatever the author's server chose; the
+		// people it names besides are no readers of it.
+		o.Visibility = storage.VisibilityMembers
+	} else if limitedVisibility(o.Visibility) {
 		// Never in a community, whatever the caller found.
 		o.CommunityActorID, o.CommunityActor = nil, nil
 	}
@@ -449,7 +454,7 @@ func (s *Service) storeObject(ctx context.Context, tx *storage.DB, obj *vocab.Ob
 	if err := s.storePoll(ctx, tx, o, obj); err != nil {
 		return nil, err
 	}
-	if limitedVisibility(o.Visibility) {
+	if limitedVisibility(o.Visibility) && o.Visibility != storage.VisibilityMembers {
 		if err := tx.PutObjectRecipients(ctx, o.ID, named); err != nil {
 			return nil, err
 		}
@@ -526,7 +531,7 @@ func (s *Service) applyEdit(ctx context.Context, tx *storage.DB, stored *storage
 	if err := s.updateObject(ctx, tx, stored.ID, u); err != nil {
 		return err
 	}
-	if limitedVisibility(stored.Visibility) {
+	if limitedVisibility(stored.Visibility) && stored.Visibility != storage.VisibilityMembers {
 		// An edit may name more people (as Mastodon's adds mentions);
 		// it never narrows or widens the visibility.
 		if _, named := audienceOf(obj, author); len(named) > 0 {

@@ -111,21 +111,34 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 			visibility = parent.Visibility
 		}
 	}
-	if !slices.Contains(postVisibilities, visibility) {
-		return nil, fmt.Errorf("%w: visibility %q is not public, unlisted, private or direct", ErrInvalid, in.Visibility)
-	}
-	limited := limitedVisibility(visibility)
-	if limited && in.Community != "" {
-		return nil, errPrivateInCommunity
-	}
 	var community *storage.Actor
-	switch {
-	case in.Community != "":
+	if in.Community != "" {
 		c, err := s.resolveCommunity(ctx, in.Community)
 		if err != nil {
 			return nil, err
 		}
 		community = c
+	}
+	// Everything posted in a members-only community, and every reply in
+	// one of its threads but a direct message, is for its members only,
+	// whatever visibility the app asked for.
+	members := membersOnly(community) ||
+		community == nil && parent != nil && parent.Visibility == storage.VisibilityMembers && membersOnly(parent.CommunityActor) &&
+			visibility != storage.VisibilityDirect
+	if members {
+		if community == nil {
+			community = parent.CommunityActor
+		}
+		visibility = storage.VisibilityMembers
+	} else if !slices.Contains(postVisibilities, visibility) {
+		return nil, fmt.Errorf("%w: visibility %q is not public, unlisted, private or direct", ErrInvalid, in.Visibility)
+	}
+	limited := limitedVisibility(visibility) && !members
+	if limited && in.Community != "" {
+		return nil, errPrivateInCommunity
+	}
+	switch {
+	case community != nil:
 	case limited:
 		// A followers-only or direct post, or reply, goes to its readers
 		// only, never to the community of the post it answers.
@@ -186,7 +199,9 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 	// and delivered to; followers as the visibility says (act adds their
 	// servers).
 	note.To, note.CC = addressing(visibility, author, community, c.cc)
-	inboxes = append(inboxes, c.inboxes...)
+	if !members {
+		inboxes = append(inboxes, c.inboxes...)
+	}
 	if parent != nil {
 		note.InReplyTo = vocab.IRI(parent.URI)
 		note.Context = vocab.IRI(parent.ContextURI)
@@ -371,7 +386,8 @@ func (s *Service) EditPost(ctx context.Context, author *storage.Actor, objectURI
 		doc.PostKind, doc.Name, body = k, t, b
 	}
 	c := s.compose(ctx, author, o.CommunityActor, parent, body)
-	if limitedVisibility(o.Visibility) && slices.ContainsFunc(c.tags, func(t vocab.Tag) bool { return s.isCommunity(ctx, t.Href) }) {
+	members := o.Visibility == storage.VisibilityMembers
+	if limitedVisibility(o.Visibility) && !members && slices.ContainsFunc(c.tags, func(t vocab.Tag) bool { return s.isCommunity(ctx, t.Href) }) {
 		return nil, errPrivateInCommunity
 	}
 	if isMarkdown {
@@ -400,8 +416,10 @@ func (s *Service) EditPost(ctx context.Context, author *storage.Actor, objectURI
 		inboxes = append(inboxes, o.CommunityActor.InboxURI)
 	}
 	inboxes = append(inboxes, copies...)
-	inboxes = append(inboxes, before...)
-	inboxes = append(inboxes, c.inboxes...)
+	if !members {
+		inboxes = append(inboxes, before...)
+		inboxes = append(inboxes, c.inboxes...)
+	}
 	update, err := s.activityDoc(vocab.TypeUpdate, author, doc, doc.To, doc.CC)
 	if err != nil {
 		return nil, err
@@ -438,11 +456,14 @@ func (s *Service) Delete(ctx context.Context, actor *storage.Actor, objectURI st
 		}
 		return s.act(ctx, actor, nil, body, inboxes)
 	}
-	cc := []string{o.CommunityActor.URI}
-	if actor.FollowersURI != "" {
+	to, cc := []string{vocab.Public}, []string{o.CommunityActor.URI}
+	if o.Visibility == storage.VisibilityMembers {
+		// Where the post went: the community's members only.
+		to = []string{o.CommunityActor.FollowersURI}
+	} else if actor.FollowersURI != "" {
 		cc = append(cc, actor.FollowersURI)
 	}
-	body, err := s.activityDoc(vocab.TypeDelete, actor, tomb, []string{vocab.Public}, cc)
+	body, err := s.activityDoc(vocab.TypeDelete, actor, tomb, to, cc)
 	if err != nil {
 		return err
 	}

@@ -89,7 +89,7 @@ func localCommunityOf(ctx context.Context, tx *storage.DB, o *storage.Object) (*
 // received, about post o) means to each of their servers. It does nothing
 // for posts outside local communities.
 func (s *Service) redistribute(ctx context.Context, tx *storage.DB, o *storage.Object, raw []byte) error {
-	if limitedVisibility(o.Visibility) {
+	if limitedVisibility(o.Visibility) && o.Visibility != storage.VisibilityMembers {
 		return nil // a community never passes on a private post
 	}
 	community, err := localCommunityOf(ctx, tx, o)
@@ -146,8 +146,8 @@ func (s *Service) undoBoost(ctx context.Context, tx *storage.DB, o *storage.Obje
 	if by.Local && by.ID == o.AuthorActorID {
 		inboxes = servers.unknown
 	}
-	body, err := s.activityDoc(vocab.TypeUndo, community, rawJSON(announce.Raw),
-		[]string{vocab.Public}, []string{community.FollowersURI})
+	to, cc := communityAudience(community)
+	body, err := s.activityDoc(vocab.TypeUndo, community, rawJSON(announce.Raw), to, cc)
 	if err != nil {
 		return err
 	}

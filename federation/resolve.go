@@ -256,6 +256,7 @@ func actorFromDoc(doc *vocab.Actor) (*storage.Actor, error) {
 	}
 	if doc.Type == vocab.TypeGroup {
 		a.PostingRestrictedToMods = doc.PostingRestrictedToMods
+		a.MembersOnly = doc.MembersOnly
 		if m := doc.ModeratorsCollection(); m != "" && sameHost(m, doc.ID) {
 			a.ModeratorsURI = m
 		}

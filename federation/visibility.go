@@ -21,8 +21,13 @@ import (
 //	private:  to followers; cc people mentioned
 //	direct:   to people mentioned
 //
+//	members:  to the community's followers; cc the community
+//
 // A community is public talk: followers-only and direct posts never enter
-// one, and a member's private post that mentions one is refused.
+// one, and a member's private post that mentions one is refused. A
+// members-only community is the exception: every post in it, whatever its
+// author's server chose, is a members post (VisibilityMembers), read by
+// its members only and addressed to them only.
 
 // Visibilities a member may choose.
 var postVisibilities = []string{storage.VisibilityPublic, storage.VisibilityUnlisted, storage.VisibilityPrivate, storage.VisibilityDirect}
@@ -79,6 +84,10 @@ func addressing(visibility string, author, community *storage.Actor, mentioned [
 		group = vocab.IRIs{community.URI}
 	}
 	switch visibility {
+	case storage.VisibilityMembers:
+		// Only the community's members: not the author's followers, not
+		// the people named (they read it if they are members).
+		return vocab.IRIs{community.FollowersURI}, group
 	case storage.VisibilityUnlisted:
 		return followers, slices.Concat(vocab.IRIs{vocab.Public}, group, mentioned)
 	case storage.VisibilityPrivate:
@@ -88,6 +97,26 @@ func addressing(visibility string, author, community *storage.Actor, mentioned [
 	default:
 		return vocab.IRIs{vocab.Public}, slices.Concat(group, followers, mentioned)
 	}
+}
+
+// membersOnly reports whether community is a members-only Group.
+func membersOnly(community *storage.Actor) bool {
+	return community != nil && community.Type == storage.TypeGroup && community.MembersOnly
+}
+
+// inMembersCommunity reports whether a post that targetCommunity placed in
+// community, of the visibility its addressing says, is a members post:
+// the community is members-only and the post is not a direct message to
+// someone else (one addressed to the community or its followers is not).
+func inMembersCommunity(obj *vocab.Object, community *storage.Actor, visibility string) bool {
+	if !membersOnly(community) {
+		return false
+	}
+	if visibility != storage.VisibilityDirect {
+		return true
+	}
+	addressed := slices.Concat(obj.To, obj.CC, []string{string(obj.Audience)})
+	return slices.Contains(addressed, community.URI) || slices.Contains(addressed, community.FollowersURI)
 }
 
 // addressesFollowers reports whether an activity of actor's reaches its
@@ -207,4 +236,37 @@ func (s *Service) sentAudience(ctx context.Context, o *storage.Object) (to, cc, 
 		}
 	}
 	return sent.To, sent.CC, inboxes, nil
+}
+
+// CollectionAllowed decides whether a server's GET of a collection of the
+// local community group (outbox, followers, following, featured,
+// moderators) is answered: always for an open community; for a
+// members-only one only to a request signed by an actor of a server that
+// hosts one of its accepted members. Errors as FetchAllowed's.
+func (s *Service) CollectionAllowed(ctx context.Context, r *http.Request, group *storage.Actor) error {
+	if !membersOnly(group) {
+		return nil
+	}
+	ver, err := httpsig.Options{}.Parse(r)
+	if err != nil {
+		return fmt.Errorf("collection of %s, unsigned fetch (%v): %w", group.URI, err, storage.ErrNotFound)
+	}
+	if err := s.refuse(ctx, ver.KeyID()); err != nil {
+		return err
+	}
+	signer, err := s.verifySignature(ctx, ver)
+	if err != nil {
+		return err
+	}
+	if signer.Local {
+		return fmt.Errorf("%w: local actors do not fetch from here", ErrForbidden)
+	}
+	ok, err := s.DB.HostHasMember(ctx, group.ID, hostOf(signer.URI))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("collections of %s are not for %s: %w", group.URI, signer.URI, storage.ErrNotFound)
+	}
+	return nil
 }

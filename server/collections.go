@@ -202,9 +202,12 @@ func (s *Server) groupOutbox(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.svc.CollectionAllowed(c.Request().Context(), c.Request(), a); err != nil {
+		return err
+	}
 	// Posts from domains the federation policy limits stay out of public
 	// listings.
-	f := storage.ObjectFilter{CommunityActorID: a.ID, TopLevelOnly: true, HideLimited: true}
+	f := storage.ObjectFilter{CommunityActorID: a.ID, TopLevelOnly: true, HideLimited: true, Members: a.MembersOnly}
 	return s.serve(c, s.outbox(a.OutboxURI, f,
 		func(ctx context.Context, o *storage.Object) (*vocab.Activity, error) {
 			return s.withSentID(ctx, announceOf(o, a), o)
@@ -229,6 +232,9 @@ func (s *Server) withSentID(ctx context.Context, act *vocab.Activity, o *storage
 func (s *Server) groupFollowers(c echo.Context) error {
 	a, err := s.localActor(c, storage.TypeGroup)
 	if err != nil {
+		return err
+	}
+	if err := s.svc.CollectionAllowed(c.Request().Context(), c.Request(), a); err != nil {
 		return err
 	}
 	return s.serve(c, s.followers(a))
@@ -262,6 +268,9 @@ func (s *Server) groupFollowing(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.svc.CollectionAllowed(c.Request().Context(), c.Request(), a); err != nil {
+		return err
+	}
 	return s.serve(c, s.following(a))
 }
 
@@ -269,6 +278,9 @@ func (s *Server) groupFollowing(c echo.Context) error {
 func (s *Server) groupFeatured(c echo.Context) error {
 	a, err := s.localActor(c, storage.TypeGroup)
 	if err != nil {
+		return err
+	}
+	if err := s.svc.CollectionAllowed(c.Request().Context(), c.Request(), a); err != nil {
 		return err
 	}
 	return inline(c, a.FeaturedURI, nil)
@@ -296,6 +308,9 @@ func (s *Server) personFeatured(c echo.Context) error {
 func (s *Server) groupModerators(c echo.Context) error {
 	a, err := s.localActor(c, storage.TypeGroup)
 	if err != nil {
+		return err
+	}
+	if err := s.svc.CollectionAllowed(c.Request().Context(), c.Request(), a); err != nil {
 		return err
 	}
 	mods, err := s.db.Moderators(c.Request().Context(), a.ID)

@@ -74,6 +74,7 @@ func groupToAS(c *storage.Community, moderatorsURI string) vocab.ServedActor {
 	doc.Moderators = vocab.IRI(moderatorsURI)
 	doc.Discoverable = c.Visibility == storage.VisibilityPublic
 	doc.PostingRestrictedToMods = c.Actor.PostingRestrictedToMods
+	doc.MembersOnly = c.Actor.MembersOnly
 	return vocab.Serve(doc)
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // CreateAccount creates a local member: its Person actor and its login, in
@@ -69,13 +71,18 @@ func (db *DB) Usage(ctx context.Context, now time.Time) (UsageCounts, error) {
 	if err := active(now.AddDate(0, -6, 0), &u.ActiveHalfYear); err != nil {
 		return u, wrap(err, "count active members")
 	}
-	if err := g.Model(&Object{}).Where("local AND deleted_at IS NULL AND in_reply_to_uri = ''").Count(&u.LocalPosts).Error; err != nil {
+	// A members-only community's posts, and the community itself, are
+	// nobody else's business: they count nowhere.
+	posts := func() *gorm.DB {
+		return g.Model(&Object{}).Where("local AND deleted_at IS NULL AND visibility <> ?", VisibilityMembers)
+	}
+	if err := posts().Where("in_reply_to_uri = ''").Count(&u.LocalPosts).Error; err != nil {
 		return u, wrap(err, "count posts")
 	}
-	if err := g.Model(&Object{}).Where("local AND deleted_at IS NULL AND in_reply_to_uri <> ''").Count(&u.LocalComments).Error; err != nil {
+	if err := posts().Where("in_reply_to_uri <> ''").Count(&u.LocalComments).Error; err != nil {
 		return u, wrap(err, "count comments")
 	}
-	if err := g.Model(&Community{}).Count(&u.Communities).Error; err != nil {
+	if err := g.Model(&Community{}).Where("visibility <> ?", VisibilityMembers).Count(&u.Communities).Error; err != nil {
 		return u, wrap(err, "count communities")
 	}
 	return u, nil

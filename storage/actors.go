@@ -71,7 +71,7 @@ func (db *DB) UpsertRemoteActor(ctx context.Context, a *Actor) error {
 			"inbox_uri", "outbox_uri", "shared_inbox_uri", "followers_uri",
 			"following_uri", "featured_uri", "key_id", "public_key_pem",
 			"manually_approves_followers", "published_at", "fetched_at", "updated_at",
-			"moderators_uri", "posting_restricted_to_mods",
+			"moderators_uri", "posting_restricted_to_mods", "members_only",
 		}),
 	}).Create(a).Error
 	if err != nil {

@@ -43,10 +43,13 @@ type Actor struct {
 	// PostingRestrictedToMods says only its moderators start threads.
 	ModeratorsURI           string `gorm:"column:moderators_uri"`
 	PostingRestrictedToMods bool
-	PublishedAt             *time.Time
-	FetchedAt               *time.Time
-	CreatedAt               time.Time
-	UpdatedAt               time.Time
+	// MembersOnly says a Group's posts are for its members only (see
+	// storage/visibility.go).
+	MembersOnly bool
+	PublishedAt *time.Time
+	FetchedAt   *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // Handle is the actor's user@domain address.
@@ -85,7 +88,8 @@ type Account struct {
 	UpdatedAt        time.Time
 }
 
-// Community visibilities.
+// Community visibilities. VisibilityMembers is also the visibility of a
+// post in a members-only community.
 const (
 	VisibilityPublic   = "public"
 	VisibilityUnlisted = "unlisted"

@@ -32,6 +32,9 @@ type ObjectFilter struct {
 	// HideLimited leaves out posts by authors on domains the federation
 	// policy limits: set it for public timelines and directories.
 	HideLimited bool
+	// Members lists members posts too: for a members-only community's
+	// pages and outbox, shown to its members only.
+	Members bool
 	// BeforeID pages backwards: only objects with a smaller id.
 	BeforeID int64
 	Limit    int
@@ -57,7 +60,12 @@ func (db *DB) CountObjects(ctx context.Context, f ObjectFilter) (int64, error) {
 }
 
 func (db *DB) filterObjects(ctx context.Context, f ObjectFilter) *gorm.DB {
-	q := Listed(db.Gorm(ctx).Model(&Object{}).Where("objects.deleted_at IS NULL"))
+	q := db.Gorm(ctx).Model(&Object{}).Where("objects.deleted_at IS NULL")
+	if f.Members {
+		q = q.Where("objects.visibility IN (?, ?)", VisibilityPublic, VisibilityMembers)
+	} else {
+		q = Listed(q)
+	}
 	if f.AuthorActorID > 0 {
 		q = q.Where("objects.author_actor_id = ?", f.AuthorActorID)
 	}

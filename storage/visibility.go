@@ -19,11 +19,17 @@ import (
 //     listings, which show public posts only: see Listed);
 //   - private (followers-only) posts: the author, the actors the post
 //     names (object_recipients) and the author's accepted followers;
-//   - direct posts: the author and the actors the post names.
+//   - direct posts: the author and the actors the post names;
+//   - members posts (VisibilityMembers, in a members-only community):
+//     the author, the community and its accepted members. A server sees
+//     one when it hosts such a member or the community itself; what this
+//     server knows of a remote community's members is its own members,
+//     so a third server's fetch of a post whose origin is here is
+//     refused (it reads the post from the community's Announce instead
+//     when the community's server is the origin).
 //
 // A post of any other visibility is seen by nobody: the rule fails
-// closed. (A members-only community's posts would add "members of the
-// post's community" here, in the three functions below.)
+// closed.
 
 // Post visibilities besides VisibilityPublic and VisibilityUnlisted, as
 // Mastodon names them.
@@ -61,9 +67,13 @@ func visibleSQL(viewer *Actor) (string, []any) {
 		OR (objects.visibility IN (?, ?) AND (objects.author_actor_id = ?
 			OR EXISTS (SELECT 1 FROM object_recipients vr WHERE vr.object_id = objects.id AND vr.actor_uri = ?)))
 		OR (objects.visibility = ? AND EXISTS (SELECT 1 FROM memberships vm WHERE vm.community_actor_id = objects.author_actor_id
-			AND vm.member_actor_id = ? AND vm.state = ?)))`,
+			AND vm.member_actor_id = ? AND vm.state = ?))
+		OR (objects.visibility = ? AND (objects.author_actor_id = ? OR objects.community_actor_id = ?
+			OR EXISTS (SELECT 1 FROM memberships vc WHERE vc.community_actor_id = objects.community_actor_id
+				AND vc.member_actor_id = ? AND vc.state = ?))))`,
 		[]any{VisibilityPublic, VisibilityUnlisted, VisibilityPrivate, VisibilityDirect, viewer.ID, viewer.URI,
-			VisibilityPrivate, viewer.ID, StateAccepted}
+			VisibilityPrivate, viewer.ID, StateAccepted,
+			VisibilityMembers, viewer.ID, viewer.ID, viewer.ID, StateAccepted}
 }
 
 // CanSee reports whether viewer (nil: a signed-out reader) may read the
@@ -82,8 +92,9 @@ func (db *DB) CanSee(ctx context.Context, viewer *Actor, o *Object) (bool, error
 
 // CanServerSee reports whether the server at host (host[:port], as in
 // actor ids) may fetch the live post o: a public or unlisted post, or one
-// whose readers include an actor on that server (a recipient, or for a
-// followers-only post an accepted follower of its author).
+// whose readers include an actor on that server (a recipient, for a
+// followers-only post an accepted follower of its author, for a members
+// post a member of its community or the community itself).
 func (db *DB) CanServerSee(ctx context.Context, host string, o *Object) (bool, error) {
 	if o.DeletedAt != nil {
 		return false, nil
@@ -101,10 +112,40 @@ func (db *DB) CanServerSee(ctx context.Context, host string, o *Object) (bool, e
 		Where(`(objects.visibility IN (?, ?) AND EXISTS (SELECT 1 FROM object_recipients vr WHERE vr.object_id = objects.id AND vr.host = ?))
 			OR (objects.visibility = ? AND EXISTS (SELECT 1 FROM memberships vm JOIN actors va ON va.id = vm.member_actor_id
 				WHERE vm.community_actor_id = objects.author_actor_id AND vm.state = ? AND NOT va.local
-				AND (lower(va.uri) LIKE ? ESCAPE '\' OR lower(va.uri) LIKE ? ESCAPE '\')))`,
-			VisibilityPrivate, VisibilityDirect, host, VisibilityPrivate, StateAccepted, "https://"+prefix, "http://"+prefix).
+				AND (lower(va.uri) LIKE ? ESCAPE '\' OR lower(va.uri) LIKE ? ESCAPE '\')))
+			OR (objects.visibility = ? AND objects.community_actor_id IS NOT NULL AND (`+onHost("vg", "objects.community_actor_id")+`
+				OR EXISTS (SELECT 1 FROM memberships vm JOIN actors va ON va.id = vm.member_actor_id
+					WHERE vm.community_actor_id = objects.community_actor_id AND vm.state = ? AND NOT va.local
+					AND (lower(va.uri) LIKE ? ESCAPE '\' OR lower(va.uri) LIKE ? ESCAPE '\'))))`,
+			VisibilityPrivate, VisibilityDirect, host, VisibilityPrivate, StateAccepted, "https://"+prefix, "http://"+prefix,
+			VisibilityMembers, "https://"+prefix, "http://"+prefix, StateAccepted, "https://"+prefix, "http://"+prefix).
 		Count(&n).Error
 	return n > 0, wrap(err, "can %s see %d", host, o.ID)
+}
+
+// onHost is SQL that holds when the actor whose id column idCol names has
+// its id on the host bound by the two LIKE arguments that follow.
+func onHost(alias, idCol string) string {
+	return `EXISTS (SELECT 1 FROM actors ` + alias + ` WHERE ` + alias + `.id = ` + idCol + ` AND NOT ` + alias + `.local
+		AND (lower(` + alias + `.uri) LIKE ? ESCAPE '\' OR lower(` + alias + `.uri) LIKE ? ESCAPE '\'))`
+}
+
+// HostHasMember reports whether the server at host (host[:port]) hosts an
+// accepted member of the community whose actor is communityID: who may
+// read a members-only community's collections.
+func (db *DB) HostHasMember(ctx context.Context, communityID int64, host string) (bool, error) {
+	host = strings.ToLower(host)
+	if host == "" {
+		return false, nil
+	}
+	prefix := escapeLike(host) + "/%"
+	var n int64
+	err := db.Gorm(ctx).Model(&Membership{}).Joins("JOIN actors va ON va.id = memberships.member_actor_id").
+		Where(`memberships.community_actor_id = ? AND memberships.state = ? AND NOT va.local
+			AND (lower(va.uri) LIKE ? ESCAPE '\' OR lower(va.uri) LIKE ? ESCAPE '\')`,
+			communityID, StateAccepted, "https://"+prefix, "http://"+prefix).
+		Limit(1).Count(&n).Error
+	return n > 0, wrap(err, "members of %d on %s", communityID, host)
 }
 
 func viewerURI(a *Actor) string {

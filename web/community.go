@@ -112,10 +112,19 @@ func (w *Web) renderCommunity(c echo.Context, com *storage.Community, status int
 	if page.Moderates, err = w.moderates(ctx, viewer, com.ActorID); err != nil {
 		return err
 	}
-	if com.Visibility == storage.VisibilityPublic {
+	switch {
+	case com.Visibility == storage.VisibilityPublic:
 		if err := w.communityPosts(c, com, viewer, &page); err != nil {
 			return err
 		}
+	case com.Visibility == storage.VisibilityMembers && page.Membership == storage.StateAccepted:
+		if err := w.communityPosts(c, com, viewer, &page); err != nil {
+			return err
+		}
+	case com.Visibility == storage.VisibilityMembers:
+		// To anyone else a members-only community is its name and
+		// statement, to ask to join: not who is in it.
+		page.Moderators, page.Community.Members = nil, 0
 	}
 	return w.render(c, status, "community", page)
 }
@@ -148,6 +157,7 @@ func (w *Web) communityPosts(c echo.Context, com *storage.Community, viewer *sto
 		before, _ := strconv.ParseInt(c.QueryParam("before"), 10, 64)
 		objs, err = w.db.ListObjects(ctx, storage.ObjectFilter{
 			CommunityActorID: com.ActorID, TopLevelOnly: true, HideLimited: true, BeforeID: before, Limit: communityPagePosts + 1,
+			Members: com.Visibility == storage.VisibilityMembers,
 		})
 		if err != nil {
 			return err

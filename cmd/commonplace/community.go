@@ -33,7 +33,8 @@ func (a *app) communityCreateCommand() *cobra.Command {
 NAME is 1-30 lower-case letters, digits or underscores and becomes the
 community's handle, NAME@domain, which people on any fediverse server can
 follow. The summary states the community's domain of practice. A closed
-community approves each member by hand. The owner, a local member, becomes
+community approves each member by hand; a members-only one also shows its
+posts to its members only, on every server. The owner, a local member, becomes
 the community's first member and moderator.`,
 		Example: `  commonplace community create practice --title "Practice"
   commonplace community create sepsis_care --title "Sepsis care" \
@@ -59,6 +60,7 @@ the community's first member and moderator.`,
 	f.StringVar(&in.Summary, "summary", "", "statement of the community's domain")
 	f.StringSliceVar(&in.Tags, "tag", nil, "tag; repeat the flag or separate tags with commas")
 	f.BoolVar(&in.Closed, "closed", false, "approve each new member by hand")
+	f.BoolVar(&in.MembersOnly, "members-only", false, "closed, and its posts are for its members only")
 	f.StringVar(&in.Owner, "owner", "", "`USERNAME` of the local member who owns the community")
 	_ = cmd.MarkFlagRequired("title")
 	return cmd

@@ -4,7 +4,9 @@ package vocab
 //
 // For a Group, AttributedTo names its moderators collection (Lemmy; Peertube
 // sends a list of actors instead), Featured its pinned posts, and
-// PostingRestrictedToMods whether only moderators may post (Lemmy).
+// PostingRestrictedToMods whether only moderators may post (Lemmy), and
+// MembersOnly (commonplace:membersOnly) that only its members read its
+// posts.
 type Actor struct {
 	ID                        string      `json:"id"`
 	Type                      string      `json:"type"`
@@ -33,6 +35,7 @@ type Actor struct {
 	AttributedTo              Refs        `json:"attributedTo,omitempty"`
 	Moderators                IRI         `json:"moderators,omitempty"`
 	PostingRestrictedToMods   bool        `json:"postingRestrictedToMods,omitempty"`
+	MembersOnly               bool        `json:"membersOnly,omitempty"`
 	AlsoKnownAs               IRIs        `json:"alsoKnownAs,omitempty"`
 	MovedTo                   IRI         `json:"movedTo,omitempty"`
 	Tag                       Tags        `json:"tag,omitempty"`

@@ -35,6 +35,7 @@ const Context = `["https://www.w3.org/ns/activitystreams","https://w3id.org/secu
 	`"commonplace":"https://commonplace.github.io/ns#",` +
 	`"postKind":"commonplace:postKind",` +
 	`"acceptedAnswer":{"@id":"commonplace:acceptedAnswer","@type":"@id"},` +
+	`"membersOnly":"commonplace:membersOnly",` +
 	`"removeData":"lemmy:removeData"` +
 	`}]`
 

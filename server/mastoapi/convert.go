@@ -350,6 +350,10 @@ func statusVisibility(v string) string {
 	switch v {
 	case storage.VisibilityUnlisted, storage.VisibilityPrivate, storage.VisibilityDirect:
 		return v
+	case storage.VisibilityMembers:
+		// For the community's members only: the apps' nearest is
+		// followers-only (they will not offer to boost it).
+		return storage.VisibilityPrivate
 	}
 	return storage.VisibilityPublic
 }

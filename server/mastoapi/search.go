@@ -60,7 +60,15 @@ func (a *API) search(c echo.Context) error {
 				lookup = a.svc.LookupPost
 			}
 			if o, err := lookup(ctx, q); err == nil && o.DeletedAt == nil {
-				objs = append(objs, *o)
+				// Only a post the member may read: a pasted link to a
+				// followers-only or members post finds nothing.
+				ok, err := a.db.CanSee(ctx, viewer(c), o)
+				if err != nil {
+					return err
+				}
+				if ok {
+					objs = append(objs, *o)
+				}
 			} else if err != nil && !errors.Is(err, storage.ErrNotFound) {
 				a.log.Debug("search: post not resolved", "url", q, "err", err)
 			}

@@ -178,6 +178,15 @@ func (a *API) post(ctx context.Context, me *storage.Actor, p params, text, lang,
 	}
 	limited := in.Visibility == storage.VisibilityPrivate || in.Visibility == storage.VisibilityDirect
 	switch {
+	case community != nil && community.MembersOnly && in.Visibility != storage.VisibilityDirect:
+		// A members-only community takes a followers-only post (as
+		// members read it), or any other but a direct one: the post is
+		// for its members only, whatever the app chose.
+		in.Community = community.URI
+		text = stripMention(text, community, a.domain)
+		if strings.TrimSpace(text) == "" {
+			return nil, errorf(http.StatusUnprocessableEntity, "Validation failed: Text can't be blank")
+		}
 	case community != nil && limited:
 		return nil, errorf(http.StatusUnprocessableEntity,
 			"Validation failed: a community is public talk: a %s post cannot mention @%s; post it publicly, or leave the community out",
