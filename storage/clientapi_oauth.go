@@ -54,6 +54,8 @@ type OAuthToken struct {
 	App        *OAuthApp `gorm:"foreignKey:AppID"`
 	AccountID  *int64
 	Account    *Account `gorm:"foreignKey:AccountID"`
+	// CodeID is the authorization code the token was exchanged for.
+	CodeID     *int64
 	Scopes     string
 	RevokedAt  *time.Time
 	LastUsedAt *time.Time
@@ -81,12 +83,20 @@ func (db *DB) CreateOAuthCode(ctx context.Context, code *OAuthCode) error {
 	return wrap(db.Gorm(ctx).Create(code).Error, "create authorization code")
 }
 
-// UseOAuthCode marks the unexpired, unused code with hash codeHash as used
-// and returns it. A code is good for one exchange: of two concurrent
-// exchanges exactly one succeeds, the other gets ErrNotFound.
-func (db *DB) UseOAuthCode(ctx context.Context, codeHash string, now time.Time) (*OAuthCode, error) {
+// ExchangeOAuthCode exchanges the unexpired, unused code with hash
+// codeHash for tok: it marks the code used and, if check accepts the code,
+// stores tok made from it, in one transaction. A code is good for one
+// exchange: of two concurrent exchanges exactly one succeeds. A code used
+// before is ErrNotFound, and the token its first exchange made is revoked
+// (RFC 6749 §4.1.2: whoever presents it twice may have stolen it). A code
+// that check refuses stays used; check's error is returned.
+func (db *DB) ExchangeOAuthCode(ctx context.Context, codeHash string, now time.Time, check func(*OAuthCode) error, tok *OAuthToken) (*OAuthCode, error) {
 	now = now.UTC()
-	var code OAuthCode
+	var (
+		code    OAuthCode
+		reused  bool
+		refused error
+	)
 	err := db.Tx(ctx, func(tx *DB) error {
 		res := tx.Gorm(ctx).Model(&OAuthCode{}).
 			Where("code_hash = ? AND used_at IS NULL AND expires_at > ?", codeHash, now).
@@ -95,11 +105,28 @@ func (db *DB) UseOAuthCode(ctx context.Context, codeHash string, now time.Time) 
 			return res.Error
 		}
 		if res.RowsAffected == 0 {
-			return ErrNotFound
+			reused = true
+			return tx.Gorm(ctx).Model(&OAuthToken{}).
+				Where("revoked_at IS NULL AND code_id IN (?)",
+					tx.Gorm(ctx).Model(&OAuthCode{}).Select("id").Where("code_hash = ? AND used_at IS NOT NULL", codeHash)).
+				Update("revoked_at", now).Error
 		}
-		return tx.Gorm(ctx).Where("code_hash = ?", codeHash).Take(&code).Error
+		if err := tx.Gorm(ctx).Where("code_hash = ?", codeHash).Take(&code).Error; err != nil {
+			return err
+		}
+		if refused = check(&code); refused != nil {
+			return nil
+		}
+		tok.CodeID = &code.ID
+		return tx.Gorm(ctx).Create(tok).Error
 	})
-	return &code, wrap(err, "use authorization code")
+	switch {
+	case err != nil:
+		return nil, wrap(err, "exchange authorization code")
+	case reused:
+		return nil, wrap(ErrNotFound, "exchange authorization code")
+	}
+	return &code, refused
 }
 
 // CreateOAuthToken stores an access token.

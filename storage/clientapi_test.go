@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -77,17 +78,22 @@ func TestOAuthCodesAreSingleUse(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if _, err := db.UseOAuthCode(ctx, "old", now); !errors.Is(err, storage.ErrNotFound) {
+		accept := func(*storage.OAuthCode) error { return nil }
+		exchange := func(code, tokenHash string, check func(*storage.OAuthCode) error) (*storage.OAuthCode, error) {
+			return db.ExchangeOAuthCode(ctx, code, now, check, &storage.OAuthToken{TokenHash: tokenHash, AppID: &app.ID, AccountID: &f.acct.ID, Scopes: "read"})
+		}
+		if _, err := exchange("old", "t-old", accept); !errors.Is(err, storage.ErrNotFound) {
 			t.Errorf("expired code: %v", err)
 		}
-		// Of concurrent exchanges exactly one wins.
+		// Of concurrent exchanges exactly one wins, and the others, being
+		// second exchanges, revoke its token.
 		var wg sync.WaitGroup
 		wins := make(chan int64, 8)
-		for range 8 {
+		for i := range 8 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if c, err := db.UseOAuthCode(ctx, "live", now); err == nil {
+				if c, err := exchange("live", fmt.Sprintf("t-live-%d", i), accept); err == nil {
 					wins <- c.AccountID
 				} else if !errors.Is(err, storage.ErrNotFound) {
 					t.Error(err)
@@ -101,6 +107,42 @@ func TestOAuthCodesAreSingleUse(t *testing.T) {
 		}
 		if got := <-wins; got != f.acct.ID {
 			t.Errorf("code's account = %d", got)
+		}
+		var live int64
+		db.Gorm(ctx).Model(&storage.OAuthToken{}).Where("token_hash LIKE 't-live-%' AND revoked_at IS NULL").Count(&live)
+		if live != 0 {
+			t.Errorf("%d tokens of a code exchanged 8 times still live", live)
+		}
+		// One after the other: the second exchange revokes the first's token.
+		for _, h := range []string{"again", "refused"} {
+			if err := db.CreateOAuthCode(ctx, &storage.OAuthCode{CodeHash: h, AppID: app.ID, AccountID: f.acct.ID, RedirectURI: "https://a/cb", Scopes: "read", ExpiresAt: now.Add(time.Minute)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := exchange("again", "t-first", accept); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.GetOAuthToken(ctx, "t-first"); err != nil {
+			t.Fatalf("first token: %v", err)
+		}
+		if _, err := exchange("again", "t-second", accept); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("second exchange: %v", err)
+		}
+		for _, h := range []string{"t-first", "t-second"} {
+			if _, err := db.GetOAuthToken(ctx, h); !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("token %s after a second exchange: %v", h, err)
+			}
+		}
+		// A code the caller refuses is spent all the same, with no token.
+		no := errors.New("wrong verifier")
+		if _, err := exchange("refused", "t-refused", func(*storage.OAuthCode) error { return no }); err != no {
+			t.Errorf("refused exchange: %v", err)
+		}
+		if _, err := exchange("refused", "t-refused-2", accept); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("refused code used again: %v", err)
+		}
+		if _, err := db.GetOAuthToken(ctx, "t-refused"); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("token of a refused exchange: %v", err)
 		}
 
 		tok := &storage.OAuthToken{TokenHash: "th", AppID: &app.ID, AccountID: &f.acct.ID, Scopes: "read"}

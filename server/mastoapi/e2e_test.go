@@ -32,6 +32,8 @@ func oauthLoginVia(t *testing.T, n *fedtest.Node, username, scopes, redirect, au
 // oauthGrant is a token and the app it was granted to.
 type oauthGrant struct {
 	token, clientID, clientSecret string
+	// exchange is the code's exchange, for trying it again.
+	exchange url.Values
 }
 
 // oauthLoginApp is oauthLogin that also returns the app's credentials.
@@ -108,14 +110,15 @@ func oauthGrantVia(t *testing.T, n *fedtest.Node, username, scopes, redirect, au
 		}
 		code = loc.Query().Get("code")
 	}
-	tok := expect(t, anon.do("POST", "/oauth/token", url.Values{
+	exchange := url.Values{
 		"grant_type": {"authorization_code"}, "code": {code}, "client_id": {clientID},
 		"redirect_uri": {redirect}, "code_verifier": {verifier},
-	}), 200, "Token")
+	}
+	tok := expect(t, anon.do("POST", "/oauth/token", exchange), 200, "Token")
 	if field(tok, "scope") != scopes || field(tok, "token_type") != "Bearer" {
 		t.Errorf("token: %v", tok)
 	}
-	return oauthGrant{token: str(field(tok, "access_token")), clientID: clientID, clientSecret: str(field(app, "client_secret"))}
+	return oauthGrant{token: str(field(tok, "access_token")), clientID: clientID, clientSecret: str(field(app, "client_secret")), exchange: exchange}
 }
 
 func readAll(t *testing.T, res *http.Response) string {

@@ -133,7 +133,8 @@ func (a *API) token(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	tok := &storage.OAuthToken{AppID: &app.ID}
+	access := oauth.NewSecret()
+	tok := &storage.OAuthToken{AppID: &app.ID, TokenHash: oauth.HashSecret(access)}
 	switch grant {
 	case "client_credentials":
 		if !secretOK {
@@ -146,36 +147,43 @@ func (a *API) token(c echo.Context) error {
 		tok.Scopes = strings.Join(scopes, " ")
 	case "authorization_code":
 		invalidGrant := tokenError(http.StatusBadRequest, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.")
-		code, err := a.db.UseOAuthCode(ctx, oauth.HashSecret(p.Get("code")), a.now())
-		if isNotFound(err) {
+		// The checks run inside the exchange, so that the token exists
+		// once the code is spent and a second exchange can revoke it.
+		check := func(code *storage.OAuthCode) error {
+			redirect := p.Get("redirect_uri")
+			if redirect == "" {
+				redirect = code.RedirectURI
+			}
+			if code.AppID != app.ID || redirect != code.RedirectURI {
+				return invalidGrant
+			}
+			verifier := p.Get("code_verifier")
+			switch {
+			case code.CodeChallenge != "":
+				if !pkceMatches(verifier, code.CodeChallenge) {
+					return invalidGrant
+				}
+			case !secretOK:
+				// Without PKCE only the app's secret proves who asks.
+				return tokenError(http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
+			}
+			tok.AccountID, tok.Scopes = &code.AccountID, code.Scopes
+			return nil
+		}
+		if _, err := a.db.ExchangeOAuthCode(ctx, oauth.HashSecret(p.Get("code")), a.now(), check, tok); isNotFound(err) {
 			return invalidGrant
 		} else if err != nil {
 			return err
 		}
-		redirect := p.Get("redirect_uri")
-		if redirect == "" {
-			redirect = code.RedirectURI
-		}
-		if code.AppID != app.ID || redirect != code.RedirectURI {
-			return invalidGrant
-		}
-		verifier := p.Get("code_verifier")
-		switch {
-		case code.CodeChallenge != "":
-			if !pkceMatches(verifier, code.CodeChallenge) {
-				return invalidGrant
-			}
-		case !secretOK:
-			// Without PKCE only the app's secret proves who asks.
-			return tokenError(http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
-		}
-		tok.AccountID, tok.Scopes = &code.AccountID, code.Scopes
+		return a.tokenIssued(c, access, tok)
 	}
-	access := oauth.NewSecret()
-	tok.TokenHash = oauth.HashSecret(access)
 	if err := a.db.CreateOAuthToken(ctx, tok); err != nil {
 		return err
 	}
+	return a.tokenIssued(c, access, tok)
+}
+
+func (a *API) tokenIssued(c echo.Context, access string, tok *storage.OAuthToken) error {
 	return c.JSON(http.StatusOK, Token{
 		AccessToken: access, TokenType: "Bearer", Scope: tok.Scopes, CreatedAt: tok.CreatedAt.Unix(),
 	})
