@@ -48,12 +48,12 @@ func (OAuthCode) TableName() string { return "oauth_authorization_codes" }
 // OAuthToken is an access token. AccountID nil means an application token
 // (client_credentials); AppID nil means a token minted by the CLI.
 type OAuthToken struct {
-	ID         int64
-	TokenHash  string
-	AppID      *int64
-	App        *OAuthApp `gorm:"foreignKey:AppID"`
-	AccountID  *int64
-	Account    *Account `gorm:"foreignKey:AccountID"`
+	ID        int64
+	TokenHash string
+	AppID     *int64
+	App       *OAuthApp `gorm:"foreignKey:AppID"`
+	AccountID *int64
+	Account   *Account `gorm:"foreignKey:AccountID"`
 	// CodeID is the authorization code the token was exchanged for.
 	CodeID     *int64
 	Scopes     string
