@@ -134,6 +134,19 @@ type Config struct {
 	// per process; beyond them inboxes answer 429 with Retry-After.
 	InboxRatePerActor int `yaml:"inbox_rate_per_actor"`
 	InboxRatePerHost  int `yaml:"inbox_rate_per_host"`
+
+	// MediaDir is where uploaded and cached media files are kept; empty
+	// is DataDir/media.
+	MediaDir string `yaml:"media_dir"`
+	// MediaMaxImageBytes and MediaMaxFileBytes bound one uploaded image
+	// and one other file (document, audio, video).
+	MediaMaxImageBytes int64 `yaml:"media_max_image_bytes"`
+	MediaMaxFileBytes  int64 `yaml:"media_max_file_bytes"`
+	// MediaQuotaBytes bounds all of one member's files together.
+	MediaQuotaBytes int64 `yaml:"media_quota_bytes"`
+	// MediaMaxPixels bounds an image's width × height, read from its
+	// header before it is decoded.
+	MediaMaxPixels int64 `yaml:"media_max_pixels"`
 }
 
 // Default returns the zero-configuration settings: SQLite under ./data,
@@ -167,6 +180,10 @@ func Default() Config {
 		MaxActivityBytes:   256 << 10,
 		InboxRatePerActor:  300,
 		InboxRatePerHost:   3000,
+		MediaMaxImageBytes: 16 << 20,
+		MediaMaxFileBytes:  40 << 20,
+		MediaQuotaBytes:    1 << 30,
+		MediaMaxPixels:     40_000_000,
 	}
 }
 
@@ -207,6 +224,11 @@ var Settings = []Setting{
 	{"COMMONPLACE_INBOX_RATE_PER_ACTOR", "inbox_rate_per_actor", "300", "Activities one remote actor may deliver per minute (per process, bursts allowed); more are answered `429` with `Retry-After`."},
 	{"COMMONPLACE_INBOX_RATE_PER_HOST", "inbox_rate_per_host", "3000", "Activities all actors of one remote host may deliver per minute (per process, bursts allowed); more are answered `429` with `Retry-After`."},
 	{"COMMONPLACE_TRUSTED_PROXIES", "trusted_proxies", "(none)", "Comma-separated CIDRs of reverse proxies whose `X-Forwarded-For` names the client (e.g. `127.0.0.1/32,10.0.0.0/8`). Without it the connection's address is the client's, for rate limits and logs."},
+	{"COMMONPLACE_MEDIA_DIR", "media_dir", "DATA_DIR/media", "Directory for uploaded files (re-encoded images, thumbnails, documents)."},
+	{"COMMONPLACE_MEDIA_MAX_IMAGE_BYTES", "media_max_image_bytes", "16777216", "Largest image a member may upload, in bytes; bigger ones get Mastodon's `422`."},
+	{"COMMONPLACE_MEDIA_MAX_FILE_BYTES", "media_max_file_bytes", "41943040", "Largest other file (PDF, office document, audio, video) a member may upload, in bytes."},
+	{"COMMONPLACE_MEDIA_QUOTA_BYTES", "media_quota_bytes", "1073741824", "How much one member's files may take together, in bytes; an upload beyond it gets `422`."},
+	{"COMMONPLACE_MEDIA_MAX_PIXELS", "media_max_pixels", "40000000", "Most pixels (width × height) an image may have, read from its header before it is decoded; stored images are scaled to at most 3840×2160."},
 	{"COMMONPLACE_OIDC_ISSUER", "oidc_issuer", "(none)", "Issuer URL of the institution's OpenID Connect provider (https; http only on loopback), e.g. `https://login.microsoftonline.com/TENANT/v2.0`. Set, the sign-in and authorize pages offer sign-in through it; the redirect URL to register there is `PROTOCOL://DOMAIN/auth/oidc/callback`. See \"Sign-in with your organisation's account\"."},
 	{"COMMONPLACE_OIDC_CLIENT_ID", "oidc_client_id", "(none)", "Client ID of Commonplace's registration at the provider; required with `COMMONPLACE_OIDC_ISSUER`."},
 	{"COMMONPLACE_OIDC_CLIENT_SECRET", "oidc_client_secret", "(none)", "Client secret of that registration. Prefer the environment to the file for it."},
@@ -276,6 +298,7 @@ func (c *Config) applyEnv(lookup func(string) (string, bool), explicitProtocol *
 	str("COMMONPLACE_LOG_FORMAT", &c.LogFormat)
 	str("COMMONPLACE_DEBUG_LISTEN", &c.DebugListen)
 	str("COMMONPLACE_METRICS_LISTEN", &c.MetricsListen)
+	str("COMMONPLACE_MEDIA_DIR", &c.MediaDir)
 	str("COMMONPLACE_REGISTRATIONS", &c.Registrations)
 	str("COMMONPLACE_SMTP_HOST", &c.SMTPHost)
 	str("COMMONPLACE_SMTP_TLS", &c.SMTPTLS)
@@ -350,6 +373,10 @@ func (c *Config) applyEnv(lookup func(string) (string, bool), explicitProtocol *
 	}{
 		{"COMMONPLACE_MAX_BODY_BYTES", &c.MaxBodyBytes},
 		{"COMMONPLACE_MAX_ACTIVITY_BYTES", &c.MaxActivityBytes},
+		{"COMMONPLACE_MEDIA_MAX_IMAGE_BYTES", &c.MediaMaxImageBytes},
+		{"COMMONPLACE_MEDIA_MAX_FILE_BYTES", &c.MediaMaxFileBytes},
+		{"COMMONPLACE_MEDIA_QUOTA_BYTES", &c.MediaQuotaBytes},
+		{"COMMONPLACE_MEDIA_MAX_PIXELS", &c.MediaMaxPixels},
 	} {
 		if v, ok := lookup(b.name); ok {
 			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
@@ -458,6 +485,19 @@ func (c *Config) Validate() error {
 	if c.MetricsListen != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
 			return fmt.Errorf("COMMONPLACE_METRICS_LISTEN (metrics_listen): %q is not host:port: %v", c.MetricsListen, err)
+		}
+	}
+	for _, m := range []struct {
+		name   string
+		n, top int64
+	}{
+		{"COMMONPLACE_MEDIA_MAX_IMAGE_BYTES (media_max_image_bytes)", c.MediaMaxImageBytes, 1 << 30},
+		{"COMMONPLACE_MEDIA_MAX_FILE_BYTES (media_max_file_bytes)", c.MediaMaxFileBytes, 4 << 30},
+		{"COMMONPLACE_MEDIA_QUOTA_BYTES (media_quota_bytes)", c.MediaQuotaBytes, 1 << 50},
+		{"COMMONPLACE_MEDIA_MAX_PIXELS (media_max_pixels)", c.MediaMaxPixels, 100_000_000},
+	} {
+		if m.n < 1024 || m.n > m.top {
+			return fmt.Errorf("%s: %d must be between 1024 and %d", m.name, m.n, m.top)
 		}
 	}
 	if _, err := c.ProxyNetworks(); err != nil {
@@ -620,6 +660,14 @@ func (c *Config) DatabasePath() string {
 		return c.Database
 	}
 	return filepath.Join(c.DataDir, "commonplace.db")
+}
+
+// MediaPath is the directory of media files.
+func (c *Config) MediaPath() string {
+	if c.MediaDir != "" {
+		return c.MediaDir
+	}
+	return filepath.Join(c.DataDir, "media")
 }
 
 // BaseURL is the public origin, e.g. https://example.org, without a slash.

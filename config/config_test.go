@@ -193,6 +193,8 @@ func TestSettingsCoverConfig(t *testing.T) {
 		"oidc_email_domains": "school.example", "password_sign_in": "false", "oidc_groups_claim": "roles",
 		"oidc_groups":        "staff=member:staffroom, /heads=admin",
 		"max_activity_bytes": "65536", "inbox_rate_per_actor": "60", "inbox_rate_per_host": "600",
+		"media_dir": "/srv/media", "media_max_image_bytes": "8388608", "media_max_file_bytes": "1048576",
+		"media_quota_bytes": "104857600", "media_max_pixels": "20000000",
 	}
 	def := reflect.ValueOf(Default())
 	for i := range typ.NumField() {

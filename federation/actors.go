@@ -25,6 +25,7 @@ import (
 	"github.com/commonplace/commonplace/federation/ratelimit"
 	"github.com/commonplace/commonplace/federation/transport"
 	"github.com/commonplace/commonplace/storage"
+	"github.com/commonplace/commonplace/storage/blob"
 )
 
 // Service is the one door for every action on this instance's actors and
@@ -59,6 +60,11 @@ type Service struct {
 	// one host (keyfetch.go); the delivery workers' per-host limit. Zero
 	// means 4.
 	KeyFetchConcurrency int
+
+	// Blobs keeps media files (media_upload.go); nil: no uploads.
+	Blobs blob.Store
+	// MediaLimits bound uploads; zero fields take the defaults.
+	MediaLimits MediaLimits
 
 	// signIns and signInsByAddr throttle password attempts per address
 	// and name and per address; kdf bounds the checks queued (signin.go).

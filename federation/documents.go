@@ -49,6 +49,7 @@ func (s *Service) ObjectDocument(o *storage.Object) *vocab.Object {
 		// how Mastodon shows whose conversation this is.
 		doc.Tag = vocab.Tags{{Type: vocab.TypeMention, Href: g.URI, Name: "@" + g.Handle()}}
 	}
+	doc.Attachment = sentAttachments(o)
 	var mentioned []string
 	if sent := sentTags(o); len(sent) > 0 {
 		// A local post is served with the tags it was sent with (the
@@ -64,6 +65,19 @@ func (s *Service) ObjectDocument(o *storage.Object) *vocab.Object {
 	// Addressed as it was sent (visibility.go).
 	doc.To, doc.CC = addressing(o.Visibility, author, o.CommunityActor, mentioned)
 	return doc
+}
+
+// sentAttachments are the attachments of a local post as last sent, or
+// nil.
+func sentAttachments(o *storage.Object) vocab.Attachments {
+	if !o.Local || o.Raw == "" {
+		return nil
+	}
+	sent, err := vocab.ParseObject([]byte(o.Raw))
+	if err != nil {
+		return nil
+	}
+	return sent.Attachment
 }
 
 // sentTags are the tags of a local post as last sent (its stored

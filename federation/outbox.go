@@ -47,6 +47,8 @@ type NewPost struct {
 	Kind string
 	// Poll, if set, makes the post a poll (polls.go).
 	Poll *NewPoll
+	// Media are the ids of the author's uploads to attach, in order.
+	Media []int64
 }
 
 // Post publishes a member's post or reply to a community, local or remote.
@@ -157,6 +159,10 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 			return nil, err
 		}
 	}
+	atts, err := s.postMedia(ctx, author, in.Media, 0)
+	if err != nil {
+		return nil, err
+	}
 	now := time.Now().UTC()
 	id := s.URLs.NewObject()
 	c := s.compose(ctx, author, community, parent, body)
@@ -183,6 +189,9 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 		URL:          vocab.LinkTo(id),
 		Replies:      repliesOf(id),
 		Context:      vocab.IRI(id),
+	}
+	for i := range atts {
+		note.Attachment = append(note.Attachment, s.attachmentDoc(&atts[i]))
 	}
 	var inboxes []string
 	if community != nil {
@@ -219,7 +228,18 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 		// server sends zeros until the end.
 		err = s.DB.HidePollTotals(ctx, o.ID)
 	}
-	return o, err
+	if err != nil || len(atts) == 0 {
+		return o, err
+	}
+	return o, s.DB.SetObjectMedia(ctx, o.ID, mediaIDs(atts))
+}
+
+func mediaIDs(ms []storage.MediaAttachment) []int64 {
+	out := make([]int64, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, m.ID)
+	}
+	return out
 }
 
 // act records a local member's activity and delivers it: to a local
@@ -361,6 +381,12 @@ func (s *Service) Edit(ctx context.Context, author *storage.Actor, objectURI, te
 
 // EditPost replaces the text of a member's post, Markdown or plain text.
 func (s *Service) EditPost(ctx context.Context, author *storage.Actor, objectURI, text string, isMarkdown bool) (*storage.Object, error) {
+	return s.EditPostMedia(ctx, author, objectURI, text, isMarkdown, nil)
+}
+
+// EditPostMedia edits a post's text and, when media is not nil, makes
+// the uploads it names the post's attachments (none for an empty list).
+func (s *Service) EditPostMedia(ctx context.Context, author *storage.Actor, objectURI, text string, isMarkdown bool, media []int64) (*storage.Object, error) {
 	text = strings.TrimSpace(text)
 	if text == "" || utf8.RuneCountInString(text) > MaxPostLen {
 		return nil, fmt.Errorf("%w: a post needs 1 to %d characters", ErrInvalid, MaxPostLen)
@@ -379,6 +405,16 @@ func (s *Service) EditPost(ctx context.Context, author *storage.Actor, objectURI
 		}
 	}
 	doc := s.ObjectDocument(o)
+	var atts []storage.MediaAttachment
+	if media != nil {
+		if atts, err = s.postMedia(ctx, author, media, o.ID); err != nil {
+			return nil, err
+		}
+		doc.Attachment = nil
+		for i := range atts {
+			doc.Attachment = append(doc.Attachment, s.attachmentDoc(&atts[i]))
+		}
+	}
 	body := text
 	if k, t, b, ok := ParseKindConvention(text); ok && parent == nil {
 		// An edit from an app re-reads the convention the post was
@@ -426,6 +462,11 @@ func (s *Service) EditPost(ctx context.Context, author *storage.Actor, objectURI
 	}
 	if err := s.act(ctx, author, o.CommunityActor, update, inboxes); err != nil {
 		return nil, err
+	}
+	if media != nil {
+		if err := s.DB.SetObjectMedia(ctx, o.ID, mediaIDs(atts)); err != nil {
+			return nil, err
+		}
 	}
 	return s.DB.GetObjectByURI(ctx, objectURI)
 }

@@ -120,9 +120,12 @@ func (s *Server) recoverPanic(next echo.HandlerFunc) echo.HandlerFunc {
 // bodyLimit caps every request body at Config.MaxBodyBytes: at once when
 // Content-Length says it is too big, else while the handler reads it.
 func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
-	limit := s.cfg.MaxBodyBytes
 	return func(c echo.Context) error {
 		req := c.Request()
+		limit := s.cfg.MaxBodyBytes
+		if n, ok := s.bodyLimits[req.Method+" "+c.Path()]; ok {
+			limit = n
+		}
 		if req.ContentLength > limit {
 			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "request body too large")
 		}
@@ -132,6 +135,11 @@ func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// SetBodyLimit gives a route ("METHOD /path" as registered) a body limit
+// other than Config.MaxBodyBytes: uploads need more. Call it before the
+// server starts serving.
+func (s *Server) SetBodyLimit(route string, n int64) { s.bodyLimits[route] = n }
 
 // contentSecurityPolicy forbids scripts, plugins, frames and foreign
 // styles: our pages need none, and any HTML that slips through escaping

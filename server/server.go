@@ -66,6 +66,9 @@ type Server struct {
 	// access and viewers drive the allowlist gate (access.go).
 	access  map[string]Access
 	viewers []Viewer
+	// bodyLimits are larger body limits of some routes (uploads),
+	// "METHOD /path" to bytes; set before serving.
+	bodyLimits map[string]int64
 	// domain is the configured host[:port], lower-cased: the domain part of
 	// every handle on this instance.
 	domain string
@@ -103,6 +106,8 @@ func New(opts Options) (*Server, error) {
 		metrics: newMetrics(),
 		access:  map[string]Access{},
 		domain:  strings.ToLower(opts.Config.Domain),
+
+		bodyLimits: map[string]int64{},
 	}
 	// Profile edits send the member's Person as we serve it.
 	opts.Service.ActorDocument = func(a *storage.Actor) ([]byte, error) { return vocab.Marshal(personToAS(a)) }

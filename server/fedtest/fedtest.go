@@ -77,6 +77,7 @@ func startOn(t testing.TB, d storage.Dialect, domain string, ln net.Listener, co
 	cfg.AllowPrivateAddresses = true
 	cfg.InboxWorkers = 4
 	cfg.DeliveryWorkers = 8
+	cfg.DataDir = t.TempDir() // media files
 	for _, f := range configure {
 		f(&cfg)
 	}

@@ -1,6 +1,7 @@
 package instance_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/federation/media/mediatest"
 	"github.com/commonplace/commonplace/federation/policy"
 	"github.com/commonplace/commonplace/server"
 	"github.com/commonplace/commonplace/server/fedtest"
@@ -180,6 +182,12 @@ func newFixture(t *testing.T, d storage.Dialect) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	photo := mediatest.JPEGWithGPS(40, 30, 1)
+	upload, err := a.Service.UploadMedia(ctx, alice, federation.Upload{Name: "p.jpg", File: bytes.NewReader(photo), Size: int64(len(photo))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mediaDir, mediaFile, _ := strings.Cut(upload.FileKey, "/")
 	list := &storage.List{ActorID: alice.ID, Title: "zqxlist", RepliesPolicy: "list"}
 	if err := a.Service.SaveList(ctx, list); err != nil {
 		t.Fatal(err)
@@ -216,6 +224,9 @@ func newFixture(t *testing.T, d storage.Dialect) *fixture {
 		"/api/v1/accounts/:id :id":            accounts,
 		"/api/v1/accounts/:id/statuses :id":   accounts,
 		"/api/v1/notifications/:id :id":       {id(notes[0].ID)},
+		"/api/v1/media/:id :id":               {id(upload.ID)},
+		"/media/:dir/:file :dir":              {mediaDir},
+		"/media/:dir/:file :file":             {mediaFile},
 		"/api/v1/admin/domain_blocks/:id :id": {id(block.Rule.ID)},
 		"/api/v1/admin/domain_allows/:id :id": {id(allow.Rule.ID)},
 

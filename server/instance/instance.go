@@ -15,10 +15,12 @@ import (
 	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/federation/delivery"
 	"github.com/commonplace/commonplace/federation/events"
+	"github.com/commonplace/commonplace/federation/media"
 	"github.com/commonplace/commonplace/federation/transport"
 	"github.com/commonplace/commonplace/server"
 	"github.com/commonplace/commonplace/server/mastoapi"
 	"github.com/commonplace/commonplace/storage"
+	"github.com/commonplace/commonplace/storage/blob"
 	"github.com/commonplace/commonplace/web"
 )
 
@@ -54,6 +56,15 @@ func New(ctx context.Context, cfg config.Config, db *storage.DB, log *slog.Logge
 		Timeout:      cfg.RequestTimeout,
 		Refuse:       svc.RefuseURL,
 	})
+	blobs, err := blob.NewLocal(cfg.MediaPath())
+	if err != nil {
+		return nil, err
+	}
+	svc.Blobs = blobs
+	svc.MediaLimits = federation.MediaLimits{
+		MaxImageBytes: cfg.MediaMaxImageBytes, MaxFileBytes: cfg.MediaMaxFileBytes, QuotaBytes: cfg.MediaQuotaBytes,
+		Image: media.Limits{MaxPixels: int(cfg.MediaMaxPixels), OutputPixels: media.DefaultLimits.OutputPixels, ThumbPixels: media.DefaultLimits.ThumbPixels},
+	}
 	if _, err := svc.EnsureInstanceActor(ctx); err != nil {
 		return nil, fmt.Errorf("instance actor: %w", err)
 	}
@@ -164,6 +175,11 @@ func (i *Instance) prune(ctx context.Context) {
 			}
 			if _, err := i.DB.DeleteExpiredOIDCLogins(ctx, time.Now(), pruneBatch); err != nil {
 				i.log.Warn("prune expired sign-ins through the identity provider", "err", err)
+			}
+			if n, err := i.Service.PruneUnattachedMedia(ctx, time.Now().Add(-federation.UnattachedMediaAge), pruneBatch); err != nil {
+				i.log.Warn("prune unattached uploads", "err", err)
+			} else if n > 0 {
+				i.log.Info("pruned unattached uploads", "media", n)
 			}
 			if r.Activities < pruneBatch && r.Deliveries < pruneBatch && sessions < pruneBatch {
 				break

@@ -177,6 +177,10 @@ func (r *renderer) statusesOf(objs []storage.Object, reblog func(*storage.Object
 	if err != nil {
 		return nil, err
 	}
+	attached, err := r.a.db.MediaOfObjects(r.ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	parentAuthor := map[int64]int64{}
 	for _, p := range parents {
 		parentAuthor[p.ID] = p.AuthorActorID
@@ -190,6 +194,9 @@ func (r *renderer) statusesOf(objs []storage.Object, reblog func(*storage.Object
 		}
 		if p := polls[o.ID]; p != nil {
 			s.Poll = r.pollOf(o, p)
+		}
+		for i := range attached[o.ID] {
+			s.MediaAttachments = append(s.MediaAttachments, r.a.mediaEntity(&attached[o.ID][i]))
 		}
 		if s.Muted != nil {
 			s.Muted = ptr(muted[threadOf(o)])

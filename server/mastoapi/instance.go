@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/federation/media"
 	"github.com/commonplace/commonplace/server"
 	"github.com/commonplace/commonplace/storage"
 )
@@ -16,19 +17,23 @@ import (
 func statusesConfig() map[string]any {
 	return map[string]any{
 		"max_characters":              federation.MaxPostLen,
-		"max_media_attachments":       0,
+		"max_media_attachments":       federation.MaxAttachments,
 		"characters_reserved_per_url": 23,
 	}
 }
 
-func mediaConfig() map[string]any {
+// mediaConfig tells apps what uploads are accepted; apps check sizes
+// before sending. Video and audio are kept as they are (no transcoding).
+func (a *API) mediaConfig() map[string]any {
+	l := a.svc.MediaLimitsInForce()
 	return map[string]any{
-		"supported_mime_types":   []string{},
-		"image_size_limit":       0,
-		"image_matrix_limit":     0,
-		"video_size_limit":       0,
+		"supported_mime_types":   media.AcceptedTypes(),
+		"image_size_limit":       l.MaxImageBytes,
+		"image_matrix_limit":     l.Image.MaxPixels,
+		"video_size_limit":       l.MaxFileBytes,
 		"video_frame_rate_limit": 0,
 		"video_matrix_limit":     0,
+		"description_limit":      federation.MaxDescriptionLen,
 	}
 }
 
@@ -81,7 +86,7 @@ func (a *API) instanceV1(c echo.Context) error {
 		"configuration": map[string]any{
 			"accounts":          map[string]any{"max_featured_tags": storage.MaxFeaturedTags},
 			"statuses":          statusesConfig(),
-			"media_attachments": mediaConfig(),
+			"media_attachments": a.mediaConfig(),
 			"polls":             pollsConfig(),
 		},
 		"contact_account": nil,
@@ -109,7 +114,7 @@ func (a *API) instanceV2(c echo.Context) error {
 			"urls":              map[string]any{"streaming": a.streamingURL(), "status": nil, "about": a.svc.URLs.Base + "/about"},
 			"accounts":          map[string]any{"max_featured_tags": storage.MaxFeaturedTags, "max_pinned_statuses": federation.MaxPins},
 			"statuses":          statusesConfig(),
-			"media_attachments": mediaConfig(),
+			"media_attachments": a.mediaConfig(),
 			"polls":             pollsConfig(),
 			"translation":       map[string]any{"enabled": false},
 		},

@@ -182,6 +182,7 @@ func (a *API) routes() {
 	a.conversationRoutes()
 	a.moderationRoutes()
 	a.answerRoutes()
+	a.mediaRoutes()
 
 	a.echo.GET(missingAvatarPath, missingImage)
 	a.echo.GET(missingHeaderPath, missingImage)

@@ -96,8 +96,8 @@ var mastodonOperations = []op{
 	{"PUT", "/api/v1/statuses/:id", ""}, {"GET", "/api/v1/statuses/:id/history", ""},
 	{"GET", "/api/v1/statuses/:id/source", ""}, {"GET", "/api/v1/statuses/:id/card", removed},
 	// media, polls, scheduled statuses
-	{"POST", "/api/v2/media", byMedia}, {"POST", "/api/v1/media", byMedia}, {"GET", "/api/v1/media/:id", byMedia},
-	{"PUT", "/api/v1/media/:id", byMedia},
+	{"POST", "/api/v2/media", ""}, {"POST", "/api/v1/media", ""}, {"GET", "/api/v1/media/:id", ""},
+	{"PUT", "/api/v1/media/:id", ""},
 	{"GET", "/api/v1/polls/:id", ""}, {"POST", "/api/v1/polls/:id/votes", ""},
 	{"GET", "/api/v1/scheduled_statuses", notBuilt}, {"GET", "/api/v1/scheduled_statuses/:id", notBuilt},
 	{"PUT", "/api/v1/scheduled_statuses/:id", notBuilt}, {"DELETE", "/api/v1/scheduled_statuses/:id", notBuilt},

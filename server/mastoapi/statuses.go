@@ -99,8 +99,8 @@ func (a *API) createStatus(c echo.Context) error {
 	if lang != "" && !languageRe.MatchString(lang) {
 		return errorf(http.StatusUnprocessableEntity, "Validation failed: Language is not a language code")
 	}
-	if len(p.list("media_ids")) > 0 {
-		return errorf(http.StatusUnprocessableEntity, "Validation failed: media attachments are not supported")
+	if _, err := mediaIDs(p); err != nil {
+		return err
 	}
 	if p.Get("scheduled_at") != "" {
 		return errorf(http.StatusUnprocessableEntity, "Validation failed: scheduled statuses are not supported")
@@ -152,7 +152,15 @@ func (a *API) post(ctx context.Context, me *storage.Actor, p params, text, lang,
 	if err != nil {
 		return nil, err
 	}
+	media, err := mediaIDs(p)
+	if err != nil {
+		return nil, err
+	}
+	if poll != nil && len(media) > 0 {
+		return nil, errorf(http.StatusUnprocessableEntity, "Validation failed: a post has a poll or attachments, not both")
+	}
 	in := federation.NewPost{
+		Media:      media,
 		Summary:    strings.TrimSpace(p.Get("spoiler_text")),
 		Sensitive:  p.bool("sensitive"),
 		Language:   lang,
@@ -255,6 +263,26 @@ func stripMention(text string, community *storage.Actor, localDomain string) str
 	return strings.TrimSpace(out)
 }
 
+// mediaIDs reads media_ids[] (at most federation.MaxAttachments).
+func mediaIDs(p params) ([]int64, error) {
+	list := p.list("media_ids")
+	if len(list) > federation.MaxAttachments {
+		return nil, errorf(http.StatusUnprocessableEntity, "Validation failed: Cannot attach more than %d files", federation.MaxAttachments)
+	}
+	var out []int64
+	for _, s := range list {
+		if s == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, errorf(http.StatusUnprocessableEntity, "Validation failed: Media %s not found", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
 // editStatus is PUT /api/v1/statuses/:id.
 func (a *API) editStatus(c echo.Context) error {
 	o, err := a.objectParam(c)
@@ -272,7 +300,16 @@ func (a *API) editStatus(c echo.Context) error {
 	if o.CommunityActor != nil {
 		text = stripMention(text, o.CommunityActor, a.domain)
 	}
-	edited, err := a.svc.Edit(c.Request().Context(), viewer(c), o.URI, text)
+	var media []int64
+	if p.has("media_ids") || p.has("media_ids[]") {
+		if media, err = mediaIDs(p); err != nil {
+			return err
+		}
+		if media == nil {
+			media = []int64{} // all removed
+		}
+	}
+	edited, err := a.svc.EditPostMedia(c.Request().Context(), viewer(c), o.URI, text, false, media)
 	if err != nil {
 		return err
 	}

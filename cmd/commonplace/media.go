@@ -1,0 +1,128 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/storage/blob"
+)
+
+func (a *app) mediaCommand() *cobra.Command {
+	return groupCommand("media", "See and clean up stored media files",
+		a.mediaUsageCommand(), a.mediaPruneCommand())
+}
+
+// openMedia is open with the media store of the configuration.
+func (a *app) openMedia(cmd *cobra.Command) (*federation.Service, func(), error) {
+	cfg, err := a.config(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, db, err := openService(cmd.Context(), cfg, newLogger(cfg, a.Stderr), a.init)
+	if err != nil {
+		return nil, nil, err
+	}
+	if svc.Blobs, err = blob.NewLocal(cfg.MediaPath()); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return svc, func() { db.Close() }, nil
+}
+
+type mediaUsageJSON struct {
+	Handle string `json:"handle"`
+	Local  bool   `json:"local"`
+	Files  int64  `json:"files"`
+	Bytes  int64  `json:"bytes"`
+}
+
+func (a *app) mediaUsageCommand() *cobra.Command {
+	var (
+		asJSON bool
+		limit  int
+	)
+	cmd := &cobra.Command{
+		Use:   "usage",
+		Short: "Show how much storage media files take, by account, largest first",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if limit < 1 || limit > 10000 {
+				return fmt.Errorf("--limit must be between 1 and 10000")
+			}
+			return cobra.NoArgs(cmd, args)
+		},
+		RunE: a.action(func(cmd *cobra.Command, _ []string) error {
+			svc, closeDB, err := a.openMedia(cmd)
+			if err != nil {
+				return err
+			}
+			defer closeDB()
+			rows, err := svc.DB.MediaUsageByAccount(cmd.Context(), limit)
+			if err != nil {
+				return describe("media usage", err)
+			}
+			out := make([]mediaUsageJSON, 0, len(rows))
+			var files, bytes int64
+			for _, r := range rows {
+				out = append(out, mediaUsageJSON{Handle: r.Username + "@" + r.Domain, Local: r.Local, Files: r.Files, Bytes: r.Bytes})
+				files += r.Files
+				bytes += r.Bytes
+			}
+			if asJSON {
+				return writeJSON(a.Stdout, out)
+			}
+			tw := tabwriter.NewWriter(a.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "ACCOUNT\tLOCAL\tFILES\tBYTES")
+			for _, r := range out {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", r.Handle, yesNo(r.Local), r.Files, r.Bytes)
+			}
+			fmt.Fprintf(tw, "total (listed)\t\t%d\t%d\n", files, bytes)
+			return tw.Flush()
+		}),
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array instead of a table")
+	cmd.Flags().IntVar(&limit, "limit", 50, "list at most this many accounts")
+	return cmd
+}
+
+func (a *app) mediaPruneCommand() *cobra.Command {
+	var unattached time.Duration
+	cmd := &cobra.Command{
+		Use:   "prune",
+		Short: "Remove uploads that were never attached to a post",
+		Long: `Remove uploads that were never attached to a post and are older than
+--unattached-older-than (a day by default), files and records. A running
+server does the same every hour.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if unattached < time.Minute {
+				return fmt.Errorf("--unattached-older-than must be at least 1m")
+			}
+			return cobra.NoArgs(cmd, args)
+		},
+		RunE: a.action(func(cmd *cobra.Command, _ []string) error {
+			svc, closeDB, err := a.openMedia(cmd)
+			if err != nil {
+				return err
+			}
+			defer closeDB()
+			total := 0
+			for {
+				n, err := svc.PruneUnattachedMedia(cmd.Context(), time.Now().Add(-unattached), 1000)
+				if err != nil {
+					return describe("prune media", err)
+				}
+				total += n
+				if n < 1000 {
+					break
+				}
+			}
+			fmt.Fprintf(a.Stdout, "removed %d unattached uploads\n", total)
+			return nil
+		}),
+	}
+	cmd.Flags().DurationVar(&unattached, "unattached-older-than", federation.UnattachedMediaAge, "age after which an upload never attached is removed")
+	return cmd
+}
