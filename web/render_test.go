@@ -37,7 +37,12 @@ func TestEveryPageRenders(t *testing.T) {
 		"reset":               ResetPage{Page: page, Token: `"><b>x</b>`},
 		"settings":            SettingsPage{Page: withViewer, Bio: "<b>x</b>", Sessions: []SessionView{{ID: 1, Browser: "<b>x</b>", Current: true}}},
 		"admin_registrations": RegistrationsPage{Page: withViewer, Pending: []PendingAccount{{Name: "n", Reason: "<b>x</b>"}}},
-		"oidc_choose":         OIDCChoosePage{Page: page, Token: `"><b>x</b>`, Username: "<b>x</b>", Error: "<b>x</b>"},
+		"moderation": ModerationPage{Page: withViewer, Community: Community{Name: "a", Title: "<b>x</b>"}, Notice: "<b>x</b>", Error: "<b>x</b>",
+			Requests: []JoinRequest{{Person: Person{Name: "<b>x</b>"}, Ref: `"><b>x</b>`}},
+			Reports:  []ReportView{{ID: 1, Reporter: &Person{Name: "<b>x</b>"}, Comment: "<b>x</b>", Posts: []ReportedPost{{Path: "/p/1", Excerpt: "<b>x</b>"}}}},
+			Bans:     []BanView{{Person: Person{Name: "<b>x</b>"}, Reason: "<b>x</b>"}}, Held: []Post{{ID: 1, Title: "<b>x</b>"}}},
+		"modlog":      ModlogPage{Page: page, Community: Community{Name: "a", Title: "<b>x</b>"}, Entries: []ModlogEntry{{Action: "<b>x</b>", Moderator: &Person{Name: "<b>x</b>"}}}},
+		"oidc_choose": OIDCChoosePage{Page: page, Token: `"><b>x</b>`, Username: "<b>x</b>", Error: "<b>x</b>"},
 	}
 	for name := range pageFiles {
 		d, ok := data[name]
