@@ -59,7 +59,10 @@ func (w *Web) authRequest(c echo.Context) (*oauth.Request, error) {
 		return nil, err
 	}
 	if oauthErr != "" {
-		return nil, c.Redirect(http.StatusFound, r.RedirectURL(url.Values{"error": {oauthErr}}))
+		// Shown, not sent to the app's redirect URI: anyone can register
+		// an app, and a redirect on an error nobody consented to would
+		// make this server an open redirector (RFC 9700 §4.11.2).
+		return nil, echo.NewHTTPError(http.StatusBadRequest, oauth.Describe(oauthErr))
 	}
 	return r, nil
 }

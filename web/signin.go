@@ -139,7 +139,6 @@ func localPath(p string) string {
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
-// reason is the part of a federation error worded for people.
 // tooMany tells a client refused by a sign-in limit when to try again
 // (Retry-After) and why, in words for the page.
 func tooMany(c echo.Context, err error) string {
@@ -151,6 +150,7 @@ func tooMany(c echo.Context, err error) string {
 	return "Too many sign-in attempts. Try again in a few minutes."
 }
 
+// reason is the part of a federation error worded for people.
 func reason(err error) string {
 	s := err.Error()
 	for _, kind := range []error{federation.ErrInvalid, federation.ErrForbidden, federation.ErrUnauthorized} {

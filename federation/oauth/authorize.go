@@ -50,10 +50,10 @@ type Request struct {
 }
 
 // ParseRequest checks an authorization request whose parameters get
-// returns. Problems the app can be told about come back as an OAuth error
-// code with the request, to be sent to its redirect URI; those that make
-// the redirect untrustworthy (unknown app, unregistered redirect URI) are
-// federation.ErrInvalid errors worded for the member.
+// returns. Problems of a known app's request come back as an OAuth error
+// code with the request (shown to the member, see Describe); an unknown
+// app or unregistered redirect URI is a federation.ErrInvalid error worded
+// for the member.
 func ParseRequest(ctx context.Context, db *storage.DB, get func(string) string) (*Request, string, error) {
 	app, err := db.GetOAuthAppByClientID(ctx, get("client_id"))
 	if errors.Is(err, storage.ErrNotFound) {
@@ -90,6 +90,20 @@ func ParseRequest(ctx context.Context, db *storage.DB, get func(string) string) 
 		}
 	}
 	return r, "", nil
+}
+
+// Describe words an authorization request's OAuth error for the member,
+// who sees it instead of the app.
+func Describe(code string) string {
+	why := map[string]string{
+		"unsupported_response_type": "it asked for something other than an authorization code",
+		"invalid_scope":             "it asked for scopes it did not register, or unknown ones",
+		"invalid_request":           "its PKCE challenge is not S256",
+	}[code]
+	if why == "" {
+		why = "it is malformed"
+	}
+	return "The app's authorization request cannot be accepted: " + why + " (" + code + "). Tell the app's developers."
 }
 
 // Params are the request's parameters as the consent form sends them

@@ -8,6 +8,8 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +23,7 @@ import (
 	"github.com/commonplace/commonplace/federation/policy"
 	"github.com/commonplace/commonplace/server/fedtest"
 	"github.com/commonplace/commonplace/storage"
+	"github.com/google/uuid"
 )
 
 // Signatures are bound to the host they were made for (issue 9 item 3).
@@ -305,5 +308,47 @@ func linkFieldsOnOwnHost(t *testing.T, d storage.Dialect) {
 	}
 	if o, err := object(a, note); err != nil || o.URL != eve.base+"/@eve/1" {
 		t.Errorf("note url on its own host: %+v %v", o, err)
+	}
+}
+
+// TestPostPagesStayHome: the page of a local post in a remote community
+// whose stored url points to another host (a row stored before links were
+// checked) neither redirects there nor links to it; browsers are sent
+// only to our own pages or to an actor's own host.
+func TestPostPagesStayHome(t *testing.T) {
+	ctx := context.Background()
+	a := fedtest.Start(t, storage.SQLite)
+	olga := a.Member("olga")
+	group := &storage.Actor{
+		URI: "https://remote.example/c/practice", Type: storage.TypeGroup, Username: "practice", Domain: "remote.example",
+		URL: "https://phish.example/c/practice", InboxURI: "https://remote.example/c/practice/inbox",
+	}
+	if err := a.DB.CreateActor(ctx, group); err != nil {
+		t.Fatal(err)
+	}
+	postID := uuid.NewString()
+	o := &storage.Object{
+		URI: a.URL + "/o/" + postID, Type: "Note", AuthorActorID: olga.ID, CommunityActorID: &group.ID,
+		Content: "<p>hello</p>", Visibility: "public", Local: true, PublishedAt: time.Now(),
+	}
+	if err := a.DB.CreateObject(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, path := range []string{"/o/" + postID, fmt.Sprintf("/posts/%d", o.ID)} {
+		req, _ := http.NewRequest(http.MethodGet, a.URL+path, nil)
+		req.Header.Set("Accept", "text/html")
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || res.Header.Get("Location") != "" {
+			t.Errorf("%s: %d, Location %q", path, res.StatusCode, res.Header.Get("Location"))
+		}
+		if strings.Contains(string(body), "phish.example") {
+			t.Errorf("%s links to the stored url on another host", path)
+		}
 	}
 }

@@ -189,20 +189,27 @@ func TestOAuthRefusals(t *testing.T) {
 				t.Errorf("a code used twice: %d %s", r.StatusCode, r.body)
 			}
 
-			// Errors the app may hear are redirected; others are shown.
+			// Errors are shown, never redirected: anyone can register an
+			// app, so its redirect URI would make us an open redirector.
 			bad := url.Values{}
 			for k, v := range q {
 				bad[k] = v
 			}
 			bad.Set("scope", "read admin:read")
-			if res, _ := get(bad); res.StatusCode != 302 || !strings.Contains(res.Header.Get("Location"), "error=invalid_scope") {
+			if res, body := get(bad); res.StatusCode != 400 || res.Header.Get("Location") != "" || !strings.Contains(body, "invalid_scope") {
 				t.Errorf("scope beyond the app's: %d %s", res.StatusCode, res.Header.Get("Location"))
 			}
 			bad.Set("scope", "read")
 			bad.Set("code_challenge_method", "plain")
-			if res, _ := get(bad); res.StatusCode != 302 || !strings.Contains(res.Header.Get("Location"), "error=invalid_request") {
+			if res, body := get(bad); res.StatusCode != 400 || res.Header.Get("Location") != "" || !strings.Contains(body, "invalid_request") {
 				t.Errorf("plain PKCE: %d %s", res.StatusCode, res.Header.Get("Location"))
 			}
+			bad.Set("code_challenge_method", "S256")
+			bad.Set("response_type", "token")
+			if res, body := get(bad); res.StatusCode != 400 || res.Header.Get("Location") != "" || !strings.Contains(body, "unsupported_response_type") {
+				t.Errorf("implicit grant: %d %s", res.StatusCode, res.Header.Get("Location"))
+			}
+			bad.Set("response_type", "code")
 			bad.Set("redirect_uri", "https://evil.example/cb")
 			if res, _ := get(bad); res.StatusCode != 400 || res.Header.Get("Location") != "" {
 				t.Errorf("unregistered redirect URI: %d %s", res.StatusCode, res.Header.Get("Location"))
