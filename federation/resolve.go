@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -230,14 +231,30 @@ func (s *Service) FetchActor(ctx context.Context, uri string) (*storage.Actor, e
 	return a, nil
 }
 
+// MaxRemoteUsernameLen bounds remote usernames; the longest real ones
+// (Lemmy, PeerTube channels) are a few dozen characters.
+const MaxRemoteUsernameLen = 100
+
+// remoteUsernameRe is Mastodon's Account::USERNAME_RE, anchored, as it
+// validates remote accounts: letters, digits and underscores, with dots
+// and dashes inside. Anything else (an @, spaces, newlines, invisible or
+// look-alike characters) would make a handle that reads as another.
+var remoteUsernameRe = regexp.MustCompile(`^[a-zA-Z0-9_]+([a-zA-Z0-9_.-]+[a-zA-Z0-9_]+)?$`)
+
+// ValidRemoteUsername reports whether a remote actor's preferredUsername
+// is one we store, as Mastodon does.
+func ValidRemoteUsername(name string) bool {
+	return len(name) <= MaxRemoteUsernameLen && remoteUsernameRe.MatchString(name)
+}
+
 // actorFromDoc maps a remote actor document to storage, keeping only what
 // we use and sanitising what we show.
 func actorFromDoc(doc *vocab.Actor) (*storage.Actor, error) {
-	if doc.PreferredUsername == "" {
-		if !isServiceActor(doc.Type) {
-			return nil, fmt.Errorf("%w: actor %s has no preferredUsername", ErrInvalid, doc.ID)
-		}
+	switch {
+	case doc.PreferredUsername == "" && isServiceActor(doc.Type):
 		doc.PreferredUsername = hostOf(doc.ID)
+	case !ValidRemoteUsername(doc.PreferredUsername):
+		return nil, fmt.Errorf("%w: actor %s has no valid preferredUsername", ErrInvalid, doc.ID)
 	}
 	if doc.Inbox == "" {
 		return nil, fmt.Errorf("%w: actor %s has no inbox", ErrInvalid, doc.ID)

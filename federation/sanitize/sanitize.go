@@ -96,13 +96,29 @@ func (s *Sanitizer) PlainText(in string, maxRunes int) string {
 	// back what the author wrote, "&amp;lt;" staying "&lt;".
 	text := html.UnescapeString(s.text.Sanitize(in))
 	text = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) && !unicode.IsSpace(r) {
+		if unicode.IsControl(r) && !unicode.IsSpace(r) || invisible(r) {
 			return -1
 		}
 		return r
 	}, text)
 	text = strings.Join(strings.Fields(text), " ")
 	return truncateRunes(text, maxRunes)
+}
+
+// invisible reports the format characters that reorder or hide text: bidi
+// embeddings, overrides, isolates and marks (a name ending in U+202E shows
+// what follows it reversed), and zero-width spaces, joiners of words and
+// byte-order marks (two names that look alike but differ). The zero-width
+// (non-)joiners U+200C and U+200D stay: Persian, the Indic scripts and
+// emoji sequences need them.
+func invisible(r rune) bool {
+	switch {
+	case r == '\u061c', r == '\u200b', r == '\u200e', r == '\u200f', r == '\u180e', r == '\ufeff':
+		return true
+	case r >= '\u202a' && r <= '\u202e', r >= '\u2060' && r <= '\u2064', r >= '\u2066' && r <= '\u2069':
+		return true
+	}
+	return false
 }
 
 // finish re-parses the sanitised HTML and renders it again. Parsing closes

@@ -2,6 +2,7 @@ package fedtest_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -18,6 +19,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/federation/policy"
@@ -128,6 +130,8 @@ type respelled struct {
 	base      string // http://<respelled host>
 	next      int
 	page      string // the actor's url, if any
+	username  string // the actor's preferredUsername; "" is eve
+	name      string // the actor's name
 }
 
 func newRespelled(t *testing.T, spell func(canonical string) string) *respelled {
@@ -158,7 +162,8 @@ func (r *respelled) serve(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Content-Type", "application/activity+json")
 		json.NewEncoder(w).Encode(map[string]any{
 			"@context": []string{"https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"},
-			"id":       r.actor(), "type": "Person", "preferredUsername": "eve", "inbox": r.actor() + "/inbox", "url": r.page,
+			"id":       r.actor(), "type": "Person", "preferredUsername": cmp.Or(r.username, "eve"), "name": r.name,
+			"inbox": r.actor() + "/inbox", "url": r.page,
 			"outbox": r.actor() + "/outbox", "followers": r.actor() + "/followers",
 			"endpoints": map[string]string{"sharedInbox": r.base + "/inbox"},
 			"publicKey": map[string]string{"id": r.actor() + "#main-key", "owner": r.actor(),
@@ -350,5 +355,50 @@ func TestPostPagesStayHome(t *testing.T) {
 		if strings.Contains(string(body), "phish.example") {
 			t.Errorf("%s links to the stored url on another host", path)
 		}
+	}
+}
+
+// TestRemoteNamesChecked: a remote actor whose preferredUsername is not
+// one Mastodon accepts is refused (nothing stored), and display names are
+// stored without bidi controls, zero-width characters or newlines, and
+// bounded.
+func TestRemoteNamesChecked(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(string(d), func(t *testing.T) { remoteNamesChecked(t, d) })
+	}
+}
+
+func remoteNamesChecked(t *testing.T, d storage.Dialect) {
+	ctx := context.Background()
+	a := fedtest.Start(t, d)
+	a.Member("olga")
+	group := a.Community("practice", false, "olga").Actor
+	for _, bad := range []string{"admin@other.example", "eve\u202eexe", "ev\u200be", "e ve", "eve\n", "-eve", "eve.", ".eve", "\u0435ve", strings.Repeat("a", 20000)} {
+		eve := newRespelled(t, func(c string) string { return c })
+		eve.username = bad
+		if code := eve.follow(t, group.URI, group.InboxURI); code == http.StatusAccepted {
+			t.Errorf("Follow by an actor named %q accepted", bad)
+		}
+		a.Settled()
+		if _, err := a.DB.GetActorByURI(ctx, eve.actor()); err == nil {
+			t.Errorf("actor named %q stored", bad)
+		}
+	}
+	eve := newRespelled(t, func(c string) string { return c })
+	eve.username = "Eve.Admin-1"
+	eve.name = "Eve\u202e nimdA\n\nof \u200bthe\u2066 server " + strings.Repeat("long ", 4000)
+	if code := eve.follow(t, group.URI, group.InboxURI); code != http.StatusAccepted {
+		t.Fatalf("follow: %d", code)
+	}
+	fedtest.Eventually(t, "eve's join accepted", accepted(a, group.URI, eve.actor()))
+	actor, err := a.DB.GetActorByURI(ctx, eve.actor())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if actor.Username != "Eve.Admin-1" {
+		t.Errorf("username stored as %q", actor.Username)
+	}
+	if !strings.HasPrefix(actor.DisplayName, "Eve nimdA of the server long") || strings.ContainsAny(actor.DisplayName, "\u202e\u200b\u2066\n") || utf8.RuneCountInString(actor.DisplayName) > federation.MaxTitleLen {
+		t.Errorf("display name stored as %q", actor.DisplayName)
 	}
 }
