@@ -133,3 +133,17 @@ func (s *Service) RetryHost(ctx context.Context, operator, host string) (int64, 
 	s.notifyDeliveries()
 	return n, nil
 }
+
+// AdminCloseReport resolves or dismisses a report as an admin, with an
+// audit record besides the community's modlog entry (if any).
+func (s *Service) AdminCloseReport(ctx context.Context, by *storage.Actor, operator string, id int64, dismiss bool, note string) (*storage.Report, error) {
+	r, err := s.CloseReport(ctx, by, id, dismiss, note)
+	if err != nil {
+		return nil, err
+	}
+	state := "resolved"
+	if dismiss {
+		state = "dismissed"
+	}
+	return r, auditAdmin(ctx, s.DB, operator, AuditCloseReport, "", fmt.Sprintf("report %d %s", id, state))
+}

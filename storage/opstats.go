@@ -200,3 +200,15 @@ func (db *DB) RetryHost(ctx context.Context, host string, now time.Time) (int64,
 	})
 	return n, wrap(err, "retry deliveries to %q", host)
 }
+
+// RecentAudit returns the newest audit records, newest first, before an id
+// (0: from the newest).
+func (db *DB) RecentAudit(ctx context.Context, beforeID int64, limit int) ([]PolicyAudit, error) {
+	var out []PolicyAudit
+	q := db.Gorm(ctx)
+	if beforeID > 0 {
+		q = q.Where("id < ?", beforeID)
+	}
+	err := q.Order("id DESC").Limit(limit).Find(&out).Error
+	return out, wrap(err, "list recent audit records")
+}

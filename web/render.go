@@ -65,6 +65,12 @@ var pageFiles = map[string]string{
 	"settings":            "templates/settings.html",
 	"admin_registrations": "templates/admin_registrations.html",
 	"moderation":          "templates/moderation.html",
+	"admin":               "templates/admin.html",
+	"admin_federation":    "templates/admin_federation.html",
+	"admin_accounts":      "templates/admin_accounts.html",
+	"admin_communities":   "templates/admin_communities.html",
+	"admin_reports":       "templates/admin_reports.html",
+	"admin_deliveries":    "templates/admin_deliveries.html",
 	"modlog":              "templates/modlog.html",
 	"oidc_choose":         "templates/oidc_choose.html",
 }

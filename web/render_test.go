@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/storage"
 )
 
 // Every page renders from its typed struct, escapes what it is given and
@@ -37,12 +40,22 @@ func TestEveryPageRenders(t *testing.T) {
 		"reset":               ResetPage{Page: page, Token: `"><b>x</b>`},
 		"settings":            SettingsPage{Page: withViewer, Bio: "<b>x</b>", Sessions: []SessionView{{ID: 1, Browser: "<b>x</b>", Current: true}}},
 		"admin_registrations": RegistrationsPage{Page: withViewer, Pending: []PendingAccount{{Name: "n", Reason: "<b>x</b>"}}},
-		"moderation": ModerationPage{Page: withViewer, Community: Community{Name: "a", Title: "<b>x</b>"}, Notice: "<b>x</b>", Error: "<b>x</b>",
+		"moderation": ModerationPage{Page: withViewer, Community: Community{Name: "a", Title: "<b>x</b>"}, Member: `"><b>x</b>`,
 			Requests: []JoinRequest{{Person: Person{Name: "<b>x</b>"}, Ref: `"><b>x</b>`}},
-			Reports:  []ReportView{{ID: 1, Reporter: &Person{Name: "<b>x</b>"}, Comment: "<b>x</b>", Posts: []ReportedPost{{Path: "/p/1", Excerpt: "<b>x</b>"}}}},
-			Bans:     []BanView{{Person: Person{Name: "<b>x</b>"}, Reason: "<b>x</b>"}}, Held: []Post{{ID: 1, Title: "<b>x</b>"}}},
-		"modlog":      ModlogPage{Page: page, Community: Community{Name: "a", Title: "<b>x</b>"}, Entries: []ModlogEntry{{Action: "<b>x</b>", Moderator: &Person{Name: "<b>x</b>"}}}},
-		"oidc_choose": OIDCChoosePage{Page: page, Token: `"><b>x</b>`, Username: "<b>x</b>", Error: "<b>x</b>"},
+			Reports: []ReportView{{ID: 1, Reporter: &Person{Name: "<b>x</b>"}, Target: &Person{Name: "<b>x</b>"}, Comment: "<b>x</b>",
+				Posts: []ReportedPost{{Path: "/o/1", Excerpt: "<b>x</b>"}, {URI: "<b>x</b>"}}}},
+			Bans: []BanView{{Person: Person{Name: "<b>x</b>"}, Reason: "<b>x</b>"}}, Held: []Post{{ID: 1, Title: "<b>x</b>"}}},
+		"modlog": ModlogPage{Page: page, Community: Community{Name: "a", Title: "<b>x</b>"}, Next: "/c/a/modlog?before=1",
+			Entries: []ModlogEntry{{Action: "banned", Moderator: &Person{Name: "<b>x</b>"}, Target: &Person{Name: "<b>x</b>"}, Reason: "<b>x</b>"}, {Action: "removed a post", ReasonPrivate: true, PostPath: "/o/1"}}},
+		"admin": AdminHomePage{Page: withViewer, Mode: "<b>x</b>"},
+		"admin_federation": AdminFederationPage{Page: withViewer, Mode: "allowlist", Notice: "<b>x</b>", Error: "<b>x</b>", ImportErrors: []string{"<b>x</b>"},
+			Allows: []storage.DomainRule{{Domain: "<b>x</b>", PublicComment: "<b>x</b>"}}, Blocks: []storage.DomainRule{{Domain: "<b>x</b>", Reason: "<b>x</b>"}},
+			Audit: []storage.PolicyAudit{{Actor: "<b>x</b>", Detail: "<b>x</b>"}}},
+		"admin_accounts":    AdminAccountsPage{Page: withViewer, Accounts: []AdminAccount{{Name: "<b>x</b>", Email: "<b>x</b>"}, {Name: "n", Self: true, Admin: true}}, More: true},
+		"admin_communities": AdminCommunitiesPage{Page: withViewer, Communities: []Community{{Name: "a", Title: "<b>x</b>"}}, Form: federation.NewCommunity{Title: "<b>x</b>", Summary: "<b>x</b>"}},
+		"admin_reports":     AdminReportsPage{Page: withViewer, Reports: []ReportView{{ID: 1, Comment: "<b>x</b>", Community: "<b>x</b>"}}},
+		"admin_deliveries":  AdminDeliveriesPage{Page: withViewer, Hosts: []storage.HostHealth{{Domain: "<b>x</b>", Queued: 1, Failures: 2, LastError: "<b>x</b>"}}},
+		"oidc_choose":       OIDCChoosePage{Page: page, Token: `"><b>x</b>`, Username: "<b>x</b>", Error: "<b>x</b>"},
 	}
 	for name := range pageFiles {
 		d, ok := data[name]

@@ -154,6 +154,7 @@ func (w *Web) Mount(e *echo.Echo) {
 	get(members, "/admin/registrations", w.registrations, form, w.adminOnly)
 	post(members, "/admin/registrations/:name", w.decideRegistration, form, w.adminOnly)
 	post(members, "/admin/invites", w.createInvite, form, w.adminOnly)
+	w.mountAdmin(get, post, form)
 }
 
 // PublicRoutes are the routes anyone may use in allowlist mode, as
