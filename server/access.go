@@ -145,7 +145,7 @@ func (s *Server) gate(next echo.HandlerFunc) echo.HandlerFunc {
 			if access == Peers && isGet && signed(req) {
 				// A signed fetch by a blocked server is refused.
 				if _, err := s.svc.AuthorizeFetch(req.Context(), req); err != nil {
-					return err
+					return peerError(err)
 				}
 			}
 			return next(c)
@@ -162,7 +162,7 @@ func (s *Server) gate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if access == Peers && signed(req) {
 			if _, err := s.svc.AuthorizeFetch(req.Context(), req); err != nil {
-				return err
+				return peerError(err)
 			}
 			return next(c)
 		}

@@ -104,6 +104,29 @@ func classify(err error) (int, string) {
 	return http.StatusInternalServerError, "internal server error"
 }
 
+// peerError is err as answered to a remote server: the status stays, the
+// reason is fixed by status, and the detail goes only to the log
+// (handleError logs the internal error). Verifying a request makes us
+// fetch keys and actors from where the request says; echoing why a fetch
+// failed (a resolver's address, "connection refused", a timeout) would
+// make our inbox a scanner of what we can reach.
+func peerError(err error) error {
+	status, _ := classify(err)
+	reason, ok := peerReasons[status]
+	if !ok {
+		reason = http.StatusText(status)
+	}
+	return &echo.HTTPError{Code: status, Message: reason, Internal: err}
+}
+
+var peerReasons = map[int]string{
+	http.StatusBadRequest:      "invalid activity",
+	http.StatusUnauthorized:    "request signature could not be verified",
+	http.StatusForbidden:       "not accepted from this actor or server",
+	http.StatusNotFound:        "not found",
+	http.StatusTooManyRequests: "too many requests; retry later",
+}
+
 func shorten(s string) string {
 	if len(s) <= maxReasonLen {
 		return s

@@ -66,7 +66,7 @@ func (s *Server) receive(c echo.Context) error {
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	res, err := s.svc.ReceiveInbox(req.Context(), req, body)
 	if err != nil {
-		return err
+		return peerError(err)
 	}
 	switch res {
 	case federation.Duplicate:

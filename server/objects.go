@@ -31,7 +31,7 @@ func (s *Server) object(c echo.Context) error {
 		// Followers-only and direct posts: only for their readers'
 		// servers, on a signed request.
 		if err := s.svc.FetchAllowed(c.Request().Context(), c.Request(), o); err != nil {
-			return err
+			return peerError(err)
 		}
 	}
 	doc, err := s.svc.PollDocument(c.Request().Context(), o)
@@ -58,7 +58,7 @@ func (s *Server) objectReplies(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusGone, "this post was deleted")
 	}
 	if err := s.svc.FetchAllowed(c.Request().Context(), c.Request(), o); err != nil {
-		return err
+		return peerError(err)
 	}
 	id := o.URI + "/replies"
 	return s.serve(c, collection{
