@@ -291,6 +291,9 @@ func (s *Service) onCreate(ctx context.Context, act *vocab.Activity, raw []byte,
 			return fmt.Errorf("%w: %s is not a member of the closed community %s", ErrForbidden, author.URI, community.URI)
 		}
 	}
+	if held, err := s.admit(ctx, c, community, author, obj, objRaw, raw); held || err != nil {
+		return err
+	}
 	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
 		o, err := s.storeObject(ctx, tx, obj, objRaw, author, community, parent)
 		if err != nil {

@@ -895,7 +895,8 @@ func (s *Service) RestrictPosting(ctx context.Context, by *storage.Actor, commun
 			return err
 		}
 		// Members' servers re-read the Group on its Update.
-		body, err := s.activityDoc(vocab.TypeUpdate, g, g.URI, []string{vocab.Public}, []string{g.FollowersURI})
+		to, cc := communityAudience(g)
+		body, err := s.activityDoc(vocab.TypeUpdate, g, g.URI, to, cc)
 		if err != nil {
 			return err
 		}

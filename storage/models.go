@@ -106,9 +106,12 @@ type Community struct {
 	Summary    string
 	Closed     bool
 	Visibility string
-	Tags       []CommunityTag `gorm:"foreignKey:CommunityID"`
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// PostingRules are its pre-moderation and rate limits
+	// (premoderation.go).
+	PostingRules `gorm:"embedded"`
+	Tags         []CommunityTag `gorm:"foreignKey:CommunityID"`
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // TagNames lists the community's tags.

@@ -46,6 +46,9 @@ const (
 	ModOpenPosting     = "open_posting"
 	ModResolveReport   = "resolve_report"
 	ModDismissReport   = "dismiss_report"
+	ModApprovePost     = "approve_post"
+	ModRejectPost      = "reject_post"
+	ModPostingRules    = "posting_rules"
 )
 
 // ModAction is one entry of a community's modlog: who did what to whom or

@@ -261,7 +261,10 @@ func (w *Web) post(c echo.Context) error {
 	o, err := w.svc.Post(c.Request().Context(), me, federation.NewPost{
 		Community: com.Actor.URI, Kind: kind, Title: title, Text: text, Markdown: true, Language: "en",
 	})
-	if errors.Is(err, federation.ErrInvalid) || errors.Is(err, federation.ErrForbidden) {
+	if errors.Is(err, federation.ErrHeld) {
+		// Queued for a moderator: nothing to post again.
+		return w.renderCommunity(c, com, http.StatusAccepted, reason(err), "", "", "")
+	} else if errors.Is(err, federation.ErrInvalid) || errors.Is(err, federation.ErrForbidden) || errors.Is(err, federation.ErrTooManyAttempts) {
 		return w.renderCommunity(c, com, http.StatusUnprocessableEntity, reason(err), kind, title, text)
 	} else if err != nil {
 		return err

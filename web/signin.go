@@ -153,7 +153,7 @@ func tooMany(c echo.Context, err error) string {
 // reason is the part of a federation error worded for people.
 func reason(err error) string {
 	s := err.Error()
-	for _, kind := range []error{federation.ErrInvalid, federation.ErrForbidden, federation.ErrUnauthorized} {
+	for _, kind := range []error{federation.ErrInvalid, federation.ErrForbidden, federation.ErrUnauthorized, federation.ErrHeld, federation.ErrTooManyAttempts} {
 		s = strings.TrimPrefix(s, kind.Error()+": ")
 	}
 	if s == "" {

@@ -211,7 +211,9 @@ func (w *Web) reply(c echo.Context) error {
 	}
 	text := c.FormValue("text")
 	r, err := w.svc.Post(c.Request().Context(), me, federation.NewPost{InReplyTo: o.URI, Text: text, Markdown: true, Language: "en"})
-	if errors.Is(err, federation.ErrInvalid) || errors.Is(err, federation.ErrForbidden) {
+	if errors.Is(err, federation.ErrHeld) {
+		return w.renderThread(c, o, http.StatusAccepted, reason(err), "")
+	} else if errors.Is(err, federation.ErrInvalid) || errors.Is(err, federation.ErrForbidden) || errors.Is(err, federation.ErrTooManyAttempts) {
 		return w.renderThread(c, o, http.StatusUnprocessableEntity, reason(err), text)
 	} else if err != nil {
 		return err

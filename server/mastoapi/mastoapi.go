@@ -284,6 +284,11 @@ func (a *API) writeError(c echo.Context, err error) {
 		status, msg = errNotFound.status, errNotFound.msg
 	case errors.Is(err, storage.ErrConflict):
 		status, msg = http.StatusUnprocessableEntity, "Validation failed: already exists"
+	case errors.Is(err, federation.ErrHeld):
+		// Not posted yet: the apps have no entity for a queued post.
+		status, msg = http.StatusUnprocessableEntity, "Your post "+strings.TrimPrefix(err.Error(), federation.ErrHeld.Error()+": your post ")
+	case errors.Is(err, federation.ErrTooManyAttempts):
+		status, msg = http.StatusTooManyRequests, strings.TrimPrefix(err.Error(), federation.ErrTooManyAttempts.Error()+": ")
 	case errors.Is(err, federation.ErrInvalid):
 		status, msg = http.StatusUnprocessableEntity, "Validation failed: "+strings.TrimPrefix(err.Error(), "invalid: ")
 	case errors.Is(err, federation.ErrForbidden):
