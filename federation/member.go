@@ -64,6 +64,12 @@ func (s *Service) Reblog(ctx context.Context, actor *storage.Actor, objectURI st
 		cc = append(cc, o.AuthorActor.URI)
 		inboxes = append(inboxes, o.AuthorActor.DeliveryInbox())
 	}
+	// A partner community's post is boosted to its partners only.
+	if c := o.CommunityActor; c != nil && c.Local {
+		if inboxes, err = s.partnerInboxes(ctx, s.DB, c, inboxes); err != nil {
+			return nil, err
+		}
+	}
 	body, err := vocab.Marshal(&vocab.Activity{
 		ID: s.URLs.NewActivity(), Type: vocab.TypeAnnounce, Actor: vocab.IRI(actor.URI),
 		Object: vocab.RefsTo(o.URI), To: vocab.IRIs{vocab.Public}, CC: cc, Published: vocab.At(time.Now()),
@@ -127,6 +133,12 @@ func (s *Service) Unreblog(ctx context.Context, actor *storage.Actor, objectURI 
 	if o.AuthorActor != nil && o.AuthorActor.ID != actor.ID {
 		cc = append(cc, o.AuthorActor.URI)
 		inboxes = append(inboxes, o.AuthorActor.DeliveryInbox())
+	}
+	// A partner community's post is boosted to its partners only.
+	if c := o.CommunityActor; c != nil && c.Local {
+		if inboxes, err = s.partnerInboxes(ctx, s.DB, c, inboxes); err != nil {
+			return nil, err
+		}
 	}
 	inner := &vocab.Activity{ID: r.URI, Type: vocab.TypeAnnounce, Actor: vocab.IRI(actor.URI), Object: vocab.RefsTo(o.URI)}
 	body, err := s.activityDoc(vocab.TypeUndo, actor, inner, []string{vocab.Public}, cc)

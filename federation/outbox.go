@@ -272,6 +272,16 @@ func (s *Service) act(ctx context.Context, actor, community *storage.Actor, body
 		}
 		inboxes = append(inboxes, followers...)
 	}
+	// A partner community's posts, and the replies in its threads, reach
+	// its partners only: not the servers of the author's followers or of
+	// the people named elsewhere.
+	if thread, err := s.threadCommunity(ctx, community, act); err != nil {
+		return err
+	} else if thread != nil && thread.Local {
+		if inboxes, err = s.partnerInboxes(ctx, s.DB, thread, inboxes); err != nil {
+			return err
+		}
+	}
 	if here {
 		// The community's own logic first: it may refuse the activity.
 		// Then the record, and delivery to any remote inbox named
@@ -298,6 +308,38 @@ func (s *Service) act(ctx context.Context, actor, community *storage.Actor, body
 		s.notifyDeliveries()
 	}
 	return err
+}
+
+// threadCommunity is the community an activity of a member's belongs to:
+// the one it is posted to, or else that of the thread its post answers
+// (a followers-only reply goes to no community but is in its thread).
+func (s *Service) threadCommunity(ctx context.Context, community *storage.Actor, act *vocab.Activity) (*storage.Actor, error) {
+	if community != nil {
+		return community, nil
+	}
+	var parentURI string
+	switch act.Type {
+	case vocab.TypeCreate, vocab.TypeUpdate:
+		obj, err := act.Object.Object()
+		if err != nil {
+			return nil, nil // not a post: no thread
+		}
+		parentURI = string(obj.InReplyTo)
+	case vocab.TypeDelete:
+		stored, err := s.DB.GetObjectByURI(ctx, act.Object.ID())
+		if err != nil {
+			return nil, ignoreNotFound(err)
+		}
+		parentURI = stored.InReplyToURI
+	}
+	if parentURI == "" {
+		return nil, nil
+	}
+	parent, err := s.DB.GetObjectByURI(ctx, parentURI)
+	if err != nil {
+		return nil, ignoreNotFound(err)
+	}
+	return parent.CommunityActor, nil
 }
 
 // applyOwn applies a local member's activity sent to a remote community to

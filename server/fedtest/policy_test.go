@@ -281,6 +281,60 @@ func TestPartnerCommunity(t *testing.T) {
 			if toC != 0 {
 				t.Errorf("the partner community queued %d Announces to C", toC)
 			}
+
+			// A member followed from C: their posts in the partner
+			// community, public or followers-only replies in its
+			// threads, reach partners only, not C through the follow.
+			olga, err := a.DB.GetLocalActor(ctx, "olga")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Service.Follow(ctx, cai, a.Handle("olga")); err != nil {
+				t.Fatal(err)
+			}
+			fedtest.Eventually(t, "C follows olga", accepted(c, olga.URI, cai.URI))
+			opost, err := a.Service.Post(ctx, olga, federation.NewPost{Community: a.Handle("network"), Text: "Partners only"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			oreply, err := a.Service.Post(ctx, olga, federation.NewPost{InReplyTo: bpost.URI, Text: "Followers-only reply", Visibility: storage.VisibilityPrivate})
+			if err != nil {
+				t.Fatal(err)
+			}
+			elsewhere, err := a.Service.Post(ctx, olga, federation.NewPost{Community: a.Handle("open"), Text: "Open to all"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := a.Service.Reblog(ctx, olga, bpost.URI); err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range []*fedtest.Node{a, b, c, a, c} {
+				n.Settled()
+			}
+			var boosts int64
+			a.DB.Gorm(ctx).Model(&storage.Delivery{}).Joins("JOIN activities ON activities.id = deliveries.activity_id").
+				Where("deliveries.host = ? AND activities.actor_uri = ? AND activities.type = ?", c.Domain, olga.URI, "Announce").Count(&boosts)
+			if boosts != 0 {
+				t.Errorf("olga's boost of a partner post queued to C: %d", boosts)
+			}
+			for _, uri := range []string{opost.URI, oreply.URI} {
+				if _, err := object(c, uri); !errors.Is(err, storage.ErrNotFound) {
+					t.Errorf("C received %s through the follow: %v", uri, err)
+				}
+			}
+			var creates int64
+			a.DB.Gorm(ctx).Model(&storage.Delivery{}).Joins("JOIN activities ON activities.id = deliveries.activity_id").
+				Where("deliveries.host = ? AND activities.actor_uri = ? AND activities.type = ?", c.Domain, olga.URI, "Create").Count(&creates)
+			if creates != 1 {
+				t.Errorf("olga's Creates queued to C: %d, want 1 (the open community's post)", creates)
+			}
+			if _, err := object(b, oreply.URI); err != nil {
+				t.Errorf("the partner did not receive the followers-only reply to its member: %v", err)
+			}
+			fedtest.Eventually(t, "C gets the open community's post", func() (bool, error) {
+				_, err := object(c, elsewhere.URI)
+				return err == nil, nil
+			})
 		})
 	}
 }
