@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/commonplace/commonplace/storage"
 )
@@ -146,4 +147,114 @@ func (s *Service) AdminCloseReport(ctx context.Context, by *storage.Actor, opera
 		state = "dismissed"
 	}
 	return r, auditAdmin(ctx, s.DB, operator, AuditCloseReport, "", fmt.Sprintf("report %d %s", id, state))
+}
+
+// Audit actions of instance settings and community ownership.
+const (
+	AuditInstanceSettings = "instance_settings"
+	AuditTransferGroup    = "transfer_community"
+)
+
+// Bounds of the instance settings.
+const (
+	MaxInstanceTitle       = 100
+	MaxInstanceDescription = 5000
+	MaxInstanceRules       = 20
+	MaxInstanceRule        = 500
+)
+
+// InstanceSettings are what the instance says about itself: its name and
+// description, its rules and whom to contact, as Mastodon's instance API
+// publishes them.
+type InstanceSettings struct {
+	Title, Description, ContactEmail string
+	Rules                            []string
+}
+
+// InstanceSettings reads the instance settings; unset ones are empty.
+func (s *Service) InstanceSettings(ctx context.Context) (InstanceSettings, error) {
+	m, err := s.DB.Settings(ctx, storage.SettingInstanceTitle, storage.SettingInstanceDescription,
+		storage.SettingInstanceContact, storage.SettingInstanceRules)
+	if err != nil {
+		return InstanceSettings{}, err
+	}
+	out := InstanceSettings{Title: m[storage.SettingInstanceTitle], Description: m[storage.SettingInstanceDescription],
+		ContactEmail: m[storage.SettingInstanceContact]}
+	for _, r := range strings.Split(m[storage.SettingInstanceRules], "\n") {
+		if r = strings.TrimSpace(r); r != "" {
+			out.Rules = append(out.Rules, r)
+		}
+	}
+	return out, nil
+}
+
+// SetInstanceSettings replaces the instance settings, as an admin.
+func (s *Service) SetInstanceSettings(ctx context.Context, operator string, in InstanceSettings) error {
+	in.Title, in.Description, in.ContactEmail = strings.TrimSpace(in.Title), strings.TrimSpace(in.Description), strings.TrimSpace(in.ContactEmail)
+	var rules []string
+	for _, r := range in.Rules {
+		if r = strings.Join(strings.Fields(r), " "); r != "" {
+			rules = append(rules, r)
+		}
+	}
+	switch {
+	case utf8.RuneCountInString(in.Title) > MaxInstanceTitle || strings.ContainsAny(in.Title, "\r\n"):
+		return fmt.Errorf("%w: the name is one line of at most %d characters", ErrInvalid, MaxInstanceTitle)
+	case utf8.RuneCountInString(in.Description) > MaxInstanceDescription:
+		return fmt.Errorf("%w: the description is at most %d characters", ErrInvalid, MaxInstanceDescription)
+	case len(rules) > MaxInstanceRules:
+		return fmt.Errorf("%w: at most %d rules", ErrInvalid, MaxInstanceRules)
+	case in.ContactEmail != "" && (len(in.ContactEmail) > 254 || !strings.Contains(in.ContactEmail, "@") || strings.ContainsAny(in.ContactEmail, " \r\n<>")):
+		return fmt.Errorf("%w: %q is not an e-mail address", ErrInvalid, in.ContactEmail)
+	}
+	for _, r := range rules {
+		if utf8.RuneCountInString(r) > MaxInstanceRule {
+			return fmt.Errorf("%w: a rule is at most %d characters", ErrInvalid, MaxInstanceRule)
+		}
+	}
+	return s.DB.Tx(ctx, func(tx *storage.DB) error {
+		for key, v := range map[string]string{
+			storage.SettingInstanceTitle: in.Title, storage.SettingInstanceDescription: in.Description,
+			storage.SettingInstanceContact: in.ContactEmail, storage.SettingInstanceRules: strings.Join(rules, "\n"),
+		} {
+			if err := tx.PutSetting(ctx, key, v, operator); err != nil {
+				return err
+			}
+		}
+		return auditAdmin(ctx, tx, operator, AuditInstanceSettings, "", fmt.Sprintf("name %q, %d rules, contact %q", in.Title, len(rules), in.ContactEmail))
+	})
+}
+
+// TransferCommunity makes a local member the owner of a local community,
+// as an admin; its previous owners stay on as moderators. The new owner
+// must be a member; one who was not yet a moderator is added to the
+// moderators collection, federated as the community's Add.
+func (s *Service) TransferCommunity(ctx context.Context, operator, community, newOwner string) error {
+	c, err := s.DB.GetCommunityByName(ctx, community)
+	if err != nil {
+		return err
+	}
+	who, err := s.DB.GetLocalActorByType(ctx, strings.TrimPrefix(newOwner, "@"), storage.TypePerson)
+	if err != nil {
+		return fmt.Errorf("%w: %s is not a member of this instance", ErrInvalid, newOwner)
+	}
+	m, err := s.DB.GetMembership(ctx, c.ActorID, who.ID)
+	if err != nil || m.State != storage.StateAccepted {
+		return fmt.Errorf("%w: %s must join %s before owning it", ErrInvalid, who.Username, community)
+	}
+	if m.Role == storage.RoleOwner {
+		return fmt.Errorf("%w: %s already owns %s", ErrInvalid, who.Username, community)
+	}
+	if m.Role == storage.RoleMember {
+		// Owners are published as moderators: tell the members' servers.
+		if err := s.SetModerator(ctx, c.Actor, c.Actor.URI, who.URI, true); err != nil {
+			return err
+		}
+	}
+	return s.DB.Tx(ctx, func(tx *storage.DB) error {
+		if err := tx.TransferOwnership(ctx, c.ActorID, who.ID); err != nil {
+			return err
+		}
+		return auditAdmin(ctx, tx, operator, AuditTransferGroup, "", community+" to "+who.Username)
+	})
 }

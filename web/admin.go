@@ -47,6 +47,9 @@ func (w *Web) mountAdmin(get, post func(access, string, echo.HandlerFunc, ...ech
 	post(members, "/admin/reports/:id", w.adminCloseReport, form, w.adminOnly)
 	get(members, "/admin/deliveries", w.adminDeliveries, form, w.adminOnly)
 	post(members, "/admin/deliveries/retry", w.adminRetry, form, w.adminOnly)
+	get(members, "/admin/settings", w.adminSettings, form, w.adminOnly)
+	post(members, "/admin/settings", w.adminSaveSettings, form, w.adminOnly)
+	post(members, "/admin/communities/transfer", w.adminTransfer, form, w.adminOnly)
 }
 
 // operator names the signed-in admin in the audit log.
@@ -554,4 +557,60 @@ func (w *Web) adminRetry(c echo.Context) error {
 		return err
 	}
 	return adminBack(c, "/admin/deliveries", fmt.Sprintf("%d deliveries to %s are being sent now.", n, host))
+}
+
+// --- Instance settings ---
+
+// AdminSettingsPage is what the instance says about itself.
+type AdminSettingsPage struct {
+	Page
+	Settings      federation.InstanceSettings
+	RulesText     string
+	Registrations string
+	Notice, Error string
+}
+
+func (w *Web) adminSettings(c echo.Context) error {
+	st, err := w.svc.InstanceSettings(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return w.renderAdminSettings(c, http.StatusOK, "", st)
+}
+
+func (w *Web) renderAdminSettings(c echo.Context, status int, errMsg string, st federation.InstanceSettings) error {
+	page := AdminSettingsPage{Page: w.page(c, "Instance settings"), Settings: st, RulesText: strings.Join(st.Rules, "\n"),
+		Registrations: w.cfg.Registrations, Notice: adminNotice(c), Error: errMsg}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return w.render(c, status, "admin_settings", page)
+}
+
+func (w *Web) adminSaveSettings(c echo.Context) error {
+	by, _, err := w.operator(c)
+	if err != nil {
+		return err
+	}
+	st := federation.InstanceSettings{Title: c.FormValue("title"), Description: c.FormValue("description"),
+		ContactEmail: c.FormValue("contact"), Rules: strings.Split(c.FormValue("rules"), "\n")}
+	if err := w.svc.SetInstanceSettings(c.Request().Context(), by, st); userError(err) {
+		return w.renderAdminSettings(c, http.StatusUnprocessableEntity, reason(err), st)
+	} else if err != nil {
+		return err
+	}
+	return adminBack(c, "/admin/settings", "Settings saved.")
+}
+
+// adminTransfer is POST /admin/communities/transfer: community, owner.
+func (w *Web) adminTransfer(c echo.Context) error {
+	by, _, err := w.operator(c)
+	if err != nil {
+		return err
+	}
+	name, owner := strings.TrimSpace(c.FormValue("community")), strings.TrimSpace(c.FormValue("owner"))
+	if err := w.svc.TransferCommunity(c.Request().Context(), by, name, owner); userError(err) {
+		return w.renderAdminCommunities(c, http.StatusUnprocessableEntity, reason(err), federation.NewCommunity{})
+	} else if err != nil {
+		return err
+	}
+	return adminBack(c, "/admin/communities", strings.TrimPrefix(owner, "@")+" owns "+name+" now.")
 }

@@ -41,7 +41,7 @@ func TestAdminPages(t *testing.T) {
 			}
 		}
 		ada, bob := s.signedIn(t, "ada"), s.signedIn(t, "bob")
-		for _, path := range []string{"/admin", "/admin/federation", "/admin/accounts", "/admin/deliveries", "/admin/reports", "/admin/communities", "/admin/federation/export"} {
+		for _, path := range []string{"/admin", "/admin/federation", "/admin/accounts", "/admin/deliveries", "/admin/reports", "/admin/communities", "/admin/settings", "/admin/federation/export"} {
 			bob.get(path).must(t, http.StatusForbidden)
 			s.browser().get(path).must(t, http.StatusSeeOther)
 		}
@@ -113,6 +113,25 @@ func TestAdminPages(t *testing.T) {
 		ada.submit("/admin/communities", "/admin/communities", url.Values{"name": {"Bad Name"}, "title": {"X"}}).must(t, 422)
 		ada.submit("/admin/communities", "/admin/communities", url.Values{"name": {"sepsis"}, "title": {"Sepsis care"}, "owner": {"alice"}, "closed": {"1"}}).must(t, 303)
 		ada.get("/admin/communities").must(t, 200, "Sepsis care", "by approval")
+		ada.submit("/admin/communities", "/admin/communities/transfer", url.Values{"community": {"sepsis"}, "owner": {"ada"}}).must(t, 422, "must join")
+		sepsis, _ := db.GetLocalActor(ctx, "sepsis")
+		adaActor0, _ := db.GetLocalActor(ctx, "ada")
+		if _, err := s.svc.Join(ctx, adaActor0, "sepsis"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.svc.Decide(ctx, "sepsis", adaActor0.URI, true); err != nil {
+			t.Fatal(err)
+		}
+		ada.submit("/admin/communities", "/admin/communities/transfer", url.Values{"community": {"sepsis"}, "owner": {"ada"}}).must(t, 303)
+		if m, err := db.GetMembership(ctx, sepsis.ID, adaActor0.ID); err != nil || m.Role != storage.RoleOwner {
+			t.Errorf("ada after the transfer: %+v %v", m, err)
+		}
+
+		ada.submit("/admin/settings", "/admin/settings", url.Values{"title": {"North practice"}, "contact": {"nope"}}).must(t, 422, "not an e-mail address", `value="North practice"`)
+		ada.submit("/admin/settings", "/admin/settings", url.Values{"title": {"North practice"}, "rules": {"Be kind\r\nNo patient data\r\n"}, "contact": {"admins@example.org"}}).must(t, 303)
+		if st, _ := s.svc.InstanceSettings(ctx); st.Title != "North practice" || len(st.Rules) != 2 || st.Rules[1] != "No patient data" {
+			t.Errorf("settings %+v", st)
+		}
 
 		// A report for the admins, resolved from /admin/reports.
 		ada.get("/admin/reports").must(t, 200, "No open reports")
@@ -128,7 +147,7 @@ func TestAdminPages(t *testing.T) {
 		}
 
 		audit := ada.get("/admin/federation").body
-		for _, want := range []string{"web:ada", "mode", "disable_account", "make_admin", "create_community", "retry_deliveries", "close_report"} {
+		for _, want := range []string{"web:ada", "mode", "disable_account", "make_admin", "create_community", "retry_deliveries", "close_report", "transfer_community", "instance_settings"} {
 			if !strings.Contains(audit, want) {
 				t.Errorf("audit log lacks %q", want)
 			}

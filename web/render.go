@@ -71,6 +71,7 @@ var pageFiles = map[string]string{
 	"admin_communities":   "templates/admin_communities.html",
 	"admin_reports":       "templates/admin_reports.html",
 	"admin_deliveries":    "templates/admin_deliveries.html",
+	"admin_settings":      "templates/admin_settings.html",
 	"modlog":              "templates/modlog.html",
 	"oidc_choose":         "templates/oidc_choose.html",
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/commonplace/commonplace/federation"
 )
 
 // The admin commands that /admin also offers: every one is written to the
@@ -140,6 +142,109 @@ for when you know it is back. The running server sends them at once.`,
 				return describe("retry", err)
 			}
 			fmt.Fprintf(a.Stdout, "%d deliveries to %s are due now\n", n, args[0])
+			return nil
+		}),
+	}
+}
+
+func (a *app) instanceCommand() *cobra.Command {
+	return groupCommand("instance", "Show or set what the instance says about itself",
+		a.instanceShowCommand(), a.instanceSetCommand())
+}
+
+func (a *app) instanceShowCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "show",
+		Short: "Print the instance's name, description, contact and rules",
+		Args:  cobra.NoArgs,
+		RunE: a.action(func(cmd *cobra.Command, _ []string) error {
+			svc, closeDB, err := a.open(cmd)
+			if err != nil {
+				return err
+			}
+			defer closeDB()
+			st, err := svc.InstanceSettings(cmd.Context())
+			if err != nil {
+				return describe("read instance settings", err)
+			}
+			fmt.Fprintf(a.Stdout, "name: %s\ncontact: %s\ndescription: %s\n", dash(st.Title), dash(st.ContactEmail), dash(st.Description))
+			for i, r := range st.Rules {
+				fmt.Fprintf(a.Stdout, "rule %d: %s\n", i+1, r)
+			}
+			return nil
+		}),
+	}
+}
+
+func (a *app) instanceSetCommand() *cobra.Command {
+	var in federation.InstanceSettings
+	cmd := &cobra.Command{
+		Use:   "set [--name NAME] [--description TEXT] [--contact EMAIL] [--rule TEXT ...]",
+		Short: "Set the instance's name, description, contact and rules",
+		Long: `Set what the instance says about itself in Mastodon's instance API
+(/api/v1/instance, /api/v2/instance): its name, description, contact e-mail
+and rules. Settings not given keep their value; --rule replaces every rule
+(repeat it, one rule each; --rule "" clears them).`,
+		Example: `  commonplace instance set --name "NHS North practice" --contact admins@example.org \
+      --rule "Be kind" --rule "No patient-identifiable information"`,
+		Args: cobra.NoArgs,
+		RunE: a.action(func(cmd *cobra.Command, _ []string) error {
+			svc, closeDB, err := a.open(cmd)
+			if err != nil {
+				return err
+			}
+			defer closeDB()
+			st, err := svc.InstanceSettings(cmd.Context())
+			if err != nil {
+				return describe("read instance settings", err)
+			}
+			f := cmd.Flags()
+			if f.Changed("name") {
+				st.Title = in.Title
+			}
+			if f.Changed("description") {
+				st.Description = in.Description
+			}
+			if f.Changed("contact") {
+				st.ContactEmail = in.ContactEmail
+			}
+			if f.Changed("rule") {
+				st.Rules = in.Rules
+			}
+			if err := svc.SetInstanceSettings(cmd.Context(), a.operator(), st); err != nil {
+				return describe("set instance settings", err)
+			}
+			fmt.Fprintln(a.Stdout, "instance settings saved")
+			return nil
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&in.Title, "name", "", "the instance's name")
+	f.StringVar(&in.Description, "description", "", "what the instance is for")
+	f.StringVar(&in.ContactEmail, "contact", "", "the admins' e-mail address")
+	f.StringArrayVar(&in.Rules, "rule", nil, "a rule; repeat for each")
+	return cmd
+}
+
+func (a *app) communityTransferCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "transfer NAME USERNAME",
+		Short: "Make a local member the owner of a community",
+		Long: `Make USERNAME, a local member of the community, its owner; the previous
+owners stay on as moderators. A new owner who was not a moderator is added
+to the moderators collection, federated to the members' servers.`,
+		Example: "  commonplace community transfer sepsis_care bea",
+		Args:    argsNamed("NAME", "USERNAME"),
+		RunE: a.action(func(cmd *cobra.Command, args []string) error {
+			svc, closeDB, err := a.open(cmd)
+			if err != nil {
+				return err
+			}
+			defer closeDB()
+			if err := svc.TransferCommunity(cmd.Context(), a.operator(), args[0], args[1]); err != nil {
+				return describe("transfer community", err)
+			}
+			fmt.Fprintf(a.Stdout, "%s owns %s now\n", args[1], args[0])
 			return nil
 		}),
 	}

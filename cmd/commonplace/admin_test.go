@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/commonplace/commonplace/storage"
 )
 
 // TestAdminCommands: disable and enable an account, make and revoke an
@@ -53,6 +55,50 @@ func TestAdminCommands(t *testing.T) {
 		for _, want := range []string{"disable_account", "enable_account", "make_admin", "revoke_admin", "create_community", "retry_deliveries", "cli:"} {
 			if !strings.Contains(audit, want) {
 				t.Errorf("audit lacks %s:\n%s", want, audit)
+			}
+		}
+	})
+}
+
+func TestInstanceAndTransferCommands(t *testing.T) {
+	eachDB(t, func(t *testing.T, c *cli) {
+		c.ok("instance", "set", "--name", "North practice", "--contact", "admins@example.org", "--rule", "Be kind", "--rule", "No patient data")
+		c.ok("instance", "set", "--description", "For clinicians.")
+		out := c.ok("instance", "show")
+		for _, want := range []string{"name: North practice", "contact: admins@example.org", "description: For clinicians.", "rule 1: Be kind", "rule 2: No patient data"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("instance show lacks %q:\n%s", want, out)
+			}
+		}
+		if msg := c.fails(1, "instance", "set", "--contact", "not an address"); !strings.Contains(msg, "not an e-mail address") {
+			t.Errorf("bad contact: %q", msg)
+		}
+
+		c.ok("account", "create", "alice", "--email", "alice@example.org")
+		c.ok("account", "create", "bea", "--email", "bea@example.org")
+		c.ok("community", "create", "practice", "--title", "Practice", "--owner", "alice")
+		if msg := c.fails(1, "community", "transfer", "practice", "bea"); !strings.Contains(msg, "must join") {
+			t.Errorf("transfer to a non-member: %q", msg)
+		}
+		db := c.openDB()
+		ctx := context.Background()
+		bea, _ := db.GetLocalActor(ctx, "bea")
+		g, _ := db.GetLocalActor(ctx, "practice")
+		if err := db.Gorm(ctx).Create(&storage.Membership{CommunityActorID: g.ID, MemberActorID: bea.ID, State: storage.StateAccepted, Role: storage.RoleMember}).Error; err != nil {
+			t.Fatal(err)
+		}
+		c.ok("community", "transfer", "practice", "bea")
+		alice, _ := db.GetLocalActor(ctx, "alice")
+		for who, want := range map[int64]string{bea.ID: storage.RoleOwner, alice.ID: storage.RoleModerator} {
+			m, err := db.GetMembership(ctx, g.ID, who)
+			if err != nil || m.Role != want {
+				t.Errorf("member %d: %+v %v, want %s", who, m, err, want)
+			}
+		}
+		audit := c.ok("federation", "audit")
+		for _, want := range []string{"instance_settings", "transfer_community"} {
+			if !strings.Contains(audit, want) {
+				t.Errorf("audit lacks %s", want)
 			}
 		}
 	})

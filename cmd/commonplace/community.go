@@ -20,6 +20,7 @@ func (a *app) communityCommand() *cobra.Command {
 		a.communityDecideCommand(true),
 		a.communityDecideCommand(false),
 		a.communityPartnersCommand(),
+		a.communityTransferCommand(),
 	)
 }
 

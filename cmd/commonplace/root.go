@@ -133,6 +133,7 @@ environment variables, then the flags below, in that order.`,
 		a.federationCommand(),
 		a.oidcCommand(),
 		a.moderateCommand(),
+		a.instanceCommand(),
 		a.mediaCommand(),
 		a.versionCommand(),
 	)

@@ -63,7 +63,11 @@ func (a *API) activity(c echo.Context) error {
 
 // extendedDescription is GET /api/v1/instance/extended_description.
 func (a *API) extendedDescription(c echo.Context) error {
-	return c.JSON(http.StatusOK, map[string]any{"updated_at": iso(a.started), "content": plainToHTML(instanceDescription)})
+	info, err := a.instanceInfo(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"updated_at": iso(a.started), "content": plainToHTML(info.description)})
 }
 
 // directory is GET /api/v1/directory: members who chose to be listed and

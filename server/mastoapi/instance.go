@@ -1,7 +1,10 @@
 package mastoapi
 
 import (
+	"cmp"
+	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -48,7 +51,25 @@ func pollsConfig() map[string]any {
 
 const instanceDescription = "Communities of practice across organisations, on the fediverse. Communities are group accounts: follow one to join it, mention it to post to it."
 
-func (a *API) instanceTitle() string { return a.domain }
+// instanceInfo is what the admins say about the instance (/admin/settings,
+// "commonplace instance set"), with defaults for what they left unset.
+type instanceInfo struct {
+	title, description, email string
+	rules                     []map[string]string
+}
+
+func (a *API) instanceInfo(ctx context.Context) (instanceInfo, error) {
+	st, err := a.svc.InstanceSettings(ctx)
+	if err != nil {
+		return instanceInfo{}, err
+	}
+	info := instanceInfo{title: cmp.Or(st.Title, a.domain), description: cmp.Or(st.Description, instanceDescription),
+		email: st.ContactEmail, rules: []map[string]string{}}
+	for i, r := range st.Rules {
+		info.rules = append(info.rules, map[string]string{"id": strconv.Itoa(i + 1), "text": r, "hint": ""})
+	}
+	return info, nil
+}
 
 func (a *API) version() string {
 	// Clients read Mastodon's version to decide which features to use;
@@ -63,16 +84,20 @@ func (a *API) instanceV1(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	info, err := a.instanceInfo(ctx)
+	if err != nil {
+		return err
+	}
 	var domains int64
 	if err := a.db.Gorm(ctx).Model(&storage.Actor{}).Where("NOT local").Distinct("domain").Count(&domains).Error; err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{
 		"uri":               a.domain,
-		"title":             a.instanceTitle(),
-		"short_description": instanceDescription,
-		"description":       instanceDescription,
-		"email":             "",
+		"title":             info.title,
+		"short_description": info.description,
+		"description":       info.description,
+		"email":             info.email,
 		"version":           a.version(),
 		"urls":              map[string]any{"streaming_api": a.streamingURL()},
 		"stats": map[string]any{
@@ -90,7 +115,7 @@ func (a *API) instanceV1(c echo.Context) error {
 			"polls":             pollsConfig(),
 		},
 		"contact_account": nil,
-		"rules":           []any{},
+		"rules":           info.rules,
 	})
 }
 
@@ -100,12 +125,16 @@ func (a *API) instanceV2(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	info, err := a.instanceInfo(c.Request().Context())
+	if err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, map[string]any{
 		"domain":      a.domain,
-		"title":       a.instanceTitle(),
+		"title":       info.title,
 		"version":     a.version(),
 		"source_url":  "https://github.com/commonplace/commonplace",
-		"description": instanceDescription,
+		"description": info.description,
 		"usage":       map[string]any{"users": map[string]any{"active_month": u.ActiveMonth}},
 		"thumbnail":   map[string]any{"url": a.svc.URLs.Base + missingHeaderPath, "blurhash": nil, "versions": map[string]any{}},
 		"icon":        []any{},
@@ -120,7 +149,7 @@ func (a *API) instanceV2(c echo.Context) error {
 		},
 		"registrations": map[string]any{"enabled": false, "approval_required": false, "message": nil, "url": nil},
 		"api_versions":  map[string]any{"mastodon": 2},
-		"contact":       map[string]any{"email": "", "account": nil},
-		"rules":         []any{},
+		"contact":       map[string]any{"email": info.email, "account": nil},
+		"rules":         info.rules,
 	})
 }

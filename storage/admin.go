@@ -1,0 +1,48 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Instance settings that admins change at run time, kept beside the
+// federation settings.
+const (
+	SettingInstanceTitle       = "instance.title"
+	SettingInstanceDescription = "instance.description"
+	SettingInstanceContact     = "instance.contact_email"
+	SettingInstanceRules       = "instance.rules"
+)
+
+// Settings returns the values of keys that were ever set.
+func (db *DB) Settings(ctx context.Context, keys ...string) (map[string]string, error) {
+	var rows []FederationSetting
+	err := db.Gorm(ctx).Where("key IN ?", keys).Find(&rows).Error
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[r.Key] = r.Value
+	}
+	return out, wrap(err, "read %d settings", len(keys))
+}
+
+// TransferOwnership makes an accepted member the owner of a community;
+// its previous owners become moderators. ErrNotFound if newOwnerID is not
+// an accepted member.
+func (db *DB) TransferOwnership(ctx context.Context, communityActorID, newOwnerID int64) error {
+	now := time.Now().UTC()
+	err := db.Tx(ctx, func(tx *DB) error {
+		res := tx.Gorm(ctx).Model(&Membership{}).
+			Where("community_actor_id = ? AND member_actor_id = ? AND state = ?", communityActorID, newOwnerID, StateAccepted).
+			Updates(map[string]any{"role": RoleOwner, "updated_at": now})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return tx.Gorm(ctx).Model(&Membership{}).
+			Where("community_actor_id = ? AND member_actor_id <> ? AND role = ?", communityActorID, newOwnerID, RoleOwner).
+			Updates(map[string]any{"role": RoleModerator, "updated_at": now}).Error
+	})
+	return wrap(err, "transfer community %d to %d", communityActorID, newOwnerID)
+}
