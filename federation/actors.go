@@ -52,6 +52,9 @@ type Service struct {
 	// are not announced (processes that do not serve).
 	ActorDocument func(*storage.Actor) ([]byte, error)
 
+	// PushWake is told when Web Pushes are queued (federation/push). May
+	// be nil.
+	PushWake func()
 	// PollUpdateDelay is how long after a vote a local poll's totals are
 	// sent to its participants (polls.go).
 	PollUpdateDelay time.Duration

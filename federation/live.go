@@ -42,6 +42,11 @@ func (s *Service) notify(ctx context.Context, tx *storage.DB, n *storage.Notific
 	if err != nil || !fresh {
 		return err
 	}
+	if queued, err := tx.EnqueuePushes(ctx, n); err != nil {
+		return err
+	} else if queued > 0 && s.PushWake != nil {
+		tx.AfterCommit(s.PushWake)
+	}
 	return s.Events.Publish(ctx, tx, events.Event{Kind: events.Notified, Actor: n.RecipientActorID, Notification: n.ID})
 }
 

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/commonplace/commonplace/federation/delivery"
 	"github.com/commonplace/commonplace/federation/events"
 	"github.com/commonplace/commonplace/federation/media"
+	"github.com/commonplace/commonplace/federation/push"
 	"github.com/commonplace/commonplace/federation/transport"
 	"github.com/commonplace/commonplace/server"
 	"github.com/commonplace/commonplace/server/mastoapi"
@@ -31,6 +33,8 @@ type Instance struct {
 	Service  *federation.Service
 	Server   *server.Server
 	Delivery *delivery.Worker
+	// Push sends Web Push notifications from their queue.
+	Push *push.Worker
 	// Events carries live events between this process's service and its
 	// streaming clients, and between replicas.
 	Events *events.Bus
@@ -77,6 +81,19 @@ func New(ctx context.Context, cfg config.Config, db *storage.DB, log *slog.Logge
 		Logger:      log.With("component", "delivery"),
 	})
 	svc.Wake = worker.Notify
+	keys, err := push.EnsureKeys(ctx, db)
+	if err != nil {
+		return nil, fmt.Errorf("Web Push keys: %w", err)
+	}
+	subscriber := cfg.BaseURL()
+	if !strings.HasPrefix(subscriber, "https:") {
+		subscriber = "webpush@" + cfg.Domain // the VAPID contact is an https URL or an address
+	}
+	pusher := push.New(db, svc.Client, keys, push.Options{
+		Subscriber: subscriber, Base: cfg.BaseURL(), RetryBase: cfg.RetryBase, Lease: cfg.QueueLease,
+		Logger: log.With("component", "push"),
+	})
+	svc.PushWake = pusher.Notify
 	pages, err := web.New(web.Options{Config: cfg, Service: svc, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("build web pages: %w", err)
@@ -95,7 +112,7 @@ func New(ctx context.Context, cfg config.Config, db *storage.DB, log *slog.Logge
 	if err := srv.Metrics().Register(newOpsCollector(db, worker, hideHosts)); err != nil {
 		return nil, fmt.Errorf("register metrics: %w", err)
 	}
-	return &Instance{Config: cfg, DB: db, Service: svc, Server: srv, Delivery: worker, Events: bus, log: log}, nil
+	return &Instance{Config: cfg, DB: db, Service: svc, Server: srv, Delivery: worker, Push: pusher, Events: bus, log: log}, nil
 }
 
 // Run runs the inbox and delivery workers (and the pruner, the poll closer and
@@ -127,6 +144,13 @@ func (i *Instance) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		i.Service.RunPolls(ctx, federation.PollOptions{})
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := i.Push.Run(ctx); err != nil && ctx.Err() == nil {
+			i.log.Error("push worker", "err", err)
+		}
 	}()
 	go func() {
 		defer wg.Done()

@@ -88,10 +88,14 @@ var entities = map[string]map[string]spec{
 	"Context":       {"ancestors": req("[]Status"), "descendants": req("[]Status")},
 	"Search":        {"accounts": req("[]Account"), "statuses": req("[]Status"), "hashtags": req("[]Tag")},
 	"Marker":        {"last_read_id": req("string"), "version": req("number"), "updated_at": req("datetime")},
-	"Application":   {"name": req("string"), "website": null("string"), "scopes": opt("array"), "redirect_uris": opt("array"), "redirect_uri": opt("string")},
+	"Application":   {"name": req("string"), "website": null("string"), "scopes": opt("array"), "redirect_uris": opt("array"), "redirect_uri": opt("string"), "vapid_key": opt("string")},
 	"CredentialApp": {"client_id": req("string"), "client_secret": req("string"), "id": req("string")},
-	"Token":         {"access_token": req("string"), "token_type": req("string"), "scope": req("string"), "created_at": req("number")},
-	"Error":         {"error": req("string"), "error_description": opt("string")},
+	"WebPushSubscription": {
+		"id": req("string"), "endpoint": req("string"), "standard": opt("boolean"), "alerts": req("object"),
+		"policy": req("string"), "server_key": req("string"),
+	},
+	"Token": {"access_token": req("string"), "token_type": req("string"), "scope": req("string"), "created_at": req("number")},
+	"Error": {"error": req("string"), "error_description": opt("string")},
 	"InstanceV1": {
 		"uri": req("string"), "title": req("string"), "short_description": req("string"), "description": req("string"),
 		"email": req("string"), "version": req("string"), "urls": req("object"), "stats": req("InstanceStats"),

@@ -200,6 +200,9 @@ type Application struct {
 	ClientID              string   `json:"client_id,omitempty"`
 	ClientSecret          string   `json:"client_secret,omitempty"`
 	ClientSecretExpiresAt *int     `json:"client_secret_expires_at,omitempty"`
+	// VapidKey is the instance's Web Push key (deprecated by Mastodon in
+	// favour of the instance's configuration, still read by apps).
+	VapidKey string `json:"vapid_key,omitempty"`
 }
 
 // Token is an OAuth access token.

@@ -146,6 +146,7 @@ func (a *API) instanceV2(c echo.Context) error {
 			"media_attachments": a.mediaConfig(),
 			"polls":             pollsConfig(),
 			"translation":       map[string]any{"enabled": false},
+			"vapid":             map[string]any{"public_key": a.vapidKey},
 		},
 		"registrations": map[string]any{"enabled": false, "approval_required": false, "message": nil, "url": nil},
 		"api_versions":  map[string]any{"mastodon": 2},

@@ -10,6 +10,7 @@
 package mastoapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +25,7 @@ import (
 	"github.com/commonplace/commonplace/config"
 	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/federation/oauth"
+	"github.com/commonplace/commonplace/federation/push"
 	"github.com/commonplace/commonplace/federation/ratelimit"
 	"github.com/commonplace/commonplace/server"
 	"github.com/commonplace/commonplace/storage"
@@ -61,6 +63,8 @@ type API struct {
 	// hub streams live events to this process's streaming clients.
 	hub     *hub
 	started time.Time
+	// vapidKey is the instance's Web Push public key (push.go).
+	vapidKey string
 }
 
 // Mount adds the client API and the OAuth endpoints to srv.
@@ -75,6 +79,11 @@ func Mount(srv *server.Server, svc *federation.Service, cfg config.Config, log *
 		memberRequests: ratelimit.New(accountRateLimit, rateWindow),
 		now:            time.Now,
 		started:        time.Now(),
+	}
+	if k, err := svc.DB.GetInstanceKey(context.Background(), push.KeyName); err == nil {
+		a.vapidKey = k.PublicKey
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return err
 	}
 	a.hub = newHub(a)
 	srv.OnShutdown(a.hub.stop)
@@ -183,6 +192,7 @@ func (a *API) routes() {
 	a.moderationRoutes()
 	a.answerRoutes()
 	a.mediaRoutes()
+	a.pushRoutes()
 
 	a.echo.GET(missingAvatarPath, missingImage)
 	a.echo.GET(missingHeaderPath, missingImage)

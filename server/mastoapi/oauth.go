@@ -74,6 +74,7 @@ func (a *API) createApp(c echo.Context) error {
 		return err
 	}
 	out := appEntity(app)
+	out.VapidKey = a.vapidKey
 	out.ClientID, out.ClientSecret = app.ClientID, secret
 	zero := 0
 	out.ClientSecretExpiresAt = &zero
@@ -86,7 +87,9 @@ func (a *API) verifyApp(c echo.Context) error {
 	if t.App == nil {
 		return errorf(http.StatusUnprocessableEntity, "This token was not issued to an application")
 	}
-	return c.JSON(http.StatusOK, appEntity(t.App))
+	out := appEntity(t.App)
+	out.VapidKey = a.vapidKey
+	return c.JSON(http.StatusOK, out)
 }
 
 // tokenError is an OAuth error body (RFC 6749 section 5.2).
