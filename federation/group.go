@@ -221,6 +221,9 @@ func (s *Service) onFollowAnswer(ctx context.Context, act *vocab.Activity, actor
 			if err := s.syncModerators(ctx, actor); err != nil {
 				s.Log.Info("moderators not read", "community", actor.URI, "err", err)
 			}
+			if err := s.syncFeatured(ctx, actor); err != nil {
+				s.Log.Info("repertoire not read", "community", actor.URI, "err", err)
+			}
 		}
 		return nil
 	}
@@ -496,8 +499,12 @@ func (s *Service) onUpdate(ctx context.Context, act *vocab.Activity, raw []byte,
 		if actor.Local {
 			return nil
 		}
-		_, err := s.FetchActor(ctx, actor.URI)
-		return err
+		fresh, err := s.FetchActor(ctx, actor.URI)
+		if err != nil || fresh.Type != storage.TypeGroup {
+			return err
+		}
+		// A community's Update may be a new order of its repertoire.
+		return s.syncFeaturedOfFollowed(ctx, fresh)
 	}
 	stored, err := s.DB.GetObjectByURI(ctx, act.Object.ID())
 	if errors.Is(err, storage.ErrNotFound) {

@@ -681,6 +681,9 @@ func (s *Service) announcedModeration(ctx context.Context, act *vocab.Activity, 
 		}
 		return s.applyBan(ctx, act, group, who)
 	case vocab.TypeAdd, vocab.TypeRemove:
+		if isFeaturedOf(act, group) {
+			return s.syncFeatured(ctx, group)
+		}
 		if !s.isModeratorsTarget(ctx, act) {
 			return nil
 		}

@@ -198,10 +198,16 @@ func (s *Service) dispatch(ctx context.Context, act *vocab.Activity, raw []byte,
 	case vocab.TypeBlock:
 		return s.onBlock(ctx, act, raw, actor)
 	case vocab.TypeAdd, vocab.TypeRemove:
-		// Featured posts (Lemmy's and Mastodon's pins) are not followed
-		// here; moderators are.
+		// Moderators, and a community's featured posts (its repertoire);
+		// people's pins are not followed here.
 		if s.isModeratorsTarget(ctx, act) {
 			return s.onModerators(ctx, act, actor)
+		}
+		if g := s.localFeatured(ctx, act.Target.ID()); g != nil {
+			return s.onCurate(ctx, act, raw, actor, g)
+		}
+		if actor.Type == storage.TypeGroup && !actor.Local && isFeaturedOf(act, actor) {
+			return s.syncFeaturedOfFollowed(ctx, actor)
 		}
 	}
 	return nil

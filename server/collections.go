@@ -274,7 +274,8 @@ func (s *Server) groupFollowing(c echo.Context) error {
 	return s.serve(c, s.following(a))
 }
 
-// groupFeatured will hold the community's curated resources; empty for now.
+// groupFeatured is the community's repertoire, its posts embedded as
+// Lemmy reads its featured posts.
 func (s *Server) groupFeatured(c echo.Context) error {
 	a, err := s.localActor(c, storage.TypeGroup)
 	if err != nil {
@@ -283,7 +284,11 @@ func (s *Server) groupFeatured(c echo.Context) error {
 	if err := s.svc.CollectionAllowed(c.Request().Context(), c.Request(), a); err != nil {
 		return err
 	}
-	return inline(c, a.FeaturedURI, nil)
+	doc, err := s.svc.FeaturedCollection(c.Request().Context(), a)
+	if err != nil {
+		return err
+	}
+	return activityJSON(c, doc)
 }
 
 // personFeatured lists the member's pinned posts, most recently pinned

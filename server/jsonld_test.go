@@ -205,6 +205,13 @@ func extraJSONLDPaths(t *testing.T, f *fixture, question, reply *storage.Object)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The featured collection with a post in a section (the repertoire).
+	if err := f.svc.Curate(ctx, asker, question.URI, federation.RepertoireChange{Section: "Start here"}); err != nil {
+		t.Fatal(err)
+	}
+	if res := f.get("/c/practice/featured", acceptAP); !strings.Contains(string(res.body), `"sections":[{"type":"OrderedCollection","name":"Start here"`) {
+		t.Fatalf("the featured collection has no sections: %s", res.body)
+	}
 	return []string{strings.TrimPrefix(poll.URI, testBase)}
 }
 
@@ -212,14 +219,16 @@ func extraJSONLDPaths(t *testing.T, f *fixture, question, reply *storage.Object)
 func TestJSONLDExpansionFindsLosses(t *testing.T) {
 	t.Parallel()
 	body := []byte(`{"@context":` + vocab.Context + `,"id":"https://cp.example/o/1","type":"Note","postKind":"question","acceptedAnswer":"https://cp.example/o/2",` +
-		`"bogus":1,"tag":[{"type":"Bogus","name":"#x"}]}`)
+		`"sections":[{"type":"OrderedCollection","name":"Start here","orderedItems":["https://cp.example/o/1"]}],"repertoireSection":"Start here","bogus":1,"tag":[{"type":"Bogus","name":"#x"}]}`)
 	losses := expansionLosses(t, body)
 	for _, w := range []string{"type _:Bogus (undefined type)", "/_:bogus (undefined term)"} {
 		if !slices.ContainsFunc(losses, func(l string) bool { return strings.Contains(l, w) }) {
 			t.Errorf("losses %q lack %q", losses, w)
 		}
 	}
-	if slices.ContainsFunc(losses, func(l string) bool { return strings.Contains(l, "postKind") || strings.Contains(l, "acceptedAnswer") }) {
-		t.Errorf("postKind or acceptedAnswer reported lost: %q", losses)
+	if slices.ContainsFunc(losses, func(l string) bool {
+		return strings.Contains(l, "postKind") || strings.Contains(l, "acceptedAnswer") || strings.Contains(l, "sections") || strings.Contains(l, "repertoireSection")
+	}) {
+		t.Errorf("a Commonplace term reported lost: %q", losses)
 	}
 }

@@ -51,6 +51,7 @@ var pageFiles = map[string]string{
 	"interact":    "templates/interact.html",
 	"community":   "templates/community.html",
 	"questions":   "templates/questions.html",
+	"repertoire":  "templates/repertoire.html",
 	"member":      "templates/member.html",
 	"error":       "templates/error.html",
 

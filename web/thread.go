@@ -31,6 +31,8 @@ type ThreadPage struct {
 	CanAccept bool
 	// Mod is what the viewer can do as a moderator (nil: nothing).
 	Mod *PostModeration
+	// Curate is what a curator of the post's community may do with it.
+	Curate *CurateForm
 }
 
 // Reply is a reply in the tree, with its own replies down to maxDepth;
@@ -187,6 +189,9 @@ func (w *Web) renderThread(c echo.Context, o *storage.Object, status int, errMsg
 	}
 	page.Replies, _ = build(o.ID, 1)
 	if err := w.answerOf(c, o, viewer, objs, views, &page); err != nil {
+		return err
+	}
+	if page.Curate, err = w.curateForm(c, o, viewer); err != nil {
 		return err
 	}
 	likers, err := w.db.ListLikers(ctx, o.ID, maxLikers)

@@ -31,6 +31,11 @@ type Activity struct {
 	// (Lemmy).
 	EndTime    Time `json:"endTime,omitzero"`
 	RemoveData bool `json:"removeData,omitempty"`
+
+	// RepertoireSection is the section of a community's repertoire an
+	// Add to its featured collection files the post under
+	// (commonplace:repertoireSection).
+	RepertoireSection string `json:"repertoireSection,omitempty"`
 }
 
 // Recipients returns to, cc and audience together.

@@ -13,6 +13,18 @@ type Collection struct {
 	PartOf       IRI    `json:"partOf,omitempty"`
 	Items        Refs   `json:"items,omitempty"`
 	OrderedItems Refs   `json:"orderedItems,omitempty"`
+
+	// Sections divide a community's featured collection, its repertoire,
+	// into titled parts, in order (commonplace:sections).
+	Sections []Section `json:"sections,omitempty"`
+}
+
+// Section is one titled part of a repertoire: the ids of its posts, in
+// order.
+type Section struct {
+	Type         string   `json:"type"`
+	Name         string   `json:"name"`
+	OrderedItems []string `json:"orderedItems"`
 }
 
 // Members returns orderedItems, or items for an unordered collection.

@@ -36,6 +36,8 @@ const Context = `["https://www.w3.org/ns/activitystreams","https://w3id.org/secu
 	`"postKind":"commonplace:postKind",` +
 	`"acceptedAnswer":{"@id":"commonplace:acceptedAnswer","@type":"@id"},` +
 	`"membersOnly":"commonplace:membersOnly",` +
+	`"repertoireSection":"commonplace:repertoireSection",` +
+	`"sections":{"@id":"commonplace:sections","@container":"@list"},` +
 	`"removeData":"lemmy:removeData"` +
 	`}]`
 

@@ -58,3 +58,14 @@ func (p ItemsPage) MarshalJSON() ([]byte, error) {
 	}
 	return marshalNoEscape(plain(p))
 }
+
+// Featured is a community's featured collection as we serve it: its
+// posts embedded in order (a list even when empty or of one, as Lemmy
+// reads it) and its sections.
+type Featured struct {
+	ID           string    `json:"id"`
+	Type         string    `json:"type"`
+	TotalItems   int       `json:"totalItems"`
+	OrderedItems []Ref     `json:"orderedItems"`
+	Sections     []Section `json:"sections,omitempty"`
+}

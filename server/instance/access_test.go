@@ -257,6 +257,8 @@ func newFixture(t *testing.T, d storage.Dialect) *fixture {
 		"/api/v1/communities/:id/bans :id":       {id(com.ActorID)},
 		"/api/v1/communities/:id/modlog :id":     {id(com.ActorID)},
 		"/api/v1/communities/:id/reports :id":    {id(com.ActorID)},
+		// The repertoire (issue 15).
+		"/api/v1/communities/:id/repertoire :id": {id(com.ActorID)},
 	}
 	f.query = map[string]string{
 		"/.well-known/webfinger":   "resource=acct:alice@" + a.Domain,

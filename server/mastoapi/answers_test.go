@@ -53,3 +53,42 @@ func TestAcceptAnswerAPI(t *testing.T) {
 		})
 	}
 }
+
+// The repertoire from an app: a curator adds a community's post under a
+// section, anyone reads it by section, a member may not change it.
+func TestRepertoireAPI(t *testing.T) {
+	for _, d := range []storage.Dialect{storage.SQLite, storage.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			n := fedtest.Start(t, d)
+			member(t, n, "olga")
+			dan := member(t, n, "dan")
+			g := n.Community("practice", false, "olga").Actor
+			if _, err := n.Service.Join(ctx, dan, "practice"); err != nil {
+				t.Fatal(err)
+			}
+			owner := newClient(t, n, tokenFor(t, n, "olga", "read write"))
+			danC := newClient(t, n, tokenFor(t, n, "dan", "read write"))
+			visitor := newClient(t, n, "")
+			gid := strconv.FormatInt(g.ID, 10)
+			post := danC.ok("POST", "/api/v1/statuses", map[string]any{"status": "@practice #resource Night handover card\n\nSBAR on one card."}).object(t)
+			pid := str(post["id"])
+
+			if r := danC.do("POST", "/api/v1/communities/"+gid+"/repertoire", map[string]any{"status_id": pid, "section": "Templates"}); r.StatusCode != http.StatusForbidden {
+				t.Fatalf("a member curated: %d %s", r.StatusCode, r.body)
+			}
+			secs := owner.ok("POST", "/api/v1/communities/"+gid+"/repertoire", map[string]any{"status_id": pid, "section": "Templates"}).list(t)
+			if len(secs) != 1 || field(secs[0], "title") != "Templates" {
+				t.Fatalf("repertoire after adding: %v", secs)
+			}
+			got := visitor.ok("GET", "/api/v1/communities/"+gid+"/repertoire", nil).list(t)
+			statuses, _ := field(got[0], "statuses").([]any)
+			if len(statuses) != 1 || field(statuses[0], "id") != pid {
+				t.Fatalf("visitor reads %v", got)
+			}
+			if got := owner.ok("DELETE", "/api/v1/communities/"+gid+"/repertoire/"+pid, nil).list(t); len(got) != 0 {
+				t.Fatalf("repertoire after removing: %v", got)
+			}
+		})
+	}
+}

@@ -193,6 +193,7 @@ func (a *API) routes() {
 	a.answerRoutes()
 	a.mediaRoutes()
 	a.pushRoutes()
+	a.repertoireRoutes()
 
 	a.echo.GET(missingAvatarPath, missingImage)
 	a.echo.GET(missingHeaderPath, missingImage)

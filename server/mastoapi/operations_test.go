@@ -176,6 +176,10 @@ var aliases = map[string]bool{
 	// Commonplace's own: accepted answers (issue 15).
 	"POST /api/v1/statuses/:x/accept":   true,
 	"POST /api/v1/statuses/:x/unaccept": true,
+	// The repertoire (issue 15).
+	"GET /api/v1/communities/:x/repertoire":       true,
+	"POST /api/v1/communities/:x/repertoire":      true,
+	"DELETE /api/v1/communities/:x/repertoire/:x": true,
 }
 
 var paramRe = regexp.MustCompile(`:[a-z_]+`)
