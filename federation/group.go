@@ -258,6 +258,17 @@ func (s *Service) onCreate(ctx context.Context, act *vocab.Activity, raw []byte,
 		// never enters one, even when it mentions one or answers a post
 		// in one. It is kept for the people it is for. A members-only
 		// community takes it (storeObject makes it a members post).
+		// A reply in one of our threads is judged by the thread's
+		// community all the same, since it is stored in the thread.
+		if parent != nil && community != nil && community.Local {
+			c, err := s.DB.GetCommunityByActorID(ctx, community.ID)
+			if err != nil {
+				return err
+			}
+			if err := s.mayPostIn(ctx, c, community, author, parent); err != nil {
+				return err
+			}
+		}
 		community = nil
 	}
 	if community == nil || !community.Local {
@@ -282,17 +293,8 @@ func (s *Service) onCreate(ctx context.Context, act *vocab.Activity, raw []byte,
 	if err != nil {
 		return err
 	}
-	if err := s.checkPartner(ctx, community, author); err != nil {
+	if err := s.mayPostIn(ctx, c, community, author, parent); err != nil {
 		return err
-	}
-	if err := s.checkMayPost(ctx, community, author, parent); err != nil {
-		return err
-	}
-	if c.Closed {
-		m, err := s.DB.GetMembership(ctx, community.ID, author.ID)
-		if err != nil || m.State != storage.StateAccepted {
-			return fmt.Errorf("%w: %s is not a member of the closed community %s", ErrForbidden, author.URI, community.URI)
-		}
 	}
 	if held, err := s.admit(ctx, c, community, author, obj, objRaw, raw); held || err != nil {
 		return err
@@ -312,6 +314,25 @@ func (s *Service) onCreate(ctx context.Context, act *vocab.Activity, raw []byte,
 		s.Log.Info("post accepted", "community", community.URI, "object", obj.ID, "author", author.URI)
 	}
 	return err
+}
+
+// mayPostIn applies a local community's rules to a post or reply by
+// author: partner servers only, bans and posting rules, members only when
+// closed.
+func (s *Service) mayPostIn(ctx context.Context, c *storage.Community, community, author *storage.Actor, parent *storage.Object) error {
+	if err := s.checkPartner(ctx, community, author); err != nil {
+		return err
+	}
+	if err := s.checkMayPost(ctx, community, author, parent); err != nil {
+		return err
+	}
+	if c.Closed {
+		m, err := s.DB.GetMembership(ctx, community.ID, author.ID)
+		if err != nil || m.State != storage.StateAccepted {
+			return fmt.Errorf("%w: %s is not a member of the closed community %s", ErrForbidden, author.URI, community.URI)
+		}
+	}
+	return nil
 }
 
 // objectOf returns the object a Create or Update carries: embedded (its

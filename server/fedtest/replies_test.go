@@ -42,11 +42,15 @@ func replyJudgedByThread(t *testing.T, d storage.Dialect) {
 	a.Settled()
 
 	m := fedtest.NewMastodon(t)
-	reply := func(cc ...string) string {
+	public := []string{"https://www.w3.org/ns/activitystreams#Public"}
+	followersOnly := []string{m.ActorURI() + "/followers"}
+	direct := []string{olga.URI}
+	replyTo := func(to []string, cc ...string) string {
 		id := m.NewID("statuses")
 		note := map[string]any{"id": id, "type": "Note", "attributedTo": m.ActorURI(), "inReplyTo": post.URI,
 			"content": "<p>Not a member, replying anyway</p>", "published": time.Now().UTC().Format(time.RFC3339),
-			"to": []string{"https://www.w3.org/ns/activitystreams#Public"}, "cc": append([]string{olga.URI}, cc...)}
+			"to": to, "cc": append([]string{olga.URI}, cc...),
+			"tag": []map[string]string{{"type": "Mention", "href": olga.URI, "name": "@olga"}}}
 		code := m.Send(a.URL+"/u/olga/inbox", map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
 			"id": id + "/activity", "type": "Create", "actor": m.ActorURI(), "to": note["to"], "cc": note["cc"], "object": note})
 		if code != http.StatusAccepted {
@@ -55,6 +59,7 @@ func replyJudgedByThread(t *testing.T, d storage.Dialect) {
 		a.Settled()
 		return id
 	}
+	reply := func(cc ...string) string { return replyTo(public, cc...) }
 	notStored := func(what, id string) {
 		t.Helper()
 		if o, err := object(a, id); !errors.Is(err, storage.ErrNotFound) {
@@ -64,6 +69,10 @@ func replyJudgedByThread(t *testing.T, d storage.Dialect) {
 	notStored("a non-member's reply", reply())
 	notStored("a non-member's reply with a remote Group in cc", reply(elsewhere.URI))
 	notStored("a non-member's reply with the closed community and a remote Group in cc", reply(elsewhere.URI, closed.URI))
+	// Followers-only and direct replies stay out of every community, but
+	// they are stored in the thread: the thread's community judges them.
+	notStored("a non-member's followers-only reply", replyTo(followersOnly))
+	notStored("a non-member's direct reply", replyTo(direct))
 	var n int64
 	if err := a.DB.Gorm(ctx).Model(&storage.Notification{}).Where("recipient_actor_id = ?", olga.ID).Count(&n).Error; err != nil {
 		t.Fatal(err)
@@ -81,6 +90,13 @@ func replyJudgedByThread(t *testing.T, d storage.Dialect) {
 	a.Settled()
 	if _, err := a.Service.Decide(ctx, "ward", m.ActorURI(), true); err != nil {
 		t.Fatal(err)
+	}
+	private, err := object(a, replyTo(followersOnly))
+	if err != nil {
+		t.Fatalf("a member's followers-only reply: %v", err)
+	}
+	if private.CommunityActorID != nil || private.InReplyToID == nil || *private.InReplyToID != post.ID {
+		t.Errorf("a member's followers-only reply is in community %v, replying to %v; want none, %d", fmt.Sprint(derefID(private.CommunityActorID)), fmt.Sprint(derefID(private.InReplyToID)), post.ID)
 	}
 	id := reply(elsewhere.URI)
 	o, err := object(a, id)
