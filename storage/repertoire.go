@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
@@ -43,12 +44,25 @@ type RepertoireSetting struct {
 // limit items, leaving out posts deleted or taken out of the community.
 func (db *DB) ListRepertoire(ctx context.Context, communityActorID int64, limit int) ([]RepertoireItem, error) {
 	var out []RepertoireItem
-	err := db.Gorm(ctx).Model(&RepertoireItem{}).
+	err := db.repertoire(ctx, communityActorID).Limit(limit).Find(&out).Error
+	return out, wrap(err, "list repertoire of %d", communityActorID)
+}
+
+// ListRepertoireFor is ListRepertoire with only the posts viewer (nil: a
+// signed-out reader) may read: a members-only community's are for its
+// members.
+func (db *DB) ListRepertoireFor(ctx context.Context, communityActorID int64, viewer *Actor, limit int) ([]RepertoireItem, error) {
+	var out []RepertoireItem
+	err := VisibleTo(db.repertoire(ctx, communityActorID), viewer).Limit(limit).Find(&out).Error
+	return out, wrap(err, "list repertoire of %d", communityActorID)
+}
+
+func (db *DB) repertoire(ctx context.Context, communityActorID int64) *gorm.DB {
+	return db.Gorm(ctx).Model(&RepertoireItem{}).
 		Joins("JOIN objects ON objects.id = repertoire_items.object_id").
 		Where("repertoire_items.community_actor_id = ? AND objects.deleted_at IS NULL AND objects.community_actor_id = repertoire_items.community_actor_id", communityActorID).
 		Preload("Object").Preload("Object.AuthorActor").Preload("Object.CommunityActor").
-		Order("repertoire_items.position").Limit(limit).Find(&out).Error
-	return out, wrap(err, "list repertoire of %d", communityActorID)
+		Order("repertoire_items.position")
 }
 
 // SetRepertoire replaces a community's repertoire with items, in their

@@ -54,6 +54,19 @@ func TestRepertoire(t *testing.T) {
 			t.Fatal(err)
 		}
 		want("Start here:"+a.URI, "Cases:"+b.URI)
+		// A members post is listed for members only.
+		if err := db.Gorm(ctx).Model(b).Update("visibility", storage.VisibilityMembers).Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range []struct {
+			viewer *storage.Actor
+			n      int
+		}{{nil, 1}, {f.member, 2}} {
+			items, err := db.ListRepertoireFor(ctx, f.group.ID, v.viewer, 10)
+			if err != nil || len(items) != v.n {
+				t.Fatalf("%v reads %d items (%v), want %d", v.viewer, len(items), err, v.n)
+			}
+		}
 		in, err := db.RepertoireOf(ctx, []int64{a.ID, c.ID})
 		if err != nil || !in[a.ID] || in[c.ID] {
 			t.Fatalf("repertoire of: %v %v", in, err)

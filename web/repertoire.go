@@ -67,7 +67,7 @@ func (w *Web) repertoire(c echo.Context) error {
 	if com.Visibility != storage.VisibilityPublic {
 		return w.render(c, http.StatusOK, "repertoire", page)
 	}
-	items, err := w.db.ListRepertoire(ctx, com.ActorID, federation.MaxRepertoire)
+	items, err := w.db.ListRepertoireFor(ctx, com.ActorID, viewer, federation.MaxRepertoire)
 	if err != nil {
 		return err
 	}

@@ -35,7 +35,7 @@ func (a *API) communityRepertoire(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	items, err := a.db.ListRepertoire(c.Request().Context(), g.ID, federation.MaxRepertoire)
+	items, err := a.db.ListRepertoireFor(c.Request().Context(), g.ID, viewer(c), federation.MaxRepertoire)
 	if err != nil {
 		return err
 	}
