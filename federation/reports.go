@@ -132,8 +132,10 @@ func (s *Service) Report(ctx context.Context, reporter *storage.Actor, in NewRep
 			}
 		}
 		var err error
-		r, err = tx.PutReport(ctx, r)
-		return err
+		if r, err = tx.PutReport(ctx, r); err != nil {
+			return err
+		}
+		return s.reportFiled(ctx, tx, r, reporter)
 	})
 	if err != nil {
 		return nil, err
@@ -215,11 +217,65 @@ func (s *Service) onFlag(ctx context.Context, act *vocab.Activity, reporter *sto
 	if community != nil {
 		r.CommunityActorID = &community.ID
 	}
-	r, err := s.DB.PutReport(ctx, r)
+	err := s.DB.Tx(ctx, func(tx *storage.DB) error {
+		var err error
+		if r, err = tx.PutReport(ctx, r); err != nil {
+			return err
+		}
+		return s.reportFiled(ctx, tx, r, reporter)
+	})
 	if err == nil {
 		s.Log.Info("report received", "report", r.ID, "from", reporter.URI, "community", community != nil)
 	}
 	return err
+}
+
+// maxReportNotified bounds how many people one report notifies.
+const maxReportNotified = 100
+
+// reportFiled tells those who handle a new report of it: the local
+// moderators of its local community, else the admins.
+func (s *Service) reportFiled(ctx context.Context, tx *storage.DB, r *storage.Report, reporter *storage.Actor) error {
+	var ids []int64
+	community := r.CommunityActor
+	if community == nil && r.CommunityActorID != nil {
+		c, err := tx.GetActorByID(ctx, *r.CommunityActorID)
+		if err != nil {
+			return err
+		}
+		community = c
+	}
+	if community != nil && community.Local {
+		mods, err := tx.Moderators(ctx, community.ID)
+		if err != nil {
+			return err
+		}
+		for _, m := range mods {
+			if m.Local && m.Type == storage.TypePerson {
+				ids = append(ids, m.ID)
+			}
+		}
+	} else {
+		admins, err := tx.AdminActorIDs(ctx)
+		if err != nil {
+			return err
+		}
+		ids = admins
+	}
+	for i, id := range ids {
+		if i >= maxReportNotified {
+			break
+		}
+		if id == reporter.ID {
+			continue
+		}
+		if err := s.notify(ctx, tx, &storage.Notification{
+			RecipientActorID: id, Type: storage.NotifyReport, FromActorID: reporter.ID, ReportID: &r.ID,
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // MayHandleReport reports whether actor may see and close a report: a

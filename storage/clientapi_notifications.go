@@ -29,7 +29,9 @@ type Notification struct {
 	FromActorID      int64
 	FromActor        *Actor `gorm:"foreignKey:FromActorID"`
 	ObjectID         int64
-	CreatedAt        time.Time
+	// ReportID is the report an admin.report notification is about.
+	ReportID  *int64
+	CreatedAt time.Time
 }
 
 // PutNotification records a notification; the same event twice is one

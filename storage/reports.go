@@ -20,6 +20,10 @@ const (
 // or dismissed; FromActor is the community (or the instance actor).
 const NotifyReportResolved = "report_resolved"
 
+// NotifyReport tells a moderator of a report to review (Mastodon's
+// admin.report, sent to its moderators and admins).
+const NotifyReport = "admin.report"
+
 // Report is a report about an account and some of its posts, in the queue
 // of a community's moderators (CommunityActorID) or of the admins (nil).
 // Local reports were made here; others came as a Flag.
@@ -189,4 +193,11 @@ func (db *DB) IsAdminActor(ctx context.Context, actorID int64) (bool, error) {
 	var n int64
 	err := db.Gorm(ctx).Model(&Account{}).Where("actor_id = ? AND admin AND NOT disabled", actorID).Count(&n).Error
 	return n > 0, wrap(err, "is %d an admin", actorID)
+}
+
+// AdminActorIDs lists the actors of the enabled admins' accounts.
+func (db *DB) AdminActorIDs(ctx context.Context) ([]int64, error) {
+	var out []int64
+	err := db.Gorm(ctx).Model(&Account{}).Where("admin AND NOT disabled").Order("actor_id").Pluck("actor_id", &out).Error
+	return out, wrap(err, "list admins")
 }

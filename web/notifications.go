@@ -39,6 +39,16 @@ func (w *Web) notifications(c echo.Context, me *storage.Actor) ([]Notification, 
 			text = who + " followed you"
 		case "follow_request":
 			text = who + " asked to join"
+		case storage.NotifyReport:
+			text = who + " filed a report for you to review"
+			path = "/admin/reports"
+			if n.ReportID != nil {
+				if r, err := w.db.GetReport(c.Request().Context(), *n.ReportID); err == nil && r.CommunityActor != nil && r.CommunityActor.Local {
+					path = "/c/" + r.CommunityActor.Username + "/moderation"
+				}
+			}
+		case storage.NotifyReportResolved:
+			text = "Your report was handled by " + who
 		default:
 			text = who + ": " + n.Type
 		}

@@ -166,6 +166,8 @@ type Notification struct {
 	GroupKey  string   `json:"group_key"`
 	Account   *Account `json:"account"`
 	Status    *Status  `json:"status,omitempty"`
+	// Report is what an admin.report notification is about.
+	Report *Report `json:"report,omitempty"`
 }
 
 // Context is a status's thread.

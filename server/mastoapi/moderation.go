@@ -58,7 +58,13 @@ type Report struct {
 }
 
 func (a *API) reportEntity(c echo.Context, r *storage.Report, withReporter bool) (*Report, error) {
-	rd := a.renderer(c)
+	return a.renderer(c).report(r, withReporter)
+}
+
+// report renders a report; withReporter names who reported (for those
+// who handle it).
+func (rd *renderer) report(r *storage.Report, withReporter bool) (*Report, error) {
+	a := rd.a
 	out := &Report{
 		ID: id(r.ID), ActionTaken: r.State != storage.ReportOpen, Category: r.Category, Comment: r.Comment,
 		Forwarded: r.Forwarded, CreatedAt: iso(r.CreatedAt), StatusIDs: []string{}, State: r.State,
@@ -71,7 +77,7 @@ func (a *API) reportEntity(c echo.Context, r *storage.Report, withReporter bool)
 		out.ActionTakenAt = ptr(iso(*r.ResolvedAt))
 	}
 	for _, uri := range r.Objects() {
-		if o, err := a.db.GetObjectByURI(c.Request().Context(), uri); err == nil {
+		if o, err := a.db.GetObjectByURI(rd.ctx, uri); err == nil {
 			out.StatusIDs = append(out.StatusIDs, id(o.ID))
 		}
 	}

@@ -1,6 +1,7 @@
 package mastoapi
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -93,6 +94,17 @@ func (r *renderer) notifications(list []storage.Notification) ([]Notification, e
 				continue
 			}
 			nt.Status = s
+		}
+		if n.ReportID != nil {
+			rep, err := r.a.db.GetReport(r.ctx, *n.ReportID)
+			if errors.Is(err, storage.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return nil, err
+			}
+			if nt.Report, err = r.report(rep, true); err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, nt)
 	}
