@@ -147,6 +147,13 @@ type Config struct {
 	// MediaMaxPixels bounds an image's width × height, read from its
 	// header before it is decoded.
 	MediaMaxPixels int64 `yaml:"media_max_pixels"`
+	// MediaRemoteCache fetches remote posts' files (checked and
+	// re-encoded like uploads) and serves them from here; off, apps are
+	// given the remote addresses.
+	MediaRemoteCache bool `yaml:"media_remote_cache"`
+	// MediaRemoteMaxAge is how long a fetched remote file is kept; it is
+	// fetched again when asked for after that.
+	MediaRemoteMaxAge time.Duration `yaml:"media_remote_max_age"`
 }
 
 // Default returns the zero-configuration settings: SQLite under ./data,
@@ -184,6 +191,8 @@ func Default() Config {
 		MediaMaxFileBytes:  40 << 20,
 		MediaQuotaBytes:    1 << 30,
 		MediaMaxPixels:     40_000_000,
+		MediaRemoteCache:   true,
+		MediaRemoteMaxAge:  30 * 24 * time.Hour,
 	}
 }
 
@@ -229,6 +238,8 @@ var Settings = []Setting{
 	{"COMMONPLACE_MEDIA_MAX_FILE_BYTES", "media_max_file_bytes", "41943040", "Largest other file (PDF, office document, audio, video) a member may upload, in bytes."},
 	{"COMMONPLACE_MEDIA_QUOTA_BYTES", "media_quota_bytes", "1073741824", "How much one member's files may take together, in bytes; an upload beyond it gets `422`."},
 	{"COMMONPLACE_MEDIA_MAX_PIXELS", "media_max_pixels", "40000000", "Most pixels (width × height) an image may have, read from its header before it is decoded; stored images are scaled to at most 3840×2160."},
+	{"COMMONPLACE_MEDIA_REMOTE_CACHE", "media_remote_cache", "true", "Fetch the files of remote posts when first viewed, with the same checks, limits and re-encoding as uploads, and serve them from here; `false` gives apps the remote addresses instead."},
+	{"COMMONPLACE_MEDIA_REMOTE_MAX_AGE", "media_remote_max_age", "720h", "How long a fetched remote file is kept; after that it is removed, and fetched again when someone views it."},
 	{"COMMONPLACE_OIDC_ISSUER", "oidc_issuer", "(none)", "Issuer URL of the institution's OpenID Connect provider (https; http only on loopback), e.g. `https://login.microsoftonline.com/TENANT/v2.0`. Set, the sign-in and authorize pages offer sign-in through it; the redirect URL to register there is `PROTOCOL://DOMAIN/auth/oidc/callback`. See \"Sign-in with your organisation's account\"."},
 	{"COMMONPLACE_OIDC_CLIENT_ID", "oidc_client_id", "(none)", "Client ID of Commonplace's registration at the provider; required with `COMMONPLACE_OIDC_ISSUER`."},
 	{"COMMONPLACE_OIDC_CLIENT_SECRET", "oidc_client_secret", "(none)", "Client secret of that registration. Prefer the environment to the file for it."},
@@ -337,6 +348,7 @@ func (c *Config) applyEnv(lookup func(string) (string, bool), explicitProtocol *
 		{"COMMONPLACE_OIDC_CREATE_ACCOUNTS", &c.OIDCCreateAccounts},
 		{"COMMONPLACE_OIDC_LINK_BY_EMAIL", &c.OIDCLinkByEmail},
 		{"COMMONPLACE_PASSWORD_SIGN_IN", &c.PasswordSignIn},
+		{"COMMONPLACE_MEDIA_REMOTE_CACHE", &c.MediaRemoteCache},
 	}
 	for _, b := range bools {
 		if v, ok := lookup(b.name); ok {
@@ -394,6 +406,7 @@ func (c *Config) applyEnv(lookup func(string) (string, bool), explicitProtocol *
 		{"COMMONPLACE_REQUEST_TIMEOUT", &c.RequestTimeout},
 		{"COMMONPLACE_QUEUE_LEASE", &c.QueueLease},
 		{"COMMONPLACE_RETRY_BASE", &c.RetryBase},
+		{"COMMONPLACE_MEDIA_REMOTE_MAX_AGE", &c.MediaRemoteMaxAge},
 		{"COMMONPLACE_POLL_UPDATE_DELAY", &c.PollUpdateDelay},
 	}
 	for _, d := range durations {
@@ -499,6 +512,9 @@ func (c *Config) Validate() error {
 		if m.n < 1024 || m.n > m.top {
 			return fmt.Errorf("%s: %d must be between 1024 and %d", m.name, m.n, m.top)
 		}
+	}
+	if c.MediaRemoteMaxAge < time.Hour || c.MediaRemoteMaxAge > 10*365*24*time.Hour {
+		return fmt.Errorf("COMMONPLACE_MEDIA_REMOTE_MAX_AGE (media_remote_max_age): %s must be between 1h and 87600h", c.MediaRemoteMaxAge)
 	}
 	if _, err := c.ProxyNetworks(); err != nil {
 		return fmt.Errorf("COMMONPLACE_TRUSTED_PROXIES (trusted_proxies): %w", err)

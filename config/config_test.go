@@ -195,6 +195,7 @@ func TestSettingsCoverConfig(t *testing.T) {
 		"max_activity_bytes": "65536", "inbox_rate_per_actor": "60", "inbox_rate_per_host": "600",
 		"media_dir": "/srv/media", "media_max_image_bytes": "8388608", "media_max_file_bytes": "1048576",
 		"media_quota_bytes": "104857600", "media_max_pixels": "20000000",
+		"media_remote_cache": "false", "media_remote_max_age": "48h",
 	}
 	def := reflect.ValueOf(Default())
 	for i := range typ.NumField() {

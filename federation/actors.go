@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/commonplace/commonplace/federation/events"
 	"github.com/commonplace/commonplace/federation/httpsig"
@@ -68,6 +69,8 @@ type Service struct {
 	Blobs blob.Store
 	// MediaLimits bound uploads; zero fields take the defaults.
 	MediaLimits MediaLimits
+	// mediaFetches joins concurrent fetches of one remote file.
+	mediaFetches singleflight.Group
 
 	// signIns and signInsByAddr throttle password attempts per address
 	// and name and per address; kdf bounds the checks queued (signin.go).

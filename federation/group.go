@@ -481,6 +481,11 @@ func (s *Service) storeObject(ctx context.Context, tx *storage.DB, obj *vocab.Ob
 	if err := s.storePoll(ctx, tx, o, obj); err != nil {
 		return nil, err
 	}
+	if !o.Local {
+		if err := s.storeRemoteMedia(ctx, tx, o, obj); err != nil {
+			return nil, err
+		}
+	}
 	if limitedVisibility(o.Visibility) && o.Visibility != storage.VisibilityMembers {
 		if err := tx.PutObjectRecipients(ctx, o.ID, named); err != nil {
 			return nil, err
@@ -561,6 +566,11 @@ func (s *Service) applyEdit(ctx context.Context, tx *storage.DB, stored *storage
 	u := s.objectUpdate(obj, raw, author)
 	if err := s.updateObject(ctx, tx, stored.ID, u); err != nil {
 		return err
+	}
+	if !stored.Local {
+		if err := s.replaceRemoteMedia(ctx, tx, stored, obj); err != nil {
+			return err
+		}
 	}
 	if limitedVisibility(stored.Visibility) && stored.Visibility != storage.VisibilityMembers {
 		// An edit may name more people (as Mastodon's adds mentions);

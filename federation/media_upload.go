@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +27,13 @@ type MediaLimits struct {
 	MaxFileBytes  int64
 	// QuotaBytes bounds all of one member's files together.
 	QuotaBytes int64
-	Image      media.Limits
+	// FetchTimeout bounds the fetch of one remote file; RemoteAge is how
+	// long a fetched one is kept; NoRemoteCache links remote files
+	// where they are instead of fetching them.
+	FetchTimeout  time.Duration
+	RemoteAge     time.Duration
+	NoRemoteCache bool
+	Image         media.Limits
 }
 
 // DefaultMediaLimits are Mastodon's per-file limits for images (16 MB)
@@ -60,6 +67,12 @@ func (s *Service) mediaLimits() MediaLimits {
 	}
 	if l.QuotaBytes <= 0 {
 		l.QuotaBytes = d.QuotaBytes
+	}
+	if l.FetchTimeout <= 0 {
+		l.FetchTimeout = time.Minute
+	}
+	if l.RemoteAge <= 0 {
+		l.RemoteAge = DefaultRemoteMediaAge
 	}
 	if l.Image.MaxPixels <= 0 {
 		l.Image.MaxPixels = d.Image.MaxPixels
@@ -151,7 +164,15 @@ func (s *Service) UploadMedia(ctx context.Context, owner *storage.Actor, up Uplo
 // copied from r as it came.
 func (s *Service) storeFiles(ctx context.Context, m *storage.MediaAttachment, res *media.Result, r io.ReadSeeker, size int64) error {
 	dir := strings.ReplaceAll(uuid.NewString(), "-", "")
-	m.FileKey = dir + "/original" + res.Ext
+	return s.storeFilesAt(ctx, m, dir+"/original"+res.Ext, dir+"/small.jpg", res, r, size)
+}
+
+// storeFilesAt is storeFiles under given keys.
+func (s *Service) storeFilesAt(ctx context.Context, m *storage.MediaAttachment, fileKey, thumbKey string, res *media.Result, r io.ReadSeeker, size int64) error {
+	if thumbKey == "" {
+		thumbKey = path.Dir(fileKey) + "/small.jpg"
+	}
+	m.FileKey = fileKey
 	if res.Data != nil {
 		m.FileSize = int64(len(res.Data))
 		if err := s.Blobs.Put(ctx, m.FileKey, bytes.NewReader(res.Data), m.FileSize, res.ContentType); err != nil {
@@ -168,7 +189,7 @@ func (s *Service) storeFiles(ctx context.Context, m *storage.MediaAttachment, re
 	}
 	m.Width, m.Height = res.Width, res.Height
 	if res.Thumb != nil {
-		m.ThumbKey = dir + "/small.jpg"
+		m.ThumbKey = thumbKey
 		m.ThumbSize = int64(len(res.Thumb))
 		m.ThumbWidth, m.ThumbHeight = res.ThumbWidth, res.ThumbHeight
 		m.Blurhash = res.Blurhash

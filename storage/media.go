@@ -107,7 +107,7 @@ func (db *DB) MediaUsageByAccount(ctx context.Context, limit int) ([]AccountUsag
 	err := db.Gorm(ctx).Table("media_attachments AS m").
 		Select("a.id AS actor_id, a.username, a.domain, a.local, COUNT(*) AS files, COALESCE(SUM(m.file_size + m.thumb_size), 0) AS bytes").
 		Joins("JOIN actors a ON a.id = m.account_actor_id").
-		Where("m.file_key <> ''").
+		Where("m.file_size > 0").
 		Group("a.id, a.username, a.domain, a.local").
 		Order("bytes DESC, a.id").Limit(limit).Scan(&out).Error
 	return out, wrap(err, "media usage by account")

@@ -30,6 +30,7 @@ func (a *app) openMedia(cmd *cobra.Command) (*federation.Service, func(), error)
 		db.Close()
 		return nil, nil, err
 	}
+	svc.MediaLimits.RemoteAge = cfg.MediaRemoteMaxAge
 	return svc, func() { db.Close() }, nil
 }
 
@@ -89,16 +90,18 @@ func (a *app) mediaUsageCommand() *cobra.Command {
 }
 
 func (a *app) mediaPruneCommand() *cobra.Command {
-	var unattached time.Duration
+	var unattached, remote time.Duration
 	cmd := &cobra.Command{
 		Use:   "prune",
-		Short: "Remove uploads that were never attached to a post",
+		Short: "Remove uploads never attached to a post, and old cached remote files",
 		Long: `Remove uploads that were never attached to a post and are older than
---unattached-older-than (a day by default), files and records. A running
-server does the same every hour.`,
+--unattached-older-than (a day by default), files and records, and the cached
+files of remote posts fetched longer ago than --remote-older-than (by default
+COMMONPLACE_MEDIA_REMOTE_MAX_AGE); those are fetched again when viewed. A
+running server does the same every hour.`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if unattached < time.Minute {
-				return fmt.Errorf("--unattached-older-than must be at least 1m")
+			if unattached < time.Minute || (remote != 0 && remote < time.Minute) {
+				return fmt.Errorf("--unattached-older-than and --remote-older-than must be at least 1m")
 			}
 			return cobra.NoArgs(cmd, args)
 		},
@@ -119,10 +122,25 @@ server does the same every hour.`,
 					break
 				}
 			}
-			fmt.Fprintf(a.Stdout, "removed %d unattached uploads\n", total)
+			if remote == 0 {
+				remote = svc.MediaLimitsInForce().RemoteAge
+			}
+			cached := 0
+			for {
+				n, err := svc.PruneRemoteMedia(cmd.Context(), time.Now().Add(-remote), 1000)
+				if err != nil {
+					return describe("prune media", err)
+				}
+				cached += n
+				if n < 1000 {
+					break
+				}
+			}
+			fmt.Fprintf(a.Stdout, "removed %d unattached uploads and %d cached remote files\n", total, cached)
 			return nil
 		}),
 	}
 	cmd.Flags().DurationVar(&unattached, "unattached-older-than", federation.UnattachedMediaAge, "age after which an upload never attached is removed")
+	cmd.Flags().DurationVar(&remote, "remote-older-than", 0, "age after which a cached remote file is removed (default: the configured media_remote_max_age)")
 	return cmd
 }

@@ -62,7 +62,7 @@ func TestMediaUsageAndPrune(t *testing.T) {
 		if err := db.Gorm(ctx).Model(&storage.MediaAttachment{}).Where("id = ?", ups[0].ID).Update("created_at", old).Error; err != nil {
 			t.Fatal(err)
 		}
-		if out := c.ok("media", "prune"); !strings.Contains(out, "removed 1 unattached") {
+		if out := c.ok("media", "prune"); !strings.Contains(out, "removed 1 unattached uploads and 0 cached") {
 			t.Errorf("prune: %s", out)
 		}
 		for _, k := range []string{ups[0].FileKey, ups[0].ThumbKey} {

@@ -144,6 +144,52 @@ func (c *Client) Get(ctx context.Context, rawURL string, signer Signer) ([]byte,
 func (c *Client) GetAs(ctx context.Context, rawURL, accept string, signer Signer) ([]byte, *Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
+	resp, u, err := c.get(ctx, rawURL, accept, signer)
+	if err != nil {
+		return nil, nil, err
+	}
+	body, err := c.readBody(resp, u)
+	if err != nil {
+		return nil, nil, err
+	}
+	return body, &Response{URL: u, StatusCode: resp.StatusCode, Header: resp.Header}, nil
+}
+
+// GetFile fetches a file (an attachment, an avatar) unsigned, as Mastodon
+// does, into w: at most limit bytes, within timeout (which may be longer
+// than a document's). It returns how many bytes it wrote; a larger body is
+// ErrTooLarge, and w may then hold a part of it.
+func (c *Client) GetFile(ctx context.Context, rawURL string, w io.Writer, limit int64, timeout time.Duration) (int64, *Response, error) {
+	if timeout <= 0 {
+		timeout = c.opts.Timeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	resp, u, err := c.get(ctx, rawURL, "*/*", nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		drain(resp)
+		return 0, nil, statusError(resp, u)
+	}
+	if resp.ContentLength > limit {
+		return 0, nil, fmt.Errorf("%w: GET %s: %d bytes, limit %d", ErrTooLarge, u, resp.ContentLength, limit)
+	}
+	n, err := io.Copy(w, io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return n, nil, fmt.Errorf("transport: GET %s: read body: %w", u, err)
+	}
+	if n > limit {
+		return n, nil, fmt.Errorf("%w: GET %s: over %d bytes", ErrTooLarge, u, limit)
+	}
+	return n, &Response{URL: u, StatusCode: resp.StatusCode, Header: resp.Header}, nil
+}
+
+// get sends a GET, following redirects up to MaxRedirects with each hop
+// re-checked and re-signed; it returns the final response, body unread.
+func (c *Client) get(ctx context.Context, rawURL, accept string, signer Signer) (*http.Response, *url.URL, error) {
 	u, err := c.checkURL(rawURL, nil)
 	if err != nil {
 		return nil, nil, err
@@ -167,11 +213,7 @@ func (c *Client) GetAs(ctx context.Context, rawURL, accept string, signer Signer
 			}
 			continue
 		}
-		body, err := c.readBody(resp, u)
-		if err != nil {
-			return nil, nil, err
-		}
-		return body, &Response{URL: u, StatusCode: resp.StatusCode, Header: resp.Header}, nil
+		return resp, u, nil
 	}
 }
 

@@ -529,6 +529,13 @@ func (m *Mastodon) Follow(actorURI, inbox string) (string, int) {
 // Mastodon user posts to one, and delivers it to the group's inbox. It
 // returns the Note's id and the status code.
 func (m *Mastodon) PostToGroup(groupURI, groupHandle, inbox, text string) (string, int) {
+	return m.PostToGroupWith(groupURI, groupHandle, inbox, text, []any{})
+}
+
+// PostToGroupWith is PostToGroup with attachments, each a JSON object as
+// Mastodon writes one (type Document, mediaType, url, name, blurhash,
+// focalPoint, width, height).
+func (m *Mastodon) PostToGroupWith(groupURI, groupHandle, inbox, text string, attachments []any) (string, int) {
 	n := m.nextID.Add(1)
 	noteID := fmt.Sprintf("%s/statuses/%d", m.ActorURI(), n)
 	user, _, _ := strings.Cut(groupHandle, "@")
@@ -542,7 +549,7 @@ func (m *Mastodon) PostToGroup(groupURI, groupHandle, inbox, text string) (strin
 		"sensitive":    false, "atomUri": noteID, "inReplyToAtomUri": nil,
 		"conversation": fmt.Sprintf("tag:%s,2026-11-23:objectId=%d:objectType=Conversation", m.Domain, n),
 		"content":      content, "contentMap": map[string]string{"en": content},
-		"attachment": []any{},
+		"attachment": attachments,
 		"tag":        []any{map[string]string{"type": "Mention", "href": groupURI, "name": "@" + groupHandle}},
 		"replies": map[string]any{"id": noteID + "/replies", "type": "Collection",
 			"first": map[string]any{"type": "CollectionPage", "next": noteID + "/replies?only_other_accounts=true&page=true", "partOf": noteID + "/replies", "items": []any{}}},

@@ -67,6 +67,7 @@ func New(ctx context.Context, cfg config.Config, db *storage.DB, log *slog.Logge
 	svc.Blobs = blobs
 	svc.MediaLimits = federation.MediaLimits{
 		MaxImageBytes: cfg.MediaMaxImageBytes, MaxFileBytes: cfg.MediaMaxFileBytes, QuotaBytes: cfg.MediaQuotaBytes,
+		FetchTimeout: max(cfg.RequestTimeout, time.Minute), RemoteAge: cfg.MediaRemoteMaxAge, NoRemoteCache: !cfg.MediaRemoteCache,
 		Image: media.Limits{MaxPixels: int(cfg.MediaMaxPixels), OutputPixels: media.DefaultLimits.OutputPixels, ThumbPixels: media.DefaultLimits.ThumbPixels},
 	}
 	if _, err := svc.EnsureInstanceActor(ctx); err != nil {
@@ -204,6 +205,11 @@ func (i *Instance) prune(ctx context.Context) {
 				i.log.Warn("prune unattached uploads", "err", err)
 			} else if n > 0 {
 				i.log.Info("pruned unattached uploads", "media", n)
+			}
+			if n, err := i.Service.PruneRemoteMedia(ctx, time.Now().Add(-i.Config.MediaRemoteMaxAge), pruneBatch); err != nil {
+				i.log.Warn("prune cached remote media", "err", err)
+			} else if n > 0 {
+				i.log.Info("pruned cached remote media", "media", n)
 			}
 			if r.Activities < pruneBatch && r.Deliveries < pruneBatch && sessions < pruneBatch {
 				break

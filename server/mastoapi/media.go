@@ -51,13 +51,22 @@ func (a *API) mediaRoutes() {
 // mediaEntity renders an attachment.
 func (a *API) mediaEntity(m *storage.MediaAttachment) *MediaAttachment {
 	out := &MediaAttachment{ID: id(m.ID), Type: m.Kind, Meta: map[string]any{}}
-	if m.FileKey != "" {
-		out.URL = ptr(a.svc.MediaURL(m.FileKey))
-	} else if m.RemoteURL != "" {
+	switch {
+	case m.RemoteURL != "" && a.svc.MediaLimitsInForce().NoRemoteCache:
+		// Linked where it is, as the admin chose.
 		out.URL = ptr(m.RemoteURL)
-	}
-	if m.ThumbKey != "" {
-		out.PreviewURL = ptr(a.svc.MediaURL(m.ThumbKey))
+		if m.Kind == storage.MediaImage {
+			out.PreviewURL = ptr(m.RemoteURL)
+		}
+	case m.RemoteURL != "" && strings.HasPrefix(m.Refused, "refused:"):
+		// Refused here: a link for the member to follow, as Mastodon
+		// shows a file it could not take.
+		out.Type, out.URL = storage.MediaUnknown, ptr(m.RemoteURL)
+	default:
+		out.URL = ptr(a.svc.MediaURL(m.FileKey))
+		if m.ThumbKey != "" {
+			out.PreviewURL = ptr(a.svc.MediaURL(m.ThumbKey))
+		}
 	}
 	if m.RemoteURL != "" {
 		out.RemoteURL = ptr(m.RemoteURL)
@@ -182,6 +191,17 @@ func (a *API) serveMedia(c echo.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if m.RemoteURL != "" {
+		// A remote file is fetched when first asked for.
+		if m, err = a.svc.EnsureMedia(ctx, m); errors.Is(err, federation.ErrMediaUnavailable) {
+			return echo.ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		if key != m.FileKey && key != m.ThumbKey {
+			return echo.ErrNotFound // a preview of what is no image
+		}
 	}
 	b, err := a.svc.Blobs.Get(ctx, key)
 	if errors.Is(err, blob.ErrNotFound) {
