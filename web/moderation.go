@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -39,11 +40,29 @@ type ModerationPage struct {
 	Restricted bool
 	Notice     string
 	Error      string
-	// Held are posts waiting for a moderator's approval (pre-moderation);
-	// empty until the community holds posts.
-	Held []Post
+	// Held are posts waiting for a moderator's approval (pre-moderation),
+	// and Rules the community's pre-moderation and hourly limits.
+	Held  []HeldView
+	Rules storage.PostingRules
 	// Member pre-fills the ban form (from a thread's "ban the author").
 	Member string
+}
+
+// HeldView is a post held for a moderator: who wrote it, why it waits.
+type HeldView struct {
+	ID      int64
+	Author  Person
+	Title   string
+	Content template.HTML
+	Reply   bool
+	// Why is the reason it was held, in words.
+	Why     string
+	Created time.Time
+}
+
+var heldReasons = map[string]string{
+	storage.HoldNewMember:   "first post of a member",
+	storage.HoldNewInstance: "first post from their server",
 }
 
 // JoinRequest is a request to join a closed community.
@@ -137,6 +156,21 @@ func (w *Web) renderModeration(c echo.Context, com *storage.Community, status in
 		}
 		page.Requests = append(page.Requests, JoinRequest{Person: w.person(m.MemberActor), Ref: m.MemberActor.URI, Since: m.CreatedAt})
 	}
+	page.Rules = com.PostingRules
+	held, err := w.db.HeldPosts(ctx, com.ActorID, storage.HeldWaiting, 0, maxQueueShown)
+	if err != nil {
+		return err
+	}
+	for _, h := range held {
+		v := HeldView{ID: h.ID, Title: h.Name, Reply: h.InReplyToURI != "", Why: cmp.Or(heldReasons[h.Reason], h.Reason), Created: h.CreatedAt,
+			// Held content was sanitised when it was held; again here, as
+			// for stored posts.
+			Content: template.HTML(sanitize.HTML(h.Content))}
+		if h.AuthorActor != nil {
+			v.Author = w.person(h.AuthorActor)
+		}
+		page.Held = append(page.Held, v)
+	}
 	reports, err := w.db.Reports(ctx, storage.ReportFilter{CommunityActorIDs: []int64{com.ActorID}, State: storage.ReportOpen, Limit: maxQueueShown})
 	if err != nil {
 		return err
@@ -163,14 +197,17 @@ func (w *Web) renderModeration(c echo.Context, com *storage.Community, status in
 }
 
 var moderationNotices = map[string]string{
-	"approved":   "Approved: they are a member now.",
-	"rejected":   "Request refused.",
-	"resolved":   "Report resolved; the reporter is told.",
-	"dismissed":  "Report dismissed; the reporter is told.",
-	"banned":     "Banned. Their server and every member's are told.",
-	"unbanned":   "Ban lifted.",
-	"restricted": "Only moderators can start threads now.",
-	"open":       "Every member can start threads again.",
+	"approved":      "Approved: they are a member now.",
+	"rejected":      "Request refused.",
+	"resolved":      "Report resolved; the reporter is told.",
+	"dismissed":     "Report dismissed; the reporter is told.",
+	"banned":        "Banned. Their server and every member's are told.",
+	"unbanned":      "Ban lifted.",
+	"restricted":    "Only moderators can start threads now.",
+	"approved_post": "Post approved: it is in the community now.",
+	"rejected_post": "Post rejected.",
+	"rules":         "Posting rules saved.",
+	"open":          "Every member can start threads again.",
 }
 
 // reportView shows a report with links to the posts it names.
@@ -232,6 +269,53 @@ func (w *Web) decideRequest(c echo.Context) error {
 		return modBack(c, com, "approved")
 	}
 	return modBack(c, com, "rejected")
+}
+
+// decideHeld is POST /c/:name/moderation/held/:id: decision approve or
+// reject, with a reason for the modlog.
+func (w *Web) decideHeld(c echo.Context) error {
+	com, me, err := w.moderatedCommunity(c)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusNotFound, "no such post")
+	}
+	h, err := w.db.GetHeldPost(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	if h.CommunityActorID != com.ActorID {
+		return echo.NewHTTPError(http.StatusNotFound, "no such post")
+	}
+	approve := c.FormValue("decision") == "approve"
+	if err := w.svc.DecideHeldPost(c.Request().Context(), me, id, approve, modReason(c)); err != nil {
+		return w.modFailed(c, com, err)
+	}
+	if approve {
+		return modBack(c, com, "approved_post")
+	}
+	return modBack(c, com, "rejected_post")
+}
+
+// postingRules is POST /c/:name/moderation/rules: hold_members,
+// hold_instances, member_per_hour, instance_per_hour.
+func (w *Web) postingRules(c echo.Context) error {
+	com, me, err := w.moderatedCommunity(c)
+	if err != nil {
+		return err
+	}
+	perHour := func(field string) int {
+		n, _ := strconv.Atoi(strings.TrimSpace(c.FormValue(field)))
+		return n
+	}
+	r := storage.PostingRules{HoldNewMembers: c.FormValue("hold_members") == "1", HoldNewInstances: c.FormValue("hold_instances") == "1",
+		MemberPostsPerHour: perHour("member_per_hour"), InstancePostsPerHour: perHour("instance_per_hour")}
+	if err := w.svc.SetPostingRules(c.Request().Context(), me, com.Actor.URI, r); err != nil {
+		return w.modFailed(c, com, err)
+	}
+	return modBack(c, com, "rules")
 }
 
 // closeReport is POST /c/:name/moderation/reports/:id.
@@ -413,6 +497,9 @@ var modlogActions = map[string]string{
 	storage.ModRemoveModerator: "removed as moderator:",
 	storage.ModRestrictPosting: "let only moderators start threads",
 	storage.ModOpenPosting:     "let every member start threads",
+	storage.ModApprovePost:     "approved a held post by",
+	storage.ModRejectPost:      "rejected a held post by",
+	storage.ModPostingRules:    "changed the posting rules",
 }
 
 // modlog is GET /c/:name/modlog: every moderation action of a local
@@ -485,5 +572,7 @@ func (w *Web) mountModeration(get, post func(access, string, echo.HandlerFunc, .
 	post(members, "/c/:name/moderation/bans", w.ban, form, w.signedIn)
 	post(members, "/c/:name/moderation/unban", w.unban, form, w.signedIn)
 	post(members, "/c/:name/moderation/posting", w.restrictPosting, form, w.signedIn)
+	post(members, "/c/:name/moderation/held/:id", w.decideHeld, form, w.signedIn)
+	post(members, "/c/:name/moderation/rules", w.postingRules, form, w.signedIn)
 	post(members, "/posts/:id/moderate", w.moderatePost, form, w.signedIn)
 }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strconv"
 	"strings"
@@ -103,6 +104,23 @@ func TestModerationQueue(t *testing.T) {
 		if m, err := db.GetMembership(ctx, group.ID, bobActor.ID); err != nil || m.State != storage.StateAccepted {
 			t.Fatalf("bob after approval: %+v %v", m, err)
 		}
+		// Pre-moderation: bob's first post waits for a moderator.
+		alice.submit("/c/practice/moderation", "/c/practice/moderation/rules", url.Values{"hold_members": {"1"}, "member_per_hour": {"30"}}).must(t, 303)
+		alice.get("/c/practice/moderation").must(t, 200, `id="hold-members" name="hold_members" value="1" checked`, `value="30"`)
+		if _, err := s.svc.Post(ctx, bobActor, federation.NewPost{Community: "practice", Title: "Hello from bob", Text: "My first post"}); !errors.Is(err, federation.ErrHeld) {
+			t.Fatalf("bob's first post: %v, want it held", err)
+		}
+		q = alice.get("/c/practice/moderation")
+		q.must(t, 200, "Posts held for approval (1)", "Hello from bob", "first post of a member")
+		held, err := db.HeldPosts(ctx, group.ID, storage.HeldWaiting, 0, 10)
+		if err != nil || len(held) != 1 {
+			t.Fatalf("held: %v %d", err, len(held))
+		}
+		bob.submit("/c/practice", "/c/practice/moderation/held/"+itoa(held[0].ID), url.Values{"decision": {"approve"}}).must(t, 404)
+		alice.submit("/c/practice/moderation", "/c/practice/moderation/held/"+itoa(held[0].ID), url.Values{"decision": {"approve"}}).must(t, 303)
+		s.browser().get("/c/practice").must(t, 200, "Hello from bob")
+		alice.get("/c/practice/moderation").must(t, 200, "No posts are waiting")
+
 		reportPath := "/c/practice/moderation/reports/" + itoa(s.report.ID)
 		alice.submit("/c/practice/moderation", reportPath, url.Values{"decision": {"resolve"}, "note": {"SECRETNOTE"}}).must(t, 303)
 		if r, err := db.GetReport(ctx, s.report.ID); err != nil || r.State != storage.ReportResolved {
@@ -140,7 +158,7 @@ func TestModerationQueue(t *testing.T) {
 
 		// The public modlog: every action, no private reason, no report.
 		log := s.browser().get("/c/practice/modlog")
-		log.must(t, 200, "removed a post", "locked a thread", "Cooling off", "banned", "Reason kept private", "let only moderators start threads")
+		log.must(t, 200, "removed a post", "locked a thread", "Cooling off", "banned", "Reason kept private", "let only moderators start threads", "approved a held post by", "changed the posting rules")
 		for _, secret := range []string{"PRIVATEBANREASON", "SECRETNOTE", "This is spam"} {
 			if strings.Contains(log.body, secret) {
 				t.Errorf("public modlog shows %q", secret)

@@ -45,7 +45,7 @@ func TestEveryPageRenders(t *testing.T) {
 			Requests: []JoinRequest{{Person: Person{Name: "<b>x</b>"}, Ref: `"><b>x</b>`}},
 			Reports: []ReportView{{ID: 1, Reporter: &Person{Name: "<b>x</b>"}, Target: &Person{Name: "<b>x</b>"}, Comment: "<b>x</b>",
 				Posts: []ReportedPost{{Path: "/o/1", Excerpt: "<b>x</b>"}, {URI: "<b>x</b>"}}}},
-			Bans: []BanView{{Person: Person{Name: "<b>x</b>"}, Reason: "<b>x</b>"}}, Held: []Post{{ID: 1, Title: "<b>x</b>"}}},
+			Bans: []BanView{{Person: Person{Name: "<b>x</b>"}, Reason: "<b>x</b>"}}, Held: []HeldView{{ID: 1, Title: "<b>x</b>", Author: Person{Name: "<b>x</b>"}, Why: "<b>x</b>"}}},
 		"modlog": ModlogPage{Page: page, Community: Community{Name: "a", Title: "<b>x</b>"}, Next: "/c/a/modlog?before=1",
 			Entries: []ModlogEntry{{Action: "banned", Moderator: &Person{Name: "<b>x</b>"}, Target: &Person{Name: "<b>x</b>"}, Reason: "<b>x</b>"}, {Action: "removed a post", ReasonPrivate: true, PostPath: "/o/1"}}},
 		"admin": AdminHomePage{Page: withViewer, Mode: "<b>x</b>"},
