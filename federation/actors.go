@@ -76,6 +76,7 @@ type Service struct {
 	// and name and per address; kdf bounds the checks queued (signin.go).
 	signIns       *ratelimit.Limiter
 	signInsByAddr *ratelimit.Limiter
+	signUps       *ratelimit.Limiter
 	kdf           kdfGate
 
 	keys    keyCache
@@ -104,6 +105,7 @@ func NewService(db *storage.DB, base string, log *slog.Logger) *Service {
 		Policy:        policy.New(db, urls.Host(), log),
 		signIns:       ratelimit.New(SignInLimit, signInWindow),
 		signInsByAddr: ratelimit.New(SignInAddressLimit, signInWindow),
+		signUps:       ratelimit.New(SignUpLimit, signUpWindow),
 		peers:         newPeerBook(),
 		keyFetches:    newKeyFetches(),
 		inboxRates:    newInboxRates(0, 0),

@@ -35,6 +35,8 @@ type Registration struct {
 	Reason string
 	// Invite is the invitation's token (invite mode).
 	Invite string
+	// From is the client's address: sign-ups are limited per address.
+	From string
 }
 
 // RegistrationRules are the admin's settings for sign-ups.
@@ -58,6 +60,17 @@ func (s *Service) Register(ctx context.Context, in Registration, rules Registrat
 	if in.Password == "" {
 		return nil, fmt.Errorf("%w: choose a password of %d to %d characters", ErrInvalid, MinPasswordLen, MaxPasswordLen)
 	}
+	// Each sign-up costs a password hash and a key pair: a few per
+	// address, and none while password checks are queued.
+	client := clientKey(in.From)
+	if ok, _, _ := s.signUps.Take(client, s.now()); !ok {
+		return nil, &RateLimited{Reason: "too many sign-ups from your address; try again later", RetryAfter: s.signUps.Interval()}
+	}
+	leave, ok := s.kdf.enter(client)
+	if !ok {
+		return nil, &RateLimited{Reason: "the server is busy; try again in a moment", RetryAfter: kdfRetryAfter}
+	}
+	defer leave()
 	if utf8.RuneCountInString(in.Reason) > MaxReasonLen {
 		return nil, fmt.Errorf("%w: the reason is longer than %d characters", ErrInvalid, MaxReasonLen)
 	}

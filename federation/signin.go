@@ -23,6 +23,10 @@ const (
 	// the members of a school behind one address are not locked out.
 	SignInAddressLimit = 30
 	signInWindow       = 15 * time.Minute
+	// SignUpLimit sign-ups per client address in signUpWindow, as
+	// Mastodon's throttle.
+	SignUpLimit  = 25
+	signUpWindow = 5 * time.Minute
 
 	// KDFQueue bounds the password checks admitted at once, computing or
 	// waiting for one of kdfSlots; KDFPerAddress bounds those of one

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/commonplace/commonplace/federation/ratelimit"
 	"github.com/commonplace/commonplace/storage"
 	"github.com/commonplace/commonplace/storage/storagetest"
 )
@@ -141,6 +142,53 @@ func TestSignInKDFQueueBounded(t *testing.T) {
 		s.kdf.admitted = nil
 		if _, err := s.SignIn(ctx, "192.0.2.9", "olga", "correct horse"); err != nil {
 			t.Errorf("a member after the flood: %v", err)
+		}
+	})
+}
+
+// TestSignUpsBounded: sign-ups, each a password hash and a key pair, are
+// limited per address and refused at once (429 with Retry-After) while
+// the password checks' queue is full.
+func TestSignUpsBounded(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		s := signInService(t, db)
+		s.signUps = ratelimit.New(3, time.Hour) // SignUpLimit, smaller: each costs a key pair
+		open := RegistrationRules{Mode: RegistrationOpen}
+		signUp := func(name, from string) error {
+			_, err := s.Register(ctx, Registration{Username: name, Email: name + "@school.example", Password: "correct horse", From: from}, open)
+			return err
+		}
+		for i := range 3 {
+			if err := signUp(fmt.Sprintf("pupil%d", i), "192.0.2.7"); err != nil {
+				t.Fatalf("sign-up %d: %v", i, err)
+			}
+		}
+		var rl *RateLimited
+		if err := signUp("pupil3", "192.0.2.7"); !errors.As(err, &rl) || rl.RetryAfterSeconds() < 1 {
+			t.Fatalf("fourth sign-up from one address: %v", err)
+		}
+		// The queue full of held password checks: refused at once.
+		entered, release := make(chan struct{}), make(chan struct{})
+		s.kdf.admitted = func() { entered <- struct{}{}; <-release }
+		done := make(chan error)
+		for i := range KDFQueue {
+			go func() {
+				_, err := s.SignIn(ctx, fmt.Sprintf("198.51.100.%d", i+1), "olga", "wrong")
+				done <- err
+			}()
+			<-entered
+		}
+		if err := signUp("pupil4", "192.0.2.8"); !errors.As(err, &rl) {
+			t.Errorf("sign-up while the queue is full: %v", err)
+		}
+		close(release)
+		for range KDFQueue {
+			<-done
+		}
+		s.kdf.admitted = nil
+		if err := signUp("pupil5", "192.0.2.8"); err != nil {
+			t.Errorf("sign-up once the queue drained: %v", err)
 		}
 	})
 }

@@ -49,6 +49,7 @@ func (w *Web) signUp(c echo.Context) error {
 	in := federation.Registration{
 		Username: strings.TrimSpace(c.FormValue("username")), Email: strings.TrimSpace(c.FormValue("email")),
 		Password: c.FormValue("password"), Reason: c.FormValue("reason"), Invite: c.FormValue("invite"),
+		From: c.RealIP(),
 	}
 	again := func(status int, msg string) error {
 		return w.render(c, status, "sign_up", SignUpPage{
@@ -62,6 +63,8 @@ func (w *Web) signUp(c echo.Context) error {
 	ctx := c.Request().Context()
 	acct, err := w.svc.Register(ctx, in, w.rules())
 	switch {
+	case errors.Is(err, federation.ErrTooManyAttempts):
+		return again(http.StatusTooManyRequests, tooMany(c, err))
 	case errors.Is(err, storage.ErrConflict):
 		return again(http.StatusConflict, "That name or e-mail address is already taken.")
 	case errors.Is(err, federation.ErrInvalid), errors.Is(err, federation.ErrForbidden):
