@@ -92,6 +92,9 @@ type Service struct {
 	clock     func() time.Time
 	peers     peerBook
 	inboxWake chan struct{}
+	// memberHosts caches which servers host members of remote
+	// members-only communities (memberhosts.go).
+	memberHosts memberHostCache
 }
 
 // NewService builds a Service over db for the public origin base.

@@ -189,6 +189,12 @@ func (s *Service) FetchAllowed(ctx context.Context, r *http.Request, o *storage.
 	if err != nil {
 		return err
 	}
+	if !ok && o.Visibility == storage.VisibilityMembers && o.CommunityActor != nil && !o.CommunityActor.Local {
+		// Its community, elsewhere, knows its members: ask it.
+		if ok, err = s.communityHostsMember(ctx, o.CommunityActor, hostOf(signer.URI)); err != nil {
+			s.Log.Info("members not read", "community", o.CommunityActor.URI, "err", err)
+		}
+	}
 	if !ok {
 		return fmt.Errorf("post %s is not for %s: %w", o.URI, signer.URI, storage.ErrNotFound)
 	}

@@ -22,11 +22,9 @@ import (
 //   - direct posts: the author and the actors the post names;
 //   - members posts (VisibilityMembers, in a members-only community):
 //     the author, the community and its accepted members. A server sees
-//     one when it hosts such a member or the community itself; what this
-//     server knows of a remote community's members is its own members,
-//     so a third server's fetch of a post whose origin is here is
-//     refused (it reads the post from the community's Announce instead
-//     when the community's server is the origin).
+//     one when it hosts such a member or the community itself. What this
+//     server knows of a remote community's members is its own members;
+//     for the others federation asks the community (memberhosts.go).
 //
 // A post of any other visibility is seen by nobody: the rule fails
 // closed.

@@ -16,12 +16,12 @@ import (
 )
 
 // A members-only community's posts reach and are read by its members
-// only, on every read path, across three instances: A holds the
+// only, on every read path, across four instances: A holds the
 // community "circle" (olga owns it; ned, also on A, is no member); bea on
 // B is a member, bob on B is not (he follows bea); N is a server with no
 // member (nia there follows olga and bea, mentioned in a post, and has
-// only asked to join). A Mastodon stand-in is a member; another is a
-// stranger that signs its fetches.
+// only asked to join); pia on P is a member. A Mastodon stand-in is a
+// member; another is a stranger that signs its fetches.
 func TestMembersOnlyReadPaths(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(string(d), func(t *testing.T) { testMembersOnlyReadPaths(t, d) })
@@ -30,11 +30,11 @@ func TestMembersOnlyReadPaths(t *testing.T) {
 
 func testMembersOnlyReadPaths(t *testing.T, d storage.Dialect) {
 	ctx := context.Background()
-	a, b, n := fedtest.Start(t, d), fedtest.Start(t, d), fedtest.Start(t, d)
+	a, b, n, p := fedtest.Start(t, d), fedtest.Start(t, d), fedtest.Start(t, d), fedtest.Start(t, d)
 	olga := member(t, a, "olga")
 	member(t, a, "ned")
 	bea, bob := member(t, b, "bea"), member(t, b, "bob")
-	nia := member(t, n, "nia")
+	nia, pia := member(t, n, "nia"), member(t, p, "pia")
 	com, err := a.Service.CreateCommunity(ctx, federation.NewCommunity{
 		Name: "circle", Title: "Circle", Summary: "Hard cases among colleagues.", MembersOnly: true, Owner: "olga",
 	})
@@ -50,17 +50,19 @@ func testMembersOnlyReadPaths(t *testing.T, d storage.Dialect) {
 	for _, j := range []struct {
 		n   *fedtest.Node
 		who *storage.Actor
-	}{{b, bea}, {n, nia}} {
+	}{{b, bea}, {n, nia}, {p, pia}} {
 		if _, err := j.n.Service.Join(ctx, j.who, a.Handle("circle")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	fedtest.Eventually(t, "both requests on A", func() (bool, error) {
+	fedtest.Eventually(t, "the requests on A", func() (bool, error) {
 		ms, err := a.DB.CountMembers(ctx, group.ID, storage.StatePending)
-		return ms == 2, err
+		return ms == 3, err
 	})
-	if _, err := a.Service.Decide(ctx, "circle", bea.URI, true); err != nil {
-		t.Fatal(err)
+	for _, who := range []string{bea.URI, pia.URI} {
+		if _, err := a.Service.Decide(ctx, "circle", who, true); err != nil {
+			t.Fatal(err)
+		}
 	}
 	mm, stranger := fedtest.NewMastodon(t), fedtest.NewMastodon(t)
 	if _, code := mm.Follow(group.URI, group.InboxURI); code != http.StatusAccepted {
@@ -136,9 +138,11 @@ func testMembersOnlyReadPaths(t *testing.T, d storage.Dialect) {
 	}
 	replyURI, _ := r.object(t)["uri"].(string)
 	posts := map[string]string{"top": top.URI, "remote": remoteURI, "reply": replyURI}
-	fedtest.Eventually(t, "A and B have every post", func() (bool, error) {
+	// P, a third member server, reads the posts written on B from B,
+	// which asks the community whether P hosts a member.
+	fedtest.Eventually(t, "A, B and P have every post", func() (bool, error) {
 		for _, uri := range posts {
-			for _, node := range []*fedtest.Node{a, b} {
+			for _, node := range []*fedtest.Node{a, b, p} {
 				if _, err := node.DB.GetObjectByURI(ctx, uri); err != nil {
 					return false, nil
 				}
@@ -146,7 +150,7 @@ func testMembersOnlyReadPaths(t *testing.T, d storage.Dialect) {
 		}
 		return true, nil
 	})
-	for _, node := range []*fedtest.Node{a, b, n} {
+	for _, node := range []*fedtest.Node{a, b, n, p} {
 		node.Settled()
 	}
 	onA := map[string]*storage.Object{}
@@ -285,10 +289,12 @@ func testMembersOnlyReadPaths(t *testing.T, d storage.Dialect) {
 		{"fetch by id, unsigned", none, fetchSigned(nil)},
 		{"fetch by id, signed by a stranger", none, fetchSigned(func(r *http.Request) { stranger.SignGet(r, time.Now()) })},
 		{"fetch by id, signed by N", none, fetchBy(n)},
+		{"fetch by id, signed by P, a member's server", every, fetchBy(p)},
+		{"status on P, pia", every, status(p, tokenFor(t, p, "pia", "read"))},
 		{"fetch by id, signed by B, a member's server", aOrigin, func(k string) bool {
 			return !bOrigin[k] && fetchBy(b)(k)
 		}},
-		{"fetch by id, signed by the Mastodon member", aOrigin, fetchSigned(func(r *http.Request) { mm.SignGet(r, time.Now()) })},
+		{"fetch by id, signed by the Mastodon member", every, fetchSigned(func(r *http.Request) { mm.SignGet(r, time.Now()) })},
 		{"fetch by id, signed by the community's server", bOrigin, func(k string) bool {
 			return bOrigin[k] && fetchBy(a)(k)
 		}},
