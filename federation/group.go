@@ -240,6 +240,9 @@ func (s *Service) onCreate(ctx context.Context, act *vocab.Activity, raw []byte,
 		return err
 	}
 	if vote, err := s.onVote(ctx, obj, author); vote || err != nil {
+		if err == nil && len(act.Object) > 1 {
+			err = s.onMoreVotes(ctx, act.Object[1:], author)
+		}
 		return err
 	}
 	if !postTypes[obj.Type] {

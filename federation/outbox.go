@@ -163,7 +163,11 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now().UTC()
+	// Whole seconds, as Mastodon writes them: a database may keep less
+	// than nanoseconds, and the post must be served and updated with the
+	// published it was sent with (GoToSocial refuses an Update whose
+	// published changed).
+	now := time.Now().UTC().Truncate(time.Second)
 	id := s.URLs.NewObject()
 	c := s.compose(ctx, author, community, parent, body)
 	if limited && slices.ContainsFunc(c.tags, func(t vocab.Tag) bool { return s.isCommunity(ctx, t.Href) }) {

@@ -289,6 +289,28 @@ func (s *Service) onVote(ctx context.Context, obj *vocab.Object, voter *storage.
 	return true, err
 }
 
+// onMoreVotes counts the further votes of a Create that carries several
+// (one per option chosen, as some GoToSocial versions send them). Each is
+// checked as the first was: embedded, from the sender's host, its own.
+func (s *Service) onMoreVotes(ctx context.Context, more vocab.Refs, voter *storage.Actor) error {
+	for i, ref := range more {
+		if i >= maxRemotePollOptions || !ref.IsEmbedded() {
+			break
+		}
+		obj, err := ref.Object()
+		if err != nil {
+			return fmt.Errorf("%w: vote: %v", ErrInvalid, err)
+		}
+		if !sameHost(obj.ID, voter.URI) || obj.AttributedTo.ID() != voter.URI {
+			return fmt.Errorf("%w: vote %s is not %s's", ErrForbidden, obj.ID, voter.URI)
+		}
+		if _, err := s.onVote(ctx, obj, voter); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // pollUpdateDue is when a local poll's totals are next sent after a vote
 // at now: never before the end for a poll that hides them.
 func (s *Service) pollUpdateDue(p *storage.Poll, now time.Time) *time.Time {

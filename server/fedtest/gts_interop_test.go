@@ -256,6 +256,8 @@ func TestGoToSocialInterop(t *testing.T) {
 
 	t.Run("followers-only and direct posts, both ways", func(t *testing.T) { x.privatePosts(t, olga) })
 
+	t.Run("polls, both ways", func(t *testing.T) { x.polls(t, olga) })
+
 	t.Run("leave", func(t *testing.T) {
 		acct := gina.Lookup(t, cp.Handle("practice"))
 		gina.API(t, http.MethodPost, "/api/v1/accounts/"+acct.ID+"/unfollow", nil, nil)

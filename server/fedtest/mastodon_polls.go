@@ -72,3 +72,18 @@ func (m *Mastodon) Vote(inbox, question, author, option string, voteID int) int 
 			"inReplyTo": question, "to": author},
 	}))
 }
+
+// VoteInOne sends alice's votes for several options in one Create, its
+// object a list of Notes, as some GoToSocial versions send them.
+func (m *Mastodon) VoteInOne(inbox, question, author string, options []string, firstID int) int {
+	var notes []any
+	for i, o := range options {
+		id := fmt.Sprintf("%s#votes/%d", m.ActorURI(), firstID+i)
+		notes = append(notes, map[string]any{"id": id, "type": "Note", "name": o, "attributedTo": m.ActorURI(),
+			"inReplyTo": question, "to": author})
+	}
+	return m.Send(inbox, withContext(map[string]any{
+		"id": fmt.Sprintf("%s#votes/%d/activity", m.ActorURI(), firstID), "type": "Create", "actor": m.ActorURI(), "to": author,
+		"object": notes,
+	}))
+}

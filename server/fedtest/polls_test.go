@@ -236,6 +236,28 @@ func TestPollFromMastodon(t *testing.T) {
 	}
 }
 
+// Several votes in one Create (a list of Notes) are each counted.
+func TestPollVotesInOneCreate(t *testing.T) {
+	ctx := context.Background()
+	a := fedtest.StartWith(t, storage.SQLite, totalsAtOnce)
+	ana := a.Member("ana")
+	a.Community("practice", false, "ana")
+	m := fedtest.NewMastodon(t)
+	post, err := a.Service.Post(ctx, ana, federation.NewPost{Community: "practice", Text: "What do you check first?",
+		Poll: &federation.NewPoll{Options: []string{"Airway", "Breathing", "Circulation"}, ExpiresIn: time.Hour, Multiple: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := m.VoteInOne(ana.InboxURI, post.URI, ana.URI, []string{"Airway", "Circulation"}, 1); code != 202 {
+		t.Fatalf("votes: %d", code)
+	}
+	a.Settled()
+	p, err := a.DB.GetPollByObject(ctx, post.ID)
+	if err != nil || !slices.Equal(p.Tallies, []int64{1, 0, 1}) || *p.VotersCount != 1 {
+		t.Fatalf("after two votes in one Create: %+v %v", p, err)
+	}
+}
+
 func totalItems(option any) float64 {
 	o, _ := option.(map[string]any)
 	r, _ := o["replies"].(map[string]any)
