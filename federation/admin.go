@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/commonplace/commonplace/federation/vocab"
 	"github.com/commonplace/commonplace/storage"
 )
 
@@ -257,4 +258,43 @@ func (s *Service) TransferCommunity(ctx context.Context, operator, community, ne
 		}
 		return auditAdmin(ctx, tx, operator, AuditTransferGroup, "", community+" to "+who.Username)
 	})
+}
+
+// AuditDeleteGroup records a community's deletion.
+const AuditDeleteGroup = "delete_community"
+
+// DeleteCommunity deletes a local community, as an admin: every member's
+// server is sent the Group's Delete of itself (as Mastodon deletes an
+// account), then its memberships, bans and page go; its name stays taken.
+// Posts stay their authors'.
+func (s *Service) DeleteCommunity(ctx context.Context, operator, name string) error {
+	c, err := s.DB.GetCommunityByName(ctx, name)
+	if err != nil {
+		return err
+	}
+	g := c.Actor
+	to, cc := communityAudience(g)
+	body, err := s.activityDoc(vocab.TypeDelete, g, g.URI, to, cc)
+	if err != nil {
+		return err
+	}
+	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
+		inboxes, err := tx.MemberInboxes(ctx, g.ID)
+		if err != nil {
+			return err
+		}
+		if _, err := s.send(ctx, tx, g, body, inboxes); err != nil {
+			return err
+		}
+		if err := tx.DeleteCommunity(ctx, g.ID); err != nil {
+			return err
+		}
+		return auditAdmin(ctx, tx, operator, AuditDeleteGroup, "", fmt.Sprintf("%s (%s), %d servers told", name, g.URI, len(inboxes)))
+	})
+	if err != nil {
+		return err
+	}
+	s.notifyDeliveries()
+	s.Log.Info("community deleted", "community", g.URI, "by", operator)
+	return nil
 }

@@ -46,7 +46,7 @@ func (db *DB) GetActorByHandle(ctx context.Context, username, domain string) (*A
 // GetLocalActor returns the local actor called username, of any type.
 func (db *DB) GetLocalActor(ctx context.Context, username string) (*Actor, error) {
 	var a Actor
-	err := db.Gorm(ctx).Where("lower(username) = ? AND local", strings.ToLower(username)).Take(&a).Error
+	err := db.Gorm(ctx).Where("lower(username) = ? AND local AND deleted_at IS NULL", strings.ToLower(username)).Take(&a).Error
 	return &a, wrap(err, "get local actor %q", username)
 }
 
@@ -54,7 +54,7 @@ func (db *DB) GetLocalActor(ctx context.Context, username string) (*Actor, error
 // the given type; a member and a community never share a name.
 func (db *DB) GetLocalActorByType(ctx context.Context, username, typ string) (*Actor, error) {
 	var a Actor
-	err := db.Gorm(ctx).Where("lower(username) = ? AND local AND type = ?", strings.ToLower(username), typ).Take(&a).Error
+	err := db.Gorm(ctx).Where("lower(username) = ? AND local AND type = ? AND deleted_at IS NULL", strings.ToLower(username), typ).Take(&a).Error
 	return &a, wrap(err, "get local %s %q", typ, username)
 }
 

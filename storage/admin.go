@@ -46,3 +46,29 @@ func (db *DB) TransferOwnership(ctx context.Context, communityActorID, newOwnerI
 	})
 	return wrap(err, "transfer community %d to %d", communityActorID, newOwnerID)
 }
+
+// DeleteCommunity removes a local community: its row (and tags), its
+// memberships and bans, and marks its actor deleted. The actor row stays
+// for the keys that sign the Delete on its way to the members' servers,
+// and so that its name is not given to another community.
+func (db *DB) DeleteCommunity(ctx context.Context, communityActorID int64) error {
+	now := time.Now().UTC()
+	err := db.Tx(ctx, func(tx *DB) error {
+		res := tx.Gorm(ctx).Where("actor_id = ?", communityActorID).Delete(&Community{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		if err := tx.Gorm(ctx).Where("community_actor_id = ?", communityActorID).Delete(&Membership{}).Error; err != nil {
+			return err
+		}
+		if err := tx.Gorm(ctx).Where("community_actor_id = ?", communityActorID).Delete(&CommunityBan{}).Error; err != nil {
+			return err
+		}
+		return tx.Gorm(ctx).Model(&Actor{}).Where("id = ? AND local", communityActorID).
+			Updates(map[string]any{"deleted_at": now, "updated_at": now}).Error
+	})
+	return wrap(err, "delete community %d", communityActorID)
+}

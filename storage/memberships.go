@@ -178,8 +178,9 @@ func (db *DB) HasLocalMember(ctx context.Context, communityActorID int64) (bool,
 }
 
 // DeleteMemberships removes every membership of an actor (a deleted
-// account); it returns how many.
+// account), and every membership in it (a deleted community); it returns
+// how many.
 func (db *DB) DeleteMemberships(ctx context.Context, memberActorID int64) (int64, error) {
-	res := db.Gorm(ctx).Where("member_actor_id = ?", memberActorID).Delete(&Membership{})
+	res := db.Gorm(ctx).Where("member_actor_id = ? OR community_actor_id = ?", memberActorID, memberActorID).Delete(&Membership{})
 	return res.RowsAffected, wrap(res.Error, "delete memberships of %d", memberActorID)
 }

@@ -48,8 +48,11 @@ type Actor struct {
 	MembersOnly bool
 	PublishedAt *time.Time
 	FetchedAt   *time.Time
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// DeletedAt is set on a local actor that was deleted (a community an
+	// admin deleted): kept for its keys and name, found by no lookup.
+	DeletedAt *time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Handle is the actor's user@domain address.

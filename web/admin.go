@@ -50,6 +50,7 @@ func (w *Web) mountAdmin(get, post func(access, string, echo.HandlerFunc, ...ech
 	get(members, "/admin/settings", w.adminSettings, form, w.adminOnly)
 	post(members, "/admin/settings", w.adminSaveSettings, form, w.adminOnly)
 	post(members, "/admin/communities/transfer", w.adminTransfer, form, w.adminOnly)
+	post(members, "/admin/communities/delete", w.adminDeleteCommunity, form, w.adminOnly)
 }
 
 // operator names the signed-in admin in the audit log.
@@ -613,4 +614,23 @@ func (w *Web) adminTransfer(c echo.Context) error {
 		return err
 	}
 	return adminBack(c, "/admin/communities", strings.TrimPrefix(owner, "@")+" owns "+name+" now.")
+}
+
+// adminDeleteCommunity is POST /admin/communities/delete: community and
+// confirm, which must repeat its name.
+func (w *Web) adminDeleteCommunity(c echo.Context) error {
+	by, _, err := w.operator(c)
+	if err != nil {
+		return err
+	}
+	name := strings.TrimSpace(c.FormValue("community"))
+	if name == "" || strings.TrimSpace(c.FormValue("confirm")) != name {
+		return w.renderAdminCommunities(c, http.StatusUnprocessableEntity, "To delete a community, type its name again to confirm.", federation.NewCommunity{})
+	}
+	if err := w.svc.DeleteCommunity(c.Request().Context(), by, name); userError(err) {
+		return w.renderAdminCommunities(c, http.StatusUnprocessableEntity, reason(err), federation.NewCommunity{})
+	} else if err != nil {
+		return err
+	}
+	return adminBack(c, "/admin/communities", "Deleted "+name+"; the members' servers are being told.")
 }

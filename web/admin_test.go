@@ -127,6 +127,10 @@ func TestAdminPages(t *testing.T) {
 			t.Errorf("ada after the transfer: %+v %v", m, err)
 		}
 
+		ada.submit("/admin/communities", "/admin/communities/delete", url.Values{"community": {"sepsis"}, "confirm": {"sepsi"}}).must(t, 422, "type its name again")
+		ada.submit("/admin/communities", "/admin/communities/delete", url.Values{"community": {"sepsis"}, "confirm": {"sepsis"}}).must(t, 303)
+		ada.get("/c/sepsis").must(t, 404)
+
 		ada.submit("/admin/settings", "/admin/settings", url.Values{"title": {"North practice"}, "contact": {"nope"}}).must(t, 422, "not an e-mail address", `value="North practice"`)
 		ada.submit("/admin/settings", "/admin/settings", url.Values{"title": {"North practice"}, "rules": {"Be kind\r\nNo patient data\r\n"}, "contact": {"admins@example.org"}}).must(t, 303)
 		if st, _ := s.svc.InstanceSettings(ctx); st.Title != "North practice" || len(st.Rules) != 2 || st.Rules[1] != "No patient data" {
@@ -147,7 +151,7 @@ func TestAdminPages(t *testing.T) {
 		}
 
 		audit := ada.get("/admin/federation").body
-		for _, want := range []string{"web:ada", "mode", "disable_account", "make_admin", "create_community", "retry_deliveries", "close_report", "transfer_community", "instance_settings"} {
+		for _, want := range []string{"web:ada", "mode", "disable_account", "make_admin", "create_community", "retry_deliveries", "close_report", "transfer_community", "instance_settings", "delete_community"} {
 			if !strings.Contains(audit, want) {
 				t.Errorf("audit log lacks %q", want)
 			}

@@ -249,3 +249,34 @@ to the moderators collection, federated to the members' servers.`,
 		}),
 	}
 }
+
+func (a *app) communityDeleteCommand() *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "delete NAME --yes",
+		Short: "Delete a community, telling every member's server",
+		Long: `Delete a local community: every member's server is sent the community's
+Delete of itself (Mastodon, Lemmy and others then drop it), its members,
+bans and page go, and its name stays taken. Posts stay their authors'.
+There is no undo: --yes is required.`,
+		Example: "  commonplace community delete old_project --yes",
+		Args:    argsNamed("NAME"),
+		RunE: a.action(func(cmd *cobra.Command, args []string) error {
+			if !yes {
+				return fmt.Errorf("deleting %s cannot be undone: pass --yes", args[0])
+			}
+			svc, closeDB, err := a.open(cmd)
+			if err != nil {
+				return err
+			}
+			defer closeDB()
+			if err := svc.DeleteCommunity(cmd.Context(), a.operator(), args[0]); err != nil {
+				return describe("delete community", err)
+			}
+			fmt.Fprintf(a.Stdout, "deleted %s; the running server tells the members' servers\n", args[0])
+			return nil
+		}),
+	}
+	cmd.Flags().BoolVar(&yes, "yes", false, "confirm the deletion")
+	return cmd
+}

@@ -95,8 +95,15 @@ func TestInstanceAndTransferCommands(t *testing.T) {
 				t.Errorf("member %d: %+v %v, want %s", who, m, err, want)
 			}
 		}
+		if msg := c.fails(1, "community", "delete", "practice"); !strings.Contains(msg, "--yes") {
+			t.Errorf("delete without --yes: %q", msg)
+		}
+		c.ok("community", "delete", "practice", "--yes")
+		if out := c.ok("community", "list", "--json"); strings.TrimSpace(out) != "[]" {
+			t.Errorf("communities after delete: %s", out)
+		}
 		audit := c.ok("federation", "audit")
-		for _, want := range []string{"instance_settings", "transfer_community"} {
+		for _, want := range []string{"instance_settings", "transfer_community", "delete_community"} {
 			if !strings.Contains(audit, want) {
 				t.Errorf("audit lacks %s", want)
 			}

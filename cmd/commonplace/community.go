@@ -21,6 +21,7 @@ func (a *app) communityCommand() *cobra.Command {
 		a.communityDecideCommand(false),
 		a.communityPartnersCommand(),
 		a.communityTransferCommand(),
+		a.communityDeleteCommand(),
 	)
 }
 

@@ -1,0 +1,83 @@
+package fedtest_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/server/fedtest"
+	"github.com/commonplace/commonplace/storage"
+)
+
+// An admin deletes a community on A: B, which cached the community's key
+// when its member joined, verifies the Group's Delete of itself and drops
+// the membership; a Delete is queued for the Mastodon stand-in's member;
+// on A the community is gone from its page, WebFinger and the list, while
+// its name stays taken.
+func TestDeleteCommunity(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			a, b := fedtest.Start(t, d), fedtest.Start(t, d)
+			a.Member("olga")
+			group := a.Community("practice", false, "olga").Actor
+			bea := b.Member("bea")
+			if _, err := b.Service.Join(ctx, bea, a.Handle("practice")); err != nil {
+				t.Fatal(err)
+			}
+			fedtest.Eventually(t, "bea's join accepted", accepted(b, group.URI, bea.URI))
+			m := fedtest.NewMastodon(t)
+			if _, code := m.Follow(group.URI, group.InboxURI); code != http.StatusAccepted {
+				t.Fatalf("follow: %d", code)
+			}
+			fedtest.Eventually(t, "the Mastodon user is a member", accepted(a, group.URI, m.ActorURI()))
+
+			if err := a.Service.DeleteCommunity(ctx, "test", "practice"); err != nil {
+				t.Fatal(err)
+			}
+			// The Delete is queued for the Mastodon stand-in too. It is not
+			// checked there: the stand-in fetches the signer's key for
+			// every POST, and a deleted community's key is no longer
+			// served, where Mastodon verifies with the key it cached while
+			// following (and ignores a Delete from an actor it never knew).
+			var queued int64
+			err := a.DB.Gorm(ctx).Table("deliveries").Joins("JOIN activities ON activities.id = deliveries.activity_id").
+				Where("activities.type = ? AND activities.actor_uri = ? AND deliveries.host = ?", "Delete", group.URI, m.Domain).
+				Count(&queued).Error
+			if err != nil || queued != 1 {
+				t.Errorf("Deletes queued for the Mastodon stand-in: %d %v", queued, err)
+			}
+			fedtest.Eventually(t, "B to drop bea's membership", func() (bool, error) {
+				_, err := membership(b, group.URI, bea.URI)
+				if errors.Is(err, storage.ErrNotFound) {
+					return true, nil
+				}
+				return false, err
+			})
+
+			for _, path := range []string{"/c/practice", "/.well-known/webfinger?resource=acct:practice@" + a.Domain} {
+				res, err := http.Get(a.URL + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != http.StatusNotFound {
+					t.Errorf("GET %s after deletion: %d", path, res.StatusCode)
+				}
+			}
+			if cs, err := a.DB.ListCommunities(ctx, 10); err != nil || len(cs) != 0 {
+				t.Errorf("communities after deletion: %d %v", len(cs), err)
+			}
+			if _, err := a.Service.CreateCommunity(ctx, federation.NewCommunity{Name: "practice", Title: "Practice again"}); !errors.Is(err, storage.ErrConflict) {
+				t.Errorf("the name was given again: %v", err)
+			}
+			if err := a.Service.DeleteCommunity(ctx, "test", "practice"); !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("deleting twice: %v", err)
+			}
+		})
+	}
+}
