@@ -451,6 +451,11 @@ func (s *Service) EditPostMedia(ctx context.Context, author *storage.Actor, obje
 		}
 	}
 	doc := s.ObjectDocument(o)
+	// A poll is sent with its options: Mastodon drops the poll of a
+	// Question updated without them.
+	if err := s.withPoll(ctx, s.DB, doc, o); err != nil {
+		return nil, err
+	}
 	var atts []storage.MediaAttachment
 	if media != nil {
 		if atts, err = s.postMedia(ctx, author, media, o.ID); err != nil {

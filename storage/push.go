@@ -120,6 +120,10 @@ func jsonAlerts(m map[string]bool) string {
 	return string(append(b, '}'))
 }
 
+// MaxPushSubscriptions bounds the subscriptions (apps, devices) of one
+// member that a notification is pushed to: the most recent ones.
+const MaxPushSubscriptions = 20
+
 // EnqueuePushes queues a push of notification n for each subscription of
 // its recipient (on a live token) whose alerts and policy take it, and
 // reports how many.
@@ -127,7 +131,7 @@ func (db *DB) EnqueuePushes(ctx context.Context, n *Notification) (int, error) {
 	var subs []PushSubscription
 	err := db.Gorm(ctx).Joins("JOIN oauth_tokens ON oauth_tokens.id = push_subscriptions.token_id").
 		Where("push_subscriptions.actor_id = ? AND oauth_tokens.revoked_at IS NULL", n.RecipientActorID).
-		Find(&subs).Error
+		Order("push_subscriptions.id DESC").Limit(MaxPushSubscriptions).Find(&subs).Error
 	if err != nil || len(subs) == 0 {
 		return 0, wrap(err, "push subscriptions of %d", n.RecipientActorID)
 	}

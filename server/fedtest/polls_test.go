@@ -2,8 +2,10 @@ package fedtest_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,6 +129,44 @@ func TestPollsAcrossInstances(t *testing.T) {
 	m.WaitFor("the new totals at alice's server", update(false))
 	if o, err := b.DB.GetObjectByURI(ctx, post.URI); err != nil || o.EditedAt != nil {
 		t.Fatalf("new totals made an edit on bo's instance: %v %v", o.EditedAt, err)
+	}
+
+	// An edit of the poll's text keeps the poll and its totals.
+	if _, err := a.Service.Edit(ctx, ana, post.URI, "Which handover format does your unit use?"); err != nil {
+		t.Fatal(err)
+	}
+	fedtest.Eventually(t, "the edit on bo's instance", func() (bool, error) {
+		o, err := b.DB.GetObjectByURI(ctx, post.URI)
+		return err == nil && o.EditedAt != nil && strings.Contains(o.Content, "your unit"), nil
+	})
+	if p := pollOn(b); p == nil || !slices.Equal(p.Options, []string{"SBAR", "I-PASS"}) || !slices.Equal(p.Tallies, []int64{1, 1}) {
+		t.Fatalf("the poll on bo's instance after the edit: %+v", p)
+	}
+	var sent []string
+	if err := a.DB.Gorm(ctx).Table("activities").Where("type = ? AND actor_uri = ? AND object_uri = ? AND local = ?", "Update", ana.URI, post.URI, true).
+		Pluck("raw", &sent).Error; err != nil {
+		t.Fatal(err)
+	}
+	edits := 0
+	for _, raw := range sent {
+		var doc struct {
+			Object struct {
+				Updated string `json:"updated"`
+				OneOf   []any  `json:"oneOf"`
+			} `json:"object"`
+		}
+		if err := json.Unmarshal([]byte(raw), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.Object.Updated != "" {
+			edits++
+			if len(doc.Object.OneOf) != 2 {
+				t.Errorf("the edit was sent without the poll's options: %s", raw)
+			}
+		}
+	}
+	if edits != 1 {
+		t.Errorf("%d edits sent, want 1", edits)
 	}
 
 	// The poll ends on the author's instance: it closes everywhere.

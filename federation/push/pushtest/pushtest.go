@@ -49,10 +49,11 @@ type Service struct {
 	key  *ecdh.PrivateKey
 	auth []byte
 
-	mu      sync.Mutex
-	status  int
-	pushes  []Push
-	refused []string
+	mu       sync.Mutex
+	status   int
+	attempts int
+	pushes   []Push
+	refused  []string
 }
 
 // New starts a push service on loopback, answering 201 Created.
@@ -95,6 +96,13 @@ func (s *Service) Pushes() []Push {
 	return append([]Push(nil), s.pushes...)
 }
 
+// Attempts counts the pushes received, whatever the answer.
+func (s *Service) Attempts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempts
+}
+
 // Refused returns why pushes were refused.
 func (s *Service) Refused() []string {
 	s.mu.Lock()
@@ -110,6 +118,7 @@ func (s *Service) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.attempts++
 	if err != nil {
 		s.refused = append(s.refused, err.Error())
 		w.WriteHeader(http.StatusBadRequest)
