@@ -298,6 +298,42 @@ func TestPollVotesInOneCreate(t *testing.T) {
 	}
 }
 
+// A vote counts only from someone the poll is for: a stranger's vote on a
+// followers-only poll is dropped, a follower's counted.
+func TestPollVotesOnlyFromReaders(t *testing.T) {
+	ctx := context.Background()
+	a := fedtest.StartWith(t, storage.SQLite, totalsAtOnce)
+	ana := a.Member("ana")
+	stranger, follower := fedtest.NewMastodon(t), fedtest.NewMastodon(t)
+	if _, code := follower.Follow(ana.URI, ana.InboxURI); code != 202 {
+		t.Fatalf("Follow: %d", code)
+	}
+	follower.WaitFor("Accept of the follow", func(r fedtest.Received) bool { return r.Type == "Accept" })
+	post, err := a.Service.Post(ctx, ana, federation.NewPost{Visibility: storage.VisibilityPrivate, Text: "Followers: which rota suits you?",
+		Poll: &federation.NewPoll{Options: []string{"Early", "Late"}, ExpiresIn: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := stranger.Vote(ana.InboxURI, post.URI, ana.URI, "Early", 1); code != 202 {
+		t.Fatalf("stranger's vote: %d", code)
+	}
+	if code := follower.Vote(ana.InboxURI, post.URI, ana.URI, "Late", 1); code != 202 {
+		t.Fatalf("follower's vote: %d", code)
+	}
+	a.Settled()
+	p, err := a.DB.GetPollByObject(ctx, post.ID)
+	if err != nil || !slices.Equal(p.Tallies, []int64{0, 1}) || *p.VotersCount != 1 {
+		t.Fatalf("votes on a followers-only poll: %+v %v", p, err)
+	}
+	follower.WaitFor("the totals at the follower's server", func(r fedtest.Received) bool {
+		q, _ := r.Doc["object"].(map[string]any)
+		return r.Type == "Update" && q["votersCount"] == 1.0
+	})
+	for _, r := range stranger.Received() {
+		t.Errorf("the stranger's server got %s", r.Raw)
+	}
+}
+
 func totalItems(option any) float64 {
 	o, _ := option.(map[string]any)
 	r, _ := o["replies"].(map[string]any)
