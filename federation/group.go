@@ -481,6 +481,9 @@ func (s *Service) storeObject(ctx context.Context, tx *storage.DB, obj *vocab.Ob
 	if err := tx.CreateObject(ctx, o); err != nil {
 		return nil, err
 	}
+	if err := indexObject(ctx, tx, o.ID, o.Name, o.Summary, o.Content); err != nil {
+		return nil, err
+	}
 	if err := s.storePoll(ctx, tx, o, obj); err != nil {
 		return nil, err
 	}

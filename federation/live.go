@@ -24,6 +24,9 @@ func (s *Service) updateObject(ctx context.Context, tx *storage.DB, id int64, u 
 	if err := tx.UpdateObject(ctx, id, u); err != nil {
 		return err
 	}
+	if err := indexObject(ctx, tx, id, u.Name, u.Summary, u.Content); err != nil {
+		return err
+	}
 	return s.Events.Publish(ctx, tx, events.Event{Kind: events.StatusUpdated, Object: id})
 }
 

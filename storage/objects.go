@@ -130,6 +130,9 @@ func (db *DB) TombstoneObject(ctx context.Context, id int64, at time.Time) error
 		if err := tx.clearAcceptedAnswer(ctx, id); err != nil {
 			return err
 		}
+		if err := tx.unindexObject(ctx, id); err != nil {
+			return err
+		}
 		err := tx.Gorm(ctx).Model(&Object{}).Where("id = ?", id).Updates(map[string]any{
 			"content": "", "source": "", "name": "", "summary": "", "raw": "",
 			"deleted_at": at.UTC(), "updated_at": time.Now().UTC(),

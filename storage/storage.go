@@ -99,6 +99,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		if err := prepareSQLiteFiles(dsn); err != nil {
 			return nil, err
 		}
+		registerSQLiteExtensions()
 		g, err = gorm.Open(gormlite.Open(sqliteDSN(dsn)), cfg)
 	}
 	if err != nil {

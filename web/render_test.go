@@ -20,10 +20,12 @@ func TestEveryPageRenders(t *testing.T) {
 	withViewer := page
 	withViewer.Viewer = &Viewer{Name: "n", Handle: "@n@example.org", Admin: true}
 	data := map[string]any{
-		"home":            Home{Page: page, Communities: []Community{{Name: "a", Title: "A", Summary: []string{"<b>x</b>"}}}},
-		"community":       CommunityPage{Page: page, Community: Community{Name: "a", Title: "A", Closed: true, Members: 1}},
-		"questions":       QuestionsPage{Page: page, Community: Community{Name: "a", Title: "<b>x</b>"}, Posts: []Post{{ID: 1, Title: "<b>x</b>", Kind: "question", Answered: true}}},
-		"repertoire":      RepertoirePage{Page: withViewer, Community: Community{Name: "a", Title: "<b>x</b>"}, CanCurate: true, Sections: []RepertoireSection{{Title: "<b>x</b>", Entries: []RepertoireEntry{{Post: Post{ID: 1, Title: "<b>x</b>"}, Ops: []CurateOp{{"up", "<b>x</b>"}}}}}}},
+		"home":       Home{Page: page, Communities: []Community{{Name: "a", Title: "A", Summary: []string{"<b>x</b>"}}}},
+		"community":  CommunityPage{Page: page, Community: Community{Name: "a", Title: "A", Closed: true, Members: 1}},
+		"questions":  QuestionsPage{Page: page, Community: Community{Name: "a", Title: "<b>x</b>"}, Posts: []Post{{ID: 1, Title: "<b>x</b>", Kind: "question", Answered: true}}},
+		"repertoire": RepertoirePage{Page: withViewer, Community: Community{Name: "a", Title: "<b>x</b>"}, CanCurate: true, Sections: []RepertoireSection{{Title: "<b>x</b>", Entries: []RepertoireEntry{{Post: Post{ID: 1, Title: "<b>x</b>"}, Ops: []CurateOp{{"up", "<b>x</b>"}}}}}}},
+		"community_search": CommunitySearchPage{Page: page, Community: Community{Name: "a", Title: "<b>x</b>"}, Query: "<b>x</b>", Tag: "<b>x</b>", Kinds: []KindOption{{"", "<b>x</b>"}},
+			Hits: []Hit{{Post: Post{ID: 1, Title: "<b>x</b>"}, Snippet: highlight("<b>x</b> \x01found\x02 \x01open")}}},
 		"member":          MemberPage{Page: page, Name: "m"},
 		"error":           ErrorPage{Page: page, Status: 404, Message: "not found"},
 		"oauth_authorize": OAuthAuthorize{Page: page, AppName: "<b>x</b>", Params: map[string]string{"state": `"><b>x</b>`}, Password: true, OIDCName: "<b>x</b>", ReturnTo: `"><b>x</b>`},

@@ -124,6 +124,7 @@ func (w *Web) Mount(e *echo.Echo) {
 	post(members, "/c/:name/posts", w.post, form, w.signedIn)
 	get(members, "/c/:name/questions", w.questions, form)
 	get(members, "/c/:name/repertoire", w.repertoire, form)
+	get(members, "/c/:name/search", w.communitySearch, form)
 	post(members, "/c/:name/remote_follow", w.remoteFollow, form)
 	w.mountModeration(get, post, form)
 	get(members, "/authorize_interaction", w.interact, form, w.signedIn)
