@@ -260,6 +260,9 @@ func (s *Service) fetchMedia(ctx context.Context, id int64) (*storage.MediaAttac
 		return m, nil // another replica, or a fetch that just ended
 	}
 	lim := s.mediaLimits()
+	if m.Purpose != "" {
+		lim.Image.OutputPixels = imagePixels(m.Purpose)
+	}
 	fail := func(reason string, cause error) (*storage.MediaAttachment, error) {
 		m.Refused = reason
 		if len(m.Refused) > 500 {
@@ -295,6 +298,9 @@ func (s *Service) fetchMedia(ctx context.Context, id int64) (*storage.MediaAttac
 	}
 	if err != nil {
 		return fail("failed: "+err.Error(), err)
+	}
+	if m.Purpose != "" && res.Kind != media.KindImage {
+		return fail("refused: an avatar or header that is no image", nil)
 	}
 	if res.Kind == media.KindImage && n > lim.MaxImageBytes {
 		return fail(fmt.Sprintf("refused: an image of %d bytes", n), nil)

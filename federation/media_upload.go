@@ -267,7 +267,7 @@ func (s *Service) OwnUnattachedMedia(ctx context.Context, owner *storage.Actor, 
 	if err != nil {
 		return nil, err
 	}
-	if m.AccountActorID != owner.ID || m.ObjectID != nil {
+	if m.AccountActorID != owner.ID || m.ObjectID != nil || m.Purpose != "" {
 		return nil, fmt.Errorf("media %d: %w", id, storage.ErrNotFound)
 	}
 	return m, nil
@@ -291,7 +291,7 @@ func (s *Service) postMedia(ctx context.Context, author *storage.Actor, ids []in
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return nil, err
 		}
-		if err != nil || m.AccountActorID != author.ID || (m.ObjectID != nil && *m.ObjectID != current) || m.RemoteURL != "" {
+		if err != nil || m.AccountActorID != author.ID || (m.ObjectID != nil && *m.ObjectID != current) || m.RemoteURL != "" || m.Purpose != "" {
 			return nil, fmt.Errorf("%w: Media %d not found", ErrInvalid, id)
 		}
 		out = append(out, *m)

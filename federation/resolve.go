@@ -228,7 +228,11 @@ func (s *Service) FetchActor(ctx context.Context, uri string) (*storage.Actor, e
 	if err := s.DB.UpsertRemoteActor(ctx, a); err != nil {
 		return nil, err
 	}
-	return a, nil
+	// The actor stands without its pictures.
+	if err := s.syncActorImages(ctx, a.ID, doc); err != nil {
+		s.Log.Warn("record actor images", "actor", a.URI, "err", err)
+	}
+	return s.DB.GetActorByID(ctx, a.ID)
 }
 
 // MaxRemoteUsernameLen bounds remote usernames; the longest real ones

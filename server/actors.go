@@ -20,7 +20,9 @@ func (s *Server) person(c echo.Context) error {
 		return err
 	}
 	if wantsActivityJSON(c.Request()) {
-		return activityJSON(c, personToAS(a))
+		doc := personToAS(a)
+		s.svc.ActorImages(a, &doc.Actor)
+		return activityJSON(c, doc)
 	}
 	return s.page(c, func(p Pages) error { return p.Member(c, a) })
 }
@@ -38,7 +40,9 @@ func (s *Server) group(c echo.Context) error {
 		return err
 	}
 	if wantsActivityJSON(c.Request()) {
-		return activityJSON(c, groupToAS(com, moderatorsURI(com.Actor)))
+		doc := groupToAS(com, moderatorsURI(com.Actor))
+		s.svc.ActorImages(com.Actor, &doc.Actor)
+		return activityJSON(c, doc)
 	}
 	return s.page(c, func(p Pages) error { return p.Community(c, com) })
 }

@@ -110,7 +110,11 @@ func New(opts Options) (*Server, error) {
 		bodyLimits: map[string]int64{},
 	}
 	// Profile edits send the member's Person as we serve it.
-	opts.Service.ActorDocument = func(a *storage.Actor) ([]byte, error) { return vocab.Marshal(personToAS(a)) }
+	opts.Service.ActorDocument = func(a *storage.Actor) ([]byte, error) {
+		doc := personToAS(a)
+		opts.Service.ActorImages(a, &doc.Actor)
+		return vocab.Marshal(doc)
+	}
 	// The client's address is the connection's unless a trusted proxy
 	// vouches for it: a header anyone can send must not choose the key
 	// rate limits count under.

@@ -16,6 +16,12 @@ const (
 	MediaUnknown = "unknown" // a document: PDF, office files
 )
 
+// Purposes of media rows that are no attachment.
+const (
+	MediaAvatar = "avatar"
+	MediaHeader = "header"
+)
+
 // MediaAttachment is an uploaded file, or a remote post's attachment. Its
 // files are in the blob store under FileKey and ThumbKey.
 type MediaAttachment struct {
@@ -39,6 +45,8 @@ type MediaAttachment struct {
 	Description    string
 	// RemoteURL is where a remote attachment is; its files are a cache.
 	RemoteURL string `gorm:"column:remote_url"`
+	// Purpose is "" for an attachment, or MediaAvatar or MediaHeader.
+	Purpose string
 	// Refused says why a remote file was not stored.
 	Refused   string
 	FetchedAt *time.Time
@@ -157,7 +165,7 @@ func (db *DB) SetObjectMedia(ctx context.Context, objectID int64, ids []int64) e
 // before before, at most limit, oldest first.
 func (db *DB) UnattachedMedia(ctx context.Context, before time.Time, limit int) ([]MediaAttachment, error) {
 	var out []MediaAttachment
-	err := db.Gorm(ctx).Where("object_id IS NULL AND created_at < ?", before.UTC()).
+	err := db.Gorm(ctx).Where("object_id IS NULL AND purpose = '' AND created_at < ?", before.UTC()).
 		Order("created_at").Limit(limit).Find(&out).Error
 	return out, wrap(err, "list unattached media")
 }
@@ -182,6 +190,17 @@ func (db *DB) DeleteMedia(ctx context.Context, ids []int64) error {
 // DeleteUnattachedMedia removes an attachment row if it is still in no
 // post, and reports whether it did.
 func (db *DB) DeleteUnattachedMedia(ctx context.Context, id int64) (bool, error) {
-	res := db.Gorm(ctx).Where("id = ? AND object_id IS NULL", id).Delete(&MediaAttachment{})
+	res := db.Gorm(ctx).Where("id = ? AND object_id IS NULL AND purpose = ''", id).Delete(&MediaAttachment{})
 	return res.RowsAffected == 1, wrap(res.Error, "delete unattached media %d", id)
+}
+
+// SetActorImage makes key (a blob key, "" for none) the actor's avatar or
+// header.
+func (db *DB) SetActorImage(ctx context.Context, actorID int64, purpose, key string) error {
+	col := "avatar_key"
+	if purpose == MediaHeader {
+		col = "header_key"
+	}
+	err := db.Gorm(ctx).Model(&Actor{}).Where("id = ?", actorID).Updates(map[string]any{col: key, "updated_at": time.Now().UTC()}).Error
+	return wrap(err, "set %s of %d", purpose, actorID)
 }

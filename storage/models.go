@@ -46,6 +46,10 @@ type Actor struct {
 	// MembersOnly says a Group's posts are for its members only (see
 	// storage/visibility.go).
 	MembersOnly bool
+	// AvatarKey and HeaderKey are the blob keys of the actor's images
+	// (media rows of purpose avatar and header); "" for none.
+	AvatarKey   string
+	HeaderKey   string
 	PublishedAt *time.Time
 	FetchedAt   *time.Time
 	// DeletedAt is set on a local actor that was deleted (a community an

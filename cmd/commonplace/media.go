@@ -2,12 +2,15 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/storage"
 	"github.com/commonplace/commonplace/storage/blob"
 )
 
@@ -30,7 +33,11 @@ func (a *app) openMedia(cmd *cobra.Command) (*federation.Service, func(), error)
 		db.Close()
 		return nil, nil, err
 	}
-	svc.MediaLimits.RemoteAge = cfg.MediaRemoteMaxAge
+	svc.MediaLimits = federation.MediaLimits{
+		MaxImageBytes: cfg.MediaMaxImageBytes, MaxFileBytes: cfg.MediaMaxFileBytes, QuotaBytes: cfg.MediaQuotaBytes,
+		RemoteAge: cfg.MediaRemoteMaxAge,
+	}
+	svc.MediaLimits.Image.MaxPixels = int(cfg.MediaMaxPixels)
 	return svc, func() { db.Close() }, nil
 }
 
@@ -143,4 +150,76 @@ running server does the same every hour.`,
 	cmd.Flags().DurationVar(&unattached, "unattached-older-than", federation.UnattachedMediaAge, "age after which an upload never attached is removed")
 	cmd.Flags().DurationVar(&remote, "remote-older-than", 0, "age after which a cached remote file is removed (default: the configured media_remote_max_age)")
 	return cmd
+}
+
+func (a *app) communityImageCommand() *cobra.Command {
+	var avatar, header string
+	var removeAvatar, removeHeader bool
+	cmd := &cobra.Command{
+		Use:   "image NAME [--avatar FILE] [--header FILE] [--remove-avatar] [--remove-header]",
+		Short: "Set or remove a community's avatar (icon) and header (image)",
+		Long: `Set a community's avatar and header from image files (JPEG, PNG, WebP or GIF),
+processed as uploads are: re-encoded without metadata, avatars to at most
+400×400 pixels, headers to 1500×500. They are served in the Group (icon,
+image) and in the client API.`,
+		Args: argsNamed("NAME"),
+		RunE: a.action(func(cmd *cobra.Command, args []string) error {
+			if avatar == "" && header == "" && !removeAvatar && !removeHeader {
+				return fmt.Errorf("nothing to do: give --avatar, --header, --remove-avatar or --remove-header")
+			}
+			svc, closeDB, err := a.openMedia(cmd)
+			if err != nil {
+				return err
+			}
+			defer closeDB()
+			ctx := cmd.Context()
+			com, err := svc.DB.GetCommunityByName(ctx, args[0])
+			if err != nil {
+				return describe("find community", err)
+			}
+			actor := com.Actor
+			for _, x := range []struct {
+				purpose, file string
+				remove        bool
+			}{{storage.MediaAvatar, avatar, removeAvatar}, {storage.MediaHeader, header, removeHeader}} {
+				var up *federation.Upload
+				switch {
+				case x.file != "":
+					f, err := os.Open(x.file)
+					if err != nil {
+						return err
+					}
+					defer f.Close()
+					info, err := f.Stat()
+					if err != nil {
+						return err
+					}
+					up = &federation.Upload{Name: filepath.Base(x.file), File: f, Size: info.Size()}
+				case !x.remove:
+					continue
+				}
+				if actor, err = svc.SetActorImage(ctx, actor, x.purpose, up); err != nil {
+					return describe("set "+x.purpose, err)
+				}
+				if up != nil {
+					fmt.Fprintf(a.Stdout, "%s of %s: %s\n", x.purpose, args[0], svc.MediaURL(actorKey(actor, x.purpose)))
+				} else {
+					fmt.Fprintf(a.Stdout, "%s of %s removed\n", x.purpose, args[0])
+				}
+			}
+			return nil
+		}),
+	}
+	cmd.Flags().StringVar(&avatar, "avatar", "", "image `file` for the avatar")
+	cmd.Flags().StringVar(&header, "header", "", "image `file` for the header")
+	cmd.Flags().BoolVar(&removeAvatar, "remove-avatar", false, "remove the avatar")
+	cmd.Flags().BoolVar(&removeHeader, "remove-header", false, "remove the header")
+	return cmd
+}
+
+func actorKey(a *storage.Actor, purpose string) string {
+	if purpose == storage.MediaHeader {
+		return a.HeaderKey
+	}
+	return a.AvatarKey
 }

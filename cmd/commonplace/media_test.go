@@ -79,3 +79,44 @@ func TestMediaUsageAndPrune(t *testing.T) {
 		c.fails(2, "media", "prune", "--unattached-older-than", "1s")
 	})
 }
+
+// community image sets and removes a community's avatar and header.
+func TestCommunityImage(t *testing.T) {
+	eachDB(t, func(t *testing.T, c *cli) {
+		dir := t.TempDir()
+		c.env["COMMONPLACE_MEDIA_DIR"] = dir
+		c.ok("account", "create", "alice", "--email", "alice@example.org")
+		c.ok("community", "create", "practice", "--title", "Practice", "--owner", "alice")
+		logo := filepath.Join(t.TempDir(), "logo.png")
+		if err := os.WriteFile(logo, mediatest.PNG(mediatest.Photo(600, 600)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out := c.ok("community", "image", "practice", "--avatar", logo, "--header", logo)
+		if !strings.Contains(out, "avatar of practice: http://localhost:8080/media/") || !strings.Contains(out, "header of practice: ") {
+			t.Fatalf("output: %s", out)
+		}
+		ctx := context.Background()
+		db, err := storage.Open(ctx, c.dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		g, err := db.GetLocalActorByType(ctx, "practice", storage.TypeGroup)
+		if err != nil || g.AvatarKey == "" || g.HeaderKey == "" {
+			t.Fatalf("group %+v %v", g, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, g.AvatarKey)); err != nil {
+			t.Errorf("avatar file: %v", err)
+		}
+		c.ok("community", "image", "practice", "--remove-avatar")
+		if g2, _ := db.GetLocalActorByType(ctx, "practice", storage.TypeGroup); g2.AvatarKey != "" || g2.HeaderKey != g.HeaderKey {
+			t.Errorf("after remove: %+v", g2)
+		}
+		if _, err := os.Stat(filepath.Join(dir, g.AvatarKey)); !os.IsNotExist(err) {
+			t.Errorf("removed avatar's file: %v", err)
+		}
+		pdf := filepath.Join(t.TempDir(), "x.pdf")
+		os.WriteFile(pdf, mediatest.PDF, 0o600)
+		c.fails(1, "community", "image", "practice", "--avatar", pdf)
+	})
+}

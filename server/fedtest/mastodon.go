@@ -42,6 +42,7 @@ type Mastodon struct {
 	mu       sync.Mutex
 	wfSelf   string // WebFinger self link, if not the actor's id
 	actorID  string // id the actor document claims, if not its URL
+	icon     string // avatar URL, if any
 	received []Received
 	refused  []string
 	notes    map[string][]byte
@@ -140,6 +141,13 @@ func (m *Mastodon) SetActorID(id string) {
 	m.actorID = id
 }
 
+// SetIcon gives alice an avatar at u, published as Mastodon does.
+func (m *Mastodon) SetIcon(u string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.icon = u
+}
+
 // RotateKey replaces alice's key pair, as an account migration or a key
 // compromise would.
 func (m *Mastodon) RotateKey() {
@@ -155,14 +163,14 @@ func (m *Mastodon) RotateKey() {
 func (m *Mastodon) actor(w http.ResponseWriter, r *http.Request) {
 	m.mu.Lock()
 	der, _ := x509.MarshalPKIXPublicKey(&m.key.PublicKey)
-	claimed := m.actorID
+	claimed, icon := m.actorID, m.icon
 	m.mu.Unlock()
 	pemText := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
 	u := m.ActorURI()
 	if claimed == "" {
 		claimed = u
 	}
-	writeAP(w, map[string]any{
+	doc := map[string]any{
 		"@context": []any{"https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1",
 			map[string]any{"manuallyApprovesFollowers": "as:manuallyApprovesFollowers", "toot": "http://joinmastodon.org/ns#",
 				"featured": map[string]string{"@id": "toot:featured", "@type": "@id"}, "discoverable": "toot:discoverable"}},
@@ -174,7 +182,11 @@ func (m *Mastodon) actor(w http.ResponseWriter, r *http.Request) {
 		"publicKey": map[string]any{"id": u + "#main-key", "owner": u, "publicKeyPem": pemText},
 		"tag":       []any{}, "attachment": []any{},
 		"endpoints": map[string]any{"sharedInbox": m.srv.URL + "/inbox"},
-	})
+	}
+	if icon != "" {
+		doc["icon"] = map[string]any{"type": "Image", "mediaType": "image/jpeg", "url": icon}
+	}
+	writeAP(w, doc)
 }
 
 func (m *Mastodon) note(w http.ResponseWriter, r *http.Request) {

@@ -318,3 +318,63 @@ func TestMediaToMastodon(t *testing.T) {
 		t.Error("the file Mastodon fetches has EXIF")
 	}
 }
+
+// A Mastodon member's avatar is recorded when their actor is fetched,
+// fetched from their server when first shown, re-encoded to avatar size,
+// and replaced when they change it.
+func TestRemoteAvatar(t *testing.T) {
+	ctx := context.Background()
+	a := fedtest.Start(t, storage.SQLite)
+	a.Member("olga")
+	group := a.Community("practice", false, "olga").Actor
+	files := newFileHost(t)
+	m := fedtest.NewMastodon(t)
+	m.SetIcon(files.url("/photo.jpg"))
+	if _, code := m.Follow(group.URI, group.InboxURI); code != http.StatusAccepted {
+		t.Fatalf("Follow answered %d", code)
+	}
+	fedtest.Eventually(t, "alice is a member", accepted(a, group.URI, m.ActorURI()))
+	alice, err := a.DB.GetActorByURI(ctx, m.ActorURI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var acc struct{ Avatar, Header string }
+	readAPI(t, a.URL+"/api/v1/accounts/"+itoa(alice.ID), &acc)
+	if !strings.HasPrefix(acc.Avatar, a.URL+"/media/") || !strings.HasSuffix(acc.Header, "/missing.png") {
+		t.Fatalf("account images: %+v", acc)
+	}
+	if files.count("/photo.jpg") != 0 {
+		t.Error("the avatar was fetched before it was shown")
+	}
+	res, body := fetchFile(t, acc.Avatar)
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/jpeg" || files.count("/photo.jpg") != 1 {
+		t.Fatalf("avatar: %d, fetched %d times", res.StatusCode, files.count("/photo.jpg"))
+	}
+	if _, err := exif.Decode(bytes.NewReader(body)); err == nil {
+		t.Error("the cached avatar has EXIF")
+	}
+
+	// Unchanged on refetch; replaced when it changes.
+	if _, err := a.Service.FetchActor(ctx, m.ActorURI()); err != nil {
+		t.Fatal(err)
+	}
+	var again struct{ Avatar string }
+	readAPI(t, a.URL+"/api/v1/accounts/"+itoa(alice.ID), &again)
+	if again.Avatar != acc.Avatar {
+		t.Errorf("avatar changed on refetch: %s", again.Avatar)
+	}
+	m.SetIcon(files.url("/bomb.png"))
+	if _, err := a.Service.FetchActor(ctx, m.ActorURI()); err != nil {
+		t.Fatal(err)
+	}
+	readAPI(t, a.URL+"/api/v1/accounts/"+itoa(alice.ID), &again)
+	if again.Avatar == acc.Avatar {
+		t.Fatal("avatar not replaced")
+	}
+	if res, _ := fetchFile(t, acc.Avatar); res.StatusCode != 404 {
+		t.Errorf("old avatar still served: %d", res.StatusCode)
+	}
+	if res, _ := fetchFile(t, again.Avatar); res.StatusCode != 404 {
+		t.Errorf("a bomb as avatar: %d", res.StatusCode)
+	}
+}

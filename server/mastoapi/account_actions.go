@@ -1,8 +1,10 @@
 package mastoapi
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -68,16 +70,36 @@ func (a *API) credentialAccount(c echo.Context, me *storage.Actor) (*Account, er
 	return &cred, nil
 }
 
-// updateCredentials is PATCH /api/v1/accounts/update_credentials.
-// Avatar and header are the media's to add (issue 12): they are refused
-// with a clear error until then, rather than silently dropped.
+// updateCredentials is PATCH /api/v1/accounts/update_credentials. The
+// avatar and header come as files in a multipart form.
 func (a *API) updateCredentials(c echo.Context) error {
+	req := c.Request()
+	if strings.HasPrefix(req.Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
+		// Files beyond a few MB go to a temporary file, not memory.
+		if err := req.ParseMultipartForm(4 << 20); err != nil {
+			return errorf(http.StatusUnprocessableEntity, "Validation failed: the form cannot be read")
+		}
+		defer req.MultipartForm.RemoveAll()
+	}
 	p, err := a.params(c)
 	if err != nil {
 		return err
 	}
-	if p.has("avatar") || p.has("header") || c.Request().MultipartForm != nil && len(c.Request().MultipartForm.File) > 0 {
-		return errorf(http.StatusUnprocessableEntity, "Validation failed: avatar and header images cannot be uploaded here yet")
+	me := viewer(c)
+	for _, purpose := range []string{storage.MediaAvatar, storage.MediaHeader} {
+		if req.MultipartForm == nil || len(req.MultipartForm.File[purpose]) == 0 {
+			continue
+		}
+		fh := req.MultipartForm.File[purpose][0]
+		f, err := fh.Open()
+		if err != nil {
+			return fmt.Errorf("open %s: %w", purpose, err)
+		}
+		me, err = a.svc.SetActorImage(req.Context(), me, purpose, &federation.Upload{Name: fh.Filename, File: f, Size: fh.Size})
+		f.Close()
+		if err != nil {
+			return err
+		}
 	}
 	var u federation.ProfileUpdate
 	if p.has("display_name") {
@@ -113,7 +135,7 @@ func (a *API) updateCredentials(c echo.Context) error {
 	if err := a.svc.UpdatePreferences(ctx, acct, prefs); err != nil {
 		return err
 	}
-	me, err := a.svc.UpdateProfile(ctx, viewer(c), u)
+	me, err = a.svc.UpdateProfile(ctx, me, u)
 	if err != nil {
 		return err
 	}
@@ -359,4 +381,25 @@ func (a *API) accountLists(c echo.Context) error {
 		out = append(out, listEntity(l))
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// deleteProfileImage is DELETE /api/v1/profile/avatar and /header: the
+// image is removed and the member's followers told.
+func (a *API) deleteProfileImage(purpose string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx := c.Request().Context()
+		me, err := a.svc.SetActorImage(ctx, viewer(c), purpose, nil)
+		if err != nil {
+			return err
+		}
+		if me, err = a.svc.UpdateProfile(ctx, me, federation.ProfileUpdate{}); err != nil {
+			return err
+		}
+		currentToken(c).Account.Actor = me
+		out, err := a.credentialAccount(c, me)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, out)
+	}
 }

@@ -99,6 +99,12 @@ func (r *renderer) account(a *storage.Actor) (*Account, error) {
 		discoverable = a.Discoverable != nil && *a.Discoverable
 	}
 	avatar, header := r.a.svc.URLs.Base+missingAvatarPath, r.a.svc.URLs.Base+missingHeaderPath
+	if a.AvatarKey != "" {
+		avatar = r.a.svc.MediaURL(a.AvatarKey)
+	}
+	if a.HeaderKey != "" {
+		header = r.a.svc.MediaURL(a.HeaderKey)
+	}
 	out := &Account{
 		ID: id(a.ID), Username: a.Username, Acct: acct(a), URL: actorURL(a), URI: a.URI,
 		DisplayName: a.DisplayName, Note: note,

@@ -39,6 +39,9 @@ func (a *API) mediaRoutes() {
 		// it and the form's other fields.
 		a.srv.SetBodyLimit(http.MethodPost+" "+p, a.svc.MaxUploadBytes()+64<<10)
 	}
+	a.srv.SetBodyLimit(http.MethodPatch+" /api/v1/accounts/update_credentials", 2*a.svc.MediaLimitsInForce().MaxImageBytes+64<<10)
+	a.add(http.MethodDelete, "/api/v1/profile/avatar", userScoped("write:accounts"), a.deleteProfileImage(storage.MediaAvatar))
+	a.add(http.MethodDelete, "/api/v1/profile/header", userScoped("write:accounts"), a.deleteProfileImage(storage.MediaHeader))
 	a.add(http.MethodGet, "/api/v1/media/:id", userScoped("write:media"), a.getMedia)
 	a.add(http.MethodPut, "/api/v1/media/:id", userScoped("write:media"), a.updateMedia)
 	// Files are for the members and, in allowlist mode, for allowed
@@ -191,6 +194,9 @@ func (a *API) serveMedia(c echo.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if m.RemoteURL != "" && a.svc.MediaLimitsInForce().NoRemoteCache {
+		return c.Redirect(http.StatusFound, m.RemoteURL) // linked, not cached, as the admin chose
 	}
 	if m.RemoteURL != "" {
 		// A remote file is fetched when first asked for.

@@ -17,6 +17,7 @@ import (
 	"github.com/rwcarlsen/goexif/exif"
 
 	"github.com/commonplace/commonplace/config"
+	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/federation/media/mediatest"
 	"github.com/commonplace/commonplace/server/fedtest"
 )
@@ -265,5 +266,106 @@ func TestMediaLimits(t *testing.T) {
 	}
 	if sent == 0 || sent == 10 {
 		t.Errorf("quota let %d uploads through", sent)
+	}
+}
+
+// sendFiles sends a multipart form with files (field name → file name and
+// bytes) and fields.
+func (c *client) sendFiles(method, path string, files map[string][2]any, fields ...string) response {
+	c.t.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	for i := 0; i+1 < len(fields); i += 2 {
+		w.WriteField(fields[i], fields[i+1])
+	}
+	for field, f := range files {
+		fw, err := w.CreateFormFile(field, f[0].(string))
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		fw.Write(f[1].([]byte))
+	}
+	w.Close()
+	req, err := http.NewRequest(method, c.base+path, &body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	res, err := c.hc.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{res, b}
+}
+
+// A member sets an avatar and a header from an app: both are re-encoded
+// without EXIF and scaled to Mastodon's sizes, shown on the account and
+// published in the Person as icon and image; DELETE removes the avatar.
+func TestProfileImages(t *testing.T) {
+	n := fedtest.Start(t, dialects[0])
+	member(t, n, "ana")
+	ana := newClient(t, n, tokenFor(t, n, "ana", "read write"))
+	cred := expect(t, ana.sendFiles("PATCH", "/api/v1/accounts/update_credentials", map[string][2]any{
+		"avatar": {"me.jpg", mediatest.JPEGWithGPS(800, 600, 1)},
+		"header": {"ward.png", mediatest.PNG(mediatest.Photo(3000, 1000))},
+	}, "display_name", "Ana"), 200, "CredentialAccount").(map[string]any)
+	avatar, header := str(cred["avatar"]), str(cred["header"])
+	if !strings.HasPrefix(avatar, n.URL+"/media/") || !strings.HasPrefix(header, n.URL+"/media/") || cred["display_name"] != "Ana" || cred["avatar_static"] != avatar {
+		t.Fatalf("credentials: %v", cred)
+	}
+	res, body := fetch(t, avatar)
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/jpeg" {
+		t.Fatalf("avatar: %d", res.StatusCode)
+	}
+	if _, err := exif.Decode(bytes.NewReader(body)); err == nil {
+		t.Error("the avatar has EXIF")
+	}
+	if img, err := jpeg.Decode(bytes.NewReader(body)); err != nil || img.Bounds().Dx()*img.Bounds().Dy() > 400*400 {
+		t.Errorf("avatar size: %v %v", img.Bounds(), err)
+	}
+	_, doc := fetch(t, n.URL+"/u/ana", "Accept", "application/activity+json")
+	var person struct {
+		Icon, Image struct{ Type, MediaType, URL string }
+	}
+	if err := json.Unmarshal(doc, &person); err != nil {
+		t.Fatal(err)
+	}
+	if person.Icon.Type != "Image" || person.Icon.URL != avatar || person.Icon.MediaType != "image/jpeg" || person.Image.URL != header || person.Image.MediaType != "image/png" {
+		t.Errorf("person icon %+v image %+v", person.Icon, person.Image)
+	}
+	acc := ana.ok("GET", "/api/v1/accounts/lookup?acct=ana", nil).object(t)
+	if acc["avatar"] != avatar || acc["header"] != header {
+		t.Errorf("account: %v %v", acc["avatar"], acc["header"])
+	}
+	if r := ana.sendFiles("PATCH", "/api/v1/accounts/update_credentials", map[string][2]any{"avatar": {"cv.pdf", mediatest.PDF}}); r.StatusCode != 422 {
+		t.Errorf("a PDF avatar: %d %s", r.StatusCode, r.body)
+	}
+	after := ana.ok("DELETE", "/api/v1/profile/avatar", nil).object(t)
+	if !strings.HasSuffix(str(after["avatar"]), "/avatars/original/missing.png") || after["header"] != header {
+		t.Errorf("after delete: %v %v", after["avatar"], after["header"])
+	}
+	if res, _ := fetch(t, avatar); res.StatusCode != 404 {
+		t.Errorf("the removed avatar is still served: %d", res.StatusCode)
+	}
+
+	// A community's icon (set by the CLI through the same call).
+	com := n.Community("practice", false, "ana")
+	logo := mediatest.PNG(mediatest.Photo(500, 500))
+	g, err := n.Service.SetActorImage(context.Background(), com.Actor, "avatar", &federation.Upload{Name: "logo.png", File: bytes.NewReader(logo), Size: int64(len(logo))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, doc = fetch(t, n.URL+"/c/practice", "Accept", "application/activity+json")
+	var group struct {
+		Icon struct{ Type, MediaType, URL string }
+	}
+	if err := json.Unmarshal(doc, &group); err != nil || group.Icon.URL != n.Service.MediaURL(g.AvatarKey) || group.Icon.MediaType != "image/png" {
+		t.Errorf("group icon: %+v %v", group.Icon, err)
+	}
+	if ga := ana.ok("GET", "/api/v1/accounts/lookup?acct=practice", nil).object(t); ga["avatar"] != group.Icon.URL {
+		t.Errorf("community account avatar %v", ga["avatar"])
 	}
 }

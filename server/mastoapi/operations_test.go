@@ -57,7 +57,7 @@ var mastodonOperations = []op{
 	{"POST", "/api/v1/accounts/:id/note", ""}, {"GET", "/api/v1/accounts/relationships", ""},
 	{"GET", "/api/v1/accounts/familiar_followers", ""}, {"GET", "/api/v1/accounts/search", ""},
 	{"GET", "/api/v1/accounts/lookup", ""},
-	{"DELETE", "/api/v1/profile/avatar", byMedia}, {"DELETE", "/api/v1/profile/header", byMedia},
+	{"DELETE", "/api/v1/profile/avatar", ""}, {"DELETE", "/api/v1/profile/header", ""},
 	// the member's own lists of things
 	{"GET", "/api/v1/bookmarks", ""}, {"GET", "/api/v1/favourites", ""},
 	{"GET", "/api/v1/mutes", ""}, {"GET", "/api/v1/blocks", ""},
