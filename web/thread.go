@@ -33,6 +33,8 @@ type ThreadPage struct {
 	Mod *PostModeration
 	// Curate is what a curator of the post's community may do with it.
 	Curate *CurateForm
+	// Poll is the post's poll, if it has one (polls.go).
+	Poll *PollView
 }
 
 // Reply is a reply in the tree, with its own replies down to maxDepth;
@@ -165,6 +167,9 @@ func (w *Web) renderThread(c echo.Context, o *storage.Object, status int, errMsg
 		page.Shown = len(objs) - 1
 	}
 	if page.Mod, err = w.postModeration(ctx, o, viewer); err != nil {
+		return err
+	}
+	if page.Poll, err = w.pollOf(ctx, o, viewer); err != nil {
 		return err
 	}
 	var build func(id int64, depth int) ([]*Reply, int)

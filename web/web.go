@@ -115,6 +115,7 @@ func (w *Web) Mount(e *echo.Echo) {
 	get(members, "/posts/:id", w.postByID, form)
 	post(members, "/posts/:id/reply", w.reply, form, w.signedIn)
 	post(members, "/posts/:id/like", w.like, form, w.signedIn)
+	post(members, "/posts/:id/vote", w.vote, form, w.signedIn)
 	post(members, "/posts/:id/edit", w.edit, form, w.signedIn)
 	post(members, "/posts/:id/delete", w.remove, form, w.signedIn)
 	post(members, "/posts/:id/accept", w.accept, form, w.signedIn)
