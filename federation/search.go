@@ -22,3 +22,39 @@ func indexObject(ctx context.Context, tx *storage.DB, id int64, name, summary, c
 	}
 	return tx.IndexObject(ctx, id, name, text)
 }
+
+// IndexMissing indexes, in batches, the posts stored before the search
+// index existed; every replica may run it at start (indexing twice gives
+// the same index).
+func (s *Service) IndexMissing(ctx context.Context) {
+	var after int64
+	total := 0
+	for ctx.Err() == nil {
+		batch, err := s.DB.UnindexedObjects(ctx, after, 500)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.Log.Error("search index: read posts", "err", err)
+			}
+			return
+		}
+		if len(batch) == 0 {
+			break
+		}
+		err = s.DB.Tx(ctx, func(tx *storage.DB) error {
+			for _, o := range batch {
+				if err := indexObject(ctx, tx, o.ID, o.Name, o.Summary, o.Content); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			s.Log.Error("search index: index posts", "err", err)
+			return
+		}
+		after, total = batch[len(batch)-1].ID, total+len(batch)
+	}
+	if total > 0 {
+		s.Log.Info("search index: posts indexed", "count", total)
+	}
+}

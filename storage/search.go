@@ -207,3 +207,17 @@ func (db *DB) searchPostgres(ctx context.Context, words []string, f SearchFilter
 		append(append([]any{text, headlineOptions, text}, args...), f.Limit, f.Offset)...).Scan(&hits).Error
 	return hits, err
 }
+
+// UnindexedObjects returns live objects with ids above afterID that the
+// search index lacks (posts stored before it existed), in id order, at
+// most limit.
+func (db *DB) UnindexedObjects(ctx context.Context, afterID int64, limit int) ([]Object, error) {
+	missing := "NOT EXISTS (SELECT 1 FROM object_fts f WHERE f.rowid = objects.id)"
+	if db.dialect == Postgres {
+		missing = "NOT EXISTS (SELECT 1 FROM object_texts t WHERE t.object_id = objects.id)"
+	}
+	var out []Object
+	err := db.Gorm(ctx).Select("id", "name", "summary", "content").
+		Where("id > ? AND deleted_at IS NULL AND "+missing, afterID).Order("id").Limit(limit).Find(&out).Error
+	return out, wrap(err, "unindexed objects after %d", afterID)
+}

@@ -116,3 +116,27 @@ func TestSearch(t *testing.T) {
 		}
 	})
 }
+
+// Posts stored before the index existed are listed for indexing, once.
+func TestUnindexedObjects(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		f := newClientAPIFixture(t, db)
+		a := post(t, db, "http://example.test/o/1", f.member, f.group, nil)
+		b := post(t, db, "http://example.test/o/2", f.member, f.group, nil)
+		gone := post(t, db, "http://example.test/o/3", f.member, f.group, nil)
+		if err := db.TombstoneObject(ctx, gone.ID, gone.PublishedAt); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.IndexObject(ctx, a.ID, "", "indexed"); err != nil {
+			t.Fatal(err)
+		}
+		list, err := db.UnindexedObjects(ctx, 0, 10)
+		if err != nil || len(list) != 1 || list[0].ID != b.ID || list[0].Content == "" {
+			t.Fatalf("unindexed %v %v", list, err)
+		}
+		if list, _ := db.UnindexedObjects(ctx, b.ID, 10); len(list) != 0 {
+			t.Fatalf("after %d: %v", b.ID, list)
+		}
+	})
+}

@@ -157,6 +157,11 @@ func (i *Instance) Run(ctx context.Context) error {
 		defer wg.Done()
 		i.Service.RunPeerProbes(ctx)
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		i.Service.IndexMissing(ctx) // posts stored before the search index
+	}()
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil && ctx.Err() == nil {
