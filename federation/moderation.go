@@ -556,9 +556,8 @@ func (s *Service) onBlock(ctx context.Context, act *vocab.Activity, raw []byte, 
 		if err := s.announceToMembers(ctx, tx, community, raw); err != nil {
 			return err
 		}
-		if err := ignoreNotFound(tx.DeleteMembership(ctx, community.ID, who.ID)); err != nil {
-			return err
-		}
+		// Their posts' boosts are undone before the membership ends too:
+		// the banned member's own server shows them as well.
 		for i := range removed {
 			o := &removed[i]
 			if err := s.undoBoost(ctx, tx, o, mod); err != nil {
@@ -567,6 +566,9 @@ func (s *Service) onBlock(ctx context.Context, act *vocab.Activity, raw []byte, 
 			if err := s.removeFromCommunity(ctx, tx, o); err != nil {
 				return err
 			}
+		}
+		if err := ignoreNotFound(tx.DeleteMembership(ctx, community.ID, who.ID)); err != nil {
+			return err
 		}
 		return s.logMod(ctx, tx, community, mod, storage.ModBan, who, "", r, expires)
 	})
