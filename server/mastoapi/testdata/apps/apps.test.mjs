@@ -7,7 +7,7 @@
 //   COMMONPLACE_COMMUNITY a community's name
 // Each test is a main screen of an app: sign-in, home, notifications (v1
 // and v2), compose, edit (source), @-autocomplete, and the screens around
-// them (profile, bookmarks, lists, filters).
+// them (profile, bookmarks, lists, filters), a poll and a push subscription.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -122,6 +122,39 @@ test("masto.js: the main screens", async () => {
   await masto.v1.accounts.$select(me.id).followers.list();
   await masto.v1.preferences.fetch();
   await masto.v1.markers.fetch({ timeline: ["home", "notifications"] });
+});
+
+test("masto.js: a poll and a push subscription (Elk, Phanpy)", async () => {
+  const masto = createRestAPIClient({ url: base, accessToken: token });
+  const post = await masto.v1.statuses.create({
+    status: `@${community} Handover at the bedside or at the desk?`,
+    poll: { options: ["Bedside", "Desk"], expiresIn: 3600, multiple: false },
+  });
+  assert.deepEqual(post.poll.options.map((o) => o.title), ["Bedside", "Desk"]);
+  assert.equal(post.poll.voted, true);
+  assert.deepEqual(post.poll.ownVotes, []);
+  const poll = await masto.v1.polls.$select(post.poll.id).fetch();
+  assert.equal(poll.expired, false);
+  assert.equal(poll.votesCount, 0);
+  await assert.rejects(masto.v1.polls.$select(post.poll.id).votes.create({ choices: [0] }), "no vote in one's own poll");
+
+  // Web Push: subscribe with the keys a browser makes; the server key is
+  // the instance's.
+  const instance = await masto.v2.instance.fetch();
+  const ecdh = crypto.createECDH("prime256v1");
+  ecdh.generateKeys();
+  const sub = await masto.v1.push.subscription.create({
+    subscription: { endpoint: "https://push.example/send/1", keys: { p256dh: ecdh.getPublicKey("base64url"), auth: crypto.randomBytes(16).toString("base64url") } },
+    data: { alerts: { mention: true, follow: true } },
+  });
+  assert.equal(sub.serverKey, instance.configuration.vapid.publicKey);
+  assert.equal(sub.alerts.mention, true);
+  assert.equal(sub.alerts.favourite, false);
+  const updated = await masto.v1.push.subscription.update({ data: { alerts: { favourite: true } } });
+  assert.equal(updated.alerts.favourite, true);
+  assert.equal((await masto.v1.push.subscription.fetch()).id, sub.id);
+  await masto.v1.push.subscription.remove();
+  await assert.rejects(masto.v1.push.subscription.fetch(), "removed");
 });
 
 test("megalodon: detects Mastodon and loads the screens (Whalebird, Fedistar)", async () => {
