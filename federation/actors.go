@@ -52,6 +52,9 @@ type Service struct {
 	// owns its shape); profile edits send it in an Update. Nil: edits
 	// are not announced (processes that do not serve).
 	ActorDocument func(*storage.Actor) ([]byte, error)
+	// GroupDocument renders a local community's served Group; settings
+	// changes send it in an Update. Nil: not announced.
+	GroupDocument func(*storage.Community) ([]byte, error)
 
 	// PushWake is told when Web Pushes are queued (federation/push). May
 	// be nil.

@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -297,4 +298,81 @@ func (s *Service) DeleteCommunity(ctx context.Context, operator, name string) er
 	s.notifyDeliveries()
 	s.Log.Info("community deleted", "community", g.URI, "by", operator)
 	return nil
+}
+
+// ModEditCommunity is the modlog's name for a change of a community's
+// settings.
+const ModEditCommunity = "edit_community"
+
+// CommunitySettings are what a community's moderators change of it.
+type CommunitySettings struct {
+	Title, Summary string
+	Tags           []string
+	// Closed: a moderator approves each request to join. A members-only
+	// community stays closed.
+	Closed bool
+}
+
+// UpdateCommunity changes a local community's title, statement, tags and
+// whether joining needs approval, as one of its moderators; the members'
+// servers are sent the Group in an Update, and the modlog records it.
+func (s *Service) UpdateCommunity(ctx context.Context, by *storage.Actor, community string, in CommunitySettings) (*storage.Community, error) {
+	g, err := s.moderated(ctx, by, community)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.DB.GetCommunityByActorID(ctx, g.ID)
+	if err != nil {
+		return nil, err
+	}
+	title, summary := strings.TrimSpace(in.Title), strings.TrimSpace(strings.ReplaceAll(in.Summary, "\r\n", "\n"))
+	switch {
+	case title == "":
+		return nil, fmt.Errorf("%w: title must not be empty", ErrInvalid)
+	case utf8.RuneCountInString(title) > MaxTitleLen:
+		return nil, fmt.Errorf("%w: title is longer than %d characters", ErrInvalid, MaxTitleLen)
+	case utf8.RuneCountInString(summary) > MaxSummaryLen:
+		return nil, fmt.Errorf("%w: summary is longer than %d characters", ErrInvalid, MaxSummaryLen)
+	}
+	tags, err := normaliseTags(in.Tags)
+	if err != nil {
+		return nil, err
+	}
+	c.Title, c.Summary, c.Closed = title, summary, in.Closed || c.Visibility == storage.VisibilityMembers
+	c.Tags = nil
+	for _, t := range tags {
+		c.Tags = append(c.Tags, storage.CommunityTag{Tag: t})
+	}
+	c.Actor.DisplayName, c.Actor.Summary, c.Actor.ManuallyApprovesFollowers = c.Title, c.Summary, c.Closed
+	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
+		if err := tx.UpdateCommunitySettings(ctx, c); err != nil {
+			return err
+		}
+		if err := s.logMod(ctx, tx, c.Actor, by, ModEditCommunity, nil, "", Reason{}, nil); err != nil {
+			return err
+		}
+		if s.GroupDocument == nil {
+			return nil
+		}
+		doc, err := s.GroupDocument(c)
+		if err != nil {
+			return err
+		}
+		inboxes, err := tx.MemberInboxes(ctx, c.ActorID)
+		if err != nil || len(inboxes) == 0 {
+			return err
+		}
+		to, cc := communityAudience(c.Actor)
+		body, err := s.activityDoc(vocab.TypeUpdate, c.Actor, json.RawMessage(doc), to, cc)
+		if err != nil {
+			return err
+		}
+		_, err = s.send(ctx, tx, c.Actor, body, inboxes)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.notifyDeliveries()
+	return s.DB.GetCommunityByActorID(ctx, g.ID)
 }

@@ -115,6 +115,12 @@ func New(opts Options) (*Server, error) {
 		opts.Service.ActorImages(a, &doc.Actor)
 		return vocab.Marshal(doc)
 	}
+	// Settings edits send the community's Group as we serve it.
+	opts.Service.GroupDocument = func(c *storage.Community) ([]byte, error) {
+		doc := groupToAS(c, moderatorsURI(c.Actor))
+		opts.Service.ActorImages(c.Actor, &doc.Actor)
+		return vocab.Marshal(doc)
+	}
 	// The client's address is the connection's unless a trusted proxy
 	// vouches for it: a header anyone can send must not choose the key
 	// rate limits count under.

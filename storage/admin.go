@@ -72,3 +72,31 @@ func (db *DB) DeleteCommunity(ctx context.Context, communityActorID int64) error
 	})
 	return wrap(err, "delete community %d", communityActorID)
 }
+
+// UpdateCommunitySettings saves what its moderators may change of a local
+// community (title, summary, tags, closed), on its row and its actor.
+func (db *DB) UpdateCommunitySettings(ctx context.Context, c *Community) error {
+	now := time.Now().UTC()
+	err := db.Tx(ctx, func(tx *DB) error {
+		err := tx.Gorm(ctx).Model(&Community{}).Where("id = ?", c.ID).
+			Updates(map[string]any{"title": c.Title, "summary": c.Summary, "closed": c.Closed, "updated_at": now}).Error
+		if err != nil {
+			return err
+		}
+		if err := tx.Gorm(ctx).Where("community_id = ?", c.ID).Delete(&CommunityTag{}).Error; err != nil {
+			return err
+		}
+		for i := range c.Tags {
+			c.Tags[i].CommunityID = c.ID
+		}
+		if len(c.Tags) > 0 {
+			if err := tx.Gorm(ctx).Create(&c.Tags).Error; err != nil {
+				return err
+			}
+		}
+		return tx.Gorm(ctx).Model(&Actor{}).Where("id = ?", c.ActorID).Updates(map[string]any{
+			"display_name": c.Title, "summary": c.Summary, "manually_approves_followers": c.Closed, "updated_at": now,
+		}).Error
+	})
+	return wrap(err, "update community %d", c.ID)
+}

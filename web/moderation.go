@@ -44,8 +44,16 @@ type ModerationPage struct {
 	// and Rules the community's pre-moderation and hourly limits.
 	Held  []HeldView
 	Rules storage.PostingRules
+	// Settings fill the community's settings form.
+	Settings CommunityForm
 	// Member pre-fills the ban form (from a thread's "ban the author").
 	Member string
+}
+
+// CommunityForm is a community's settings as its form shows them.
+type CommunityForm struct {
+	Title, Summary, Tags string
+	Closed, MembersOnly  bool
 }
 
 // HeldView is a post held for a moderator: who wrote it, why it waits.
@@ -157,6 +165,8 @@ func (w *Web) renderModeration(c echo.Context, com *storage.Community, status in
 		page.Requests = append(page.Requests, JoinRequest{Person: w.person(m.MemberActor), Ref: m.MemberActor.URI, Since: m.CreatedAt})
 	}
 	page.Rules = com.PostingRules
+	page.Settings = CommunityForm{Title: com.Title, Summary: com.Summary, Tags: strings.Join(com.TagNames(), ", "),
+		Closed: com.Closed, MembersOnly: com.Visibility == storage.VisibilityMembers}
 	held, err := w.db.HeldPosts(ctx, com.ActorID, storage.HeldWaiting, 0, maxQueueShown)
 	if err != nil {
 		return err
@@ -207,6 +217,7 @@ var moderationNotices = map[string]string{
 	"approved_post": "Post approved: it is in the community now.",
 	"rejected_post": "Post rejected.",
 	"rules":         "Posting rules saved.",
+	"settings":      "Settings saved; the members' servers are told.",
 	"open":          "Every member can start threads again.",
 }
 
@@ -316,6 +327,25 @@ func (w *Web) postingRules(c echo.Context) error {
 		return w.modFailed(c, com, err)
 	}
 	return modBack(c, com, "rules")
+}
+
+// communitySettings is POST /c/:name/moderation/settings: title,
+// summary, tags (separated by commas), closed.
+func (w *Web) communitySettings(c echo.Context) error {
+	com, me, err := w.moderatedCommunity(c)
+	if err != nil {
+		return err
+	}
+	in := federation.CommunitySettings{Title: c.FormValue("title"), Summary: c.FormValue("summary"), Closed: c.FormValue("closed") == "1"}
+	for _, t := range strings.Split(c.FormValue("tags"), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			in.Tags = append(in.Tags, t)
+		}
+	}
+	if _, err := w.svc.UpdateCommunity(c.Request().Context(), me, com.Actor.URI, in); err != nil {
+		return w.modFailed(c, com, err)
+	}
+	return modBack(c, com, "settings")
 }
 
 // closeReport is POST /c/:name/moderation/reports/:id.
@@ -488,18 +518,19 @@ type ModlogEntry struct {
 }
 
 var modlogActions = map[string]string{
-	storage.ModRemovePost:      "removed a post",
-	storage.ModLock:            "locked a thread",
-	storage.ModUnlock:          "reopened a thread",
-	storage.ModBan:             "banned",
-	storage.ModUnban:           "lifted the ban of",
-	storage.ModAddModerator:    "made a moderator:",
-	storage.ModRemoveModerator: "removed as moderator:",
-	storage.ModRestrictPosting: "let only moderators start threads",
-	storage.ModOpenPosting:     "let every member start threads",
-	storage.ModApprovePost:     "approved a held post by",
-	storage.ModRejectPost:      "rejected a held post by",
-	storage.ModPostingRules:    "changed the posting rules",
+	storage.ModRemovePost:       "removed a post",
+	storage.ModLock:             "locked a thread",
+	storage.ModUnlock:           "reopened a thread",
+	storage.ModBan:              "banned",
+	storage.ModUnban:            "lifted the ban of",
+	storage.ModAddModerator:     "made a moderator:",
+	storage.ModRemoveModerator:  "removed as moderator:",
+	storage.ModRestrictPosting:  "let only moderators start threads",
+	storage.ModOpenPosting:      "let every member start threads",
+	storage.ModApprovePost:      "approved a held post by",
+	storage.ModRejectPost:       "rejected a held post by",
+	storage.ModPostingRules:     "changed the posting rules",
+	federation.ModEditCommunity: "changed the community's title, statement, tags or joining",
 }
 
 // modlog is GET /c/:name/modlog: every moderation action of a local
@@ -574,5 +605,6 @@ func (w *Web) mountModeration(get, post func(access, string, echo.HandlerFunc, .
 	post(members, "/c/:name/moderation/posting", w.restrictPosting, form, w.signedIn)
 	post(members, "/c/:name/moderation/held/:id", w.decideHeld, form, w.signedIn)
 	post(members, "/c/:name/moderation/rules", w.postingRules, form, w.signedIn)
+	post(members, "/c/:name/moderation/settings", w.communitySettings, form, w.signedIn)
 	post(members, "/posts/:id/moderate", w.moderatePost, form, w.signedIn)
 }

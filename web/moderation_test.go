@@ -168,6 +168,20 @@ func TestModerationQueue(t *testing.T) {
 			t.Error("the public modlog shows a private reason to a moderator")
 		}
 
+		// Settings: a new title, statement and tags, joining open.
+		alice.submit("/c/practice/moderation", "/c/practice/moderation/settings", url.Values{"title": {""}}).must(t, 422, "Title must not be empty")
+		alice.submit("/c/practice/moderation", "/c/practice/moderation/settings",
+			url.Values{"title": {"Practice & craft"}, "summary": {"Cases and tools."}, "tags": {"#Reading, phonics"}}).must(t, 303)
+		bob.submit("/c/practice", "/c/practice/moderation/settings", url.Values{"title": {"Mine now"}}).must(t, 404)
+		page := s.browser().get("/c/practice")
+		page.must(t, 200, "Practice &amp; craft", "Cases and tools.", "#reading", "#phonics")
+		if strings.Contains(page.body, "membership by approval") {
+			t.Error("the community is still closed")
+		}
+		if c, err := db.GetCommunityByName(ctx, "practice"); err != nil || c.Closed || c.Actor.DisplayName != "Practice & craft" || c.Actor.ManuallyApprovesFollowers {
+			t.Errorf("community after the settings: %+v %v", c, err)
+		}
+
 		alice.submit("/c/practice/moderation", "/c/practice/moderation/unban", url.Values{"member": {carol.URI}}).must(t, 303)
 		if banned, _ := db.IsBanned(ctx, group.ID, carol.ID); banned {
 			t.Error("carol still banned after the ban was lifted")

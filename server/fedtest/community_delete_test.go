@@ -81,3 +81,45 @@ func TestDeleteCommunity(t *testing.T) {
 		})
 	}
 }
+
+// A moderator changes a community's settings on A: the Mastodon stand-in
+// receives the Group in an Update, and B's copy of the Group takes the
+// new title.
+func TestUpdateCommunity(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			a, b := fedtest.Start(t, d), fedtest.Start(t, d)
+			olga := a.Member("olga")
+			group := a.Community("practice", false, "olga").Actor
+			bea := b.Member("bea")
+			if _, err := b.Service.Join(ctx, bea, a.Handle("practice")); err != nil {
+				t.Fatal(err)
+			}
+			fedtest.Eventually(t, "bea's join accepted", accepted(b, group.URI, bea.URI))
+			m := fedtest.NewMastodon(t)
+			if _, code := m.Follow(group.URI, group.InboxURI); code != http.StatusAccepted {
+				t.Fatalf("follow: %d", code)
+			}
+			fedtest.Eventually(t, "the Mastodon user is a member", accepted(a, group.URI, m.ActorURI()))
+
+			if _, err := a.Service.UpdateCommunity(ctx, olga, group.URI, federation.CommunitySettings{
+				Title: "Practice and craft", Summary: "Cases and tools.", Tags: []string{"reading"}, Closed: true,
+			}); err != nil {
+				t.Fatal(err)
+			}
+			m.WaitFor("the Group's Update", func(r fedtest.Received) bool {
+				obj, _ := r.Doc["object"].(map[string]any)
+				return r.Type == "Update" && obj != nil && obj["id"] == group.URI && obj["name"] == "Practice and craft" &&
+					obj["manuallyApprovesFollowers"] == true
+			})
+			fedtest.Eventually(t, "B to take the new title", func() (bool, error) {
+				g, err := b.DB.GetActorByURI(ctx, group.URI)
+				return err == nil && g.DisplayName == "Practice and craft", err
+			})
+			if _, err := a.Service.UpdateCommunity(ctx, a.Member("nobody"), group.URI, federation.CommunitySettings{Title: "Mine"}); !errors.Is(err, federation.ErrForbidden) {
+				t.Errorf("a non-moderator's update: %v", err)
+			}
+		})
+	}
+}
