@@ -432,7 +432,7 @@ func (s *Service) storeObject(ctx context.Context, tx *storage.DB, obj *vocab.Ob
 	o := &storage.Object{
 		URI: obj.ID, Type: obj.Type, AuthorActorID: author.ID,
 		InReplyToURI: string(obj.InReplyTo),
-		ContextURI:   string(obj.Context),
+		ContextURI:   s.threadKey(obj, parent),
 		URL:          linkOf(obj.URL.HTML(), obj.ID),
 		Name:         sanitize.PlainText(obj.Name, 300),
 		Kind:         objectKind(obj),
@@ -459,12 +459,6 @@ func (s *Service) storeObject(ctx context.Context, tx *storage.DB, obj *vocab.Ob
 		}
 		o.InReplyToID = &parent.ID
 		o.ReplyDepth = parent.ReplyDepth + 1
-		if o.ContextURI == "" {
-			o.ContextURI = parent.ContextURI
-		}
-	}
-	if o.ContextURI == "" {
-		o.ContextURI = o.URI
 	}
 	o.AuthorActor = author
 	o.Language = postLanguage(obj)

@@ -376,7 +376,7 @@ func (s *Service) threadLocked(ctx context.Context, parent *storage.Object) (boo
 	if parent.ContextURI == "" || parent.ContextURI == parent.URI {
 		return false, nil
 	}
-	root, err := s.DB.GetObjectByURI(ctx, parent.ContextURI)
+	root, err := s.DB.GetThreadRoot(ctx, parent.ContextURI)
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, nil
 	} else if err != nil {

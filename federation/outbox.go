@@ -192,7 +192,7 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 		Tag:          c.tags,
 		URL:          vocab.LinkTo(id),
 		Replies:      repliesOf(id),
-		Context:      vocab.IRI(id),
+		Context:      vocab.IRI(id + contextSuffix),
 	}
 	for i := range atts {
 		note.Attachment = append(note.Attachment, s.attachmentDoc(&atts[i]))
@@ -217,7 +217,7 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 	}
 	if parent != nil {
 		note.InReplyTo = vocab.IRI(parent.URI)
-		note.Context = vocab.IRI(parent.ContextURI)
+		note.Context = vocab.IRI(s.ContextIRI(parent))
 	}
 	doc, err := s.activityDoc(vocab.TypeCreate, author, note, note.To, note.CC)
 	if err != nil {

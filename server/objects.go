@@ -114,3 +114,47 @@ func (s *Server) activity(c echo.Context) error {
 	}
 	return c.Blob(http.StatusOK, vocab.MediaTypeActivity, []byte(a.Raw))
 }
+
+// objectContext is the collection of a local thread's posts (FEP-f228),
+// named by its first post: oldest first, each post the requesting
+// server may read (an unsigned request: public and unlisted posts; a
+// signed one: also those its actors are readers of, as a fetch of each
+// would answer). A thread whose first post it may not read does not
+// exist for it.
+func (s *Server) objectContext(c echo.Context) error {
+	root, err := s.localObject(c)
+	if err != nil {
+		return err
+	}
+	if root.ContextURI != root.URI || root.InReplyToURI != "" {
+		return notFound("no such thread")
+	}
+	ctx := c.Request().Context()
+	if root.DeletedAt == nil {
+		if err := s.svc.FetchAllowed(ctx, c.Request(), root); err != nil {
+			return peerError(err)
+		}
+	}
+	host, err := s.svc.FetchingServer(ctx, c.Request())
+	if err != nil {
+		return peerError(err)
+	}
+	return s.serve(c, collection{
+		id: root.URI + "/context",
+		count: func(ctx context.Context) (int64, error) {
+			return s.db.CountThreadForServer(ctx, root.URI, host)
+		},
+		// The cursor is the last post shown: pages go forward in time.
+		page: func(ctx context.Context, after int64, limit int) ([]pageItem, error) {
+			posts, err := s.db.ListThreadForServer(ctx, root.URI, host, after, limit)
+			if err != nil {
+				return nil, err
+			}
+			items := make([]pageItem, 0, len(posts))
+			for _, p := range posts {
+				items = append(items, pageItem{ref: vocab.NewRef(p.URI), cursor: p.ID})
+			}
+			return items, nil
+		},
+	})
+}

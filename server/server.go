@@ -222,6 +222,7 @@ func (s *Server) routes() {
 
 	get(Peers, "/o/:id", s.object)
 	get(Peers, "/o/:id/replies", s.objectReplies)
+	get(Peers, "/o/:id/context", s.objectContext)
 	get(Peers, "/a/:id", s.activity)
 
 	// The instance actor stays public: servers fetch its key to verify our

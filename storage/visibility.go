@@ -104,21 +104,26 @@ func (db *DB) CanServerSee(ctx context.Context, host string, o *Object) (bool, e
 	if host == "" {
 		return false, nil
 	}
-	prefix := escapeLike(host) + "/%"
 	var n int64
-	err := db.Gorm(ctx).Model(&Object{}).Where("objects.id = ? AND objects.deleted_at IS NULL", o.ID).
-		Where(`(objects.visibility IN (?, ?) AND EXISTS (SELECT 1 FROM object_recipients vr WHERE vr.object_id = objects.id AND vr.host = ?))
-			OR (objects.visibility = ? AND EXISTS (SELECT 1 FROM memberships vm JOIN actors va ON va.id = vm.member_actor_id
-				WHERE vm.community_actor_id = objects.author_actor_id AND vm.state = ? AND NOT va.local
-				AND (lower(va.uri) LIKE ? ESCAPE '\' OR lower(va.uri) LIKE ? ESCAPE '\')))
-			OR (objects.visibility = ? AND objects.community_actor_id IS NOT NULL AND (`+onHost("vg", "objects.community_actor_id")+`
-				OR EXISTS (SELECT 1 FROM memberships vm JOIN actors va ON va.id = vm.member_actor_id
-					WHERE vm.community_actor_id = objects.community_actor_id AND vm.state = ? AND NOT va.local
-					AND (lower(va.uri) LIKE ? ESCAPE '\' OR lower(va.uri) LIKE ? ESCAPE '\'))))`,
-			VisibilityPrivate, VisibilityDirect, host, VisibilityPrivate, StateAccepted, "https://"+prefix, "http://"+prefix,
-			VisibilityMembers, "https://"+prefix, "http://"+prefix, StateAccepted, "https://"+prefix, "http://"+prefix).
+	err := serverVisible(db.Gorm(ctx).Model(&Object{}).Where("objects.id = ? AND objects.deleted_at IS NULL", o.ID), host).
 		Count(&n).Error
 	return n > 0, wrap(err, "can %s see %d", host, o.ID)
+}
+
+// serverVisible restricts a query on objects to the non-public posts the
+// server at host (lower-cased, not empty) may read: CanServerSee's rule.
+func serverVisible(q *gorm.DB, host string) *gorm.DB {
+	prefix := escapeLike(host) + "/%"
+	return q.Where(`(objects.visibility IN (?, ?) AND EXISTS (SELECT 1 FROM object_recipients vr WHERE vr.object_id = objects.id AND vr.host = ?))
+		OR (objects.visibility = ? AND EXISTS (SELECT 1 FROM memberships vm JOIN actors va ON va.id = vm.member_actor_id
+			WHERE vm.community_actor_id = objects.author_actor_id AND vm.state = ? AND NOT va.local
+			AND (lower(va.uri) LIKE ? ESCAPE '\' OR lower(va.uri) LIKE ? ESCAPE '\')))
+		OR (objects.visibility = ? AND objects.community_actor_id IS NOT NULL AND (`+onHost("vg", "objects.community_actor_id")+`
+			OR EXISTS (SELECT 1 FROM memberships vm JOIN actors va ON va.id = vm.member_actor_id
+			WHERE vm.community_actor_id = objects.community_actor_id AND vm.state = ? AND NOT va.local
+			AND (lower(va.uri) LIKE ? ESCAPE '\' OR lower(va.uri) LIKE ? ESCAPE '\'))))`,
+		VisibilityPrivate, VisibilityDirect, host, VisibilityPrivate, StateAccepted, "https://"+prefix, "http://"+prefix,
+		VisibilityMembers, "https://"+prefix, "http://"+prefix, StateAccepted, "https://"+prefix, "http://"+prefix)
 }
 
 // onHost is SQL that holds when the actor whose id column idCol names has
