@@ -258,8 +258,12 @@ func (w *Web) post(c echo.Context) error {
 		return err
 	}
 	kind, title, text := c.FormValue("kind"), c.FormValue("title"), c.FormValue("text")
+	poll, err := pollForm(c)
+	if err != nil {
+		return err
+	}
 	o, err := w.svc.Post(c.Request().Context(), me, federation.NewPost{
-		Community: com.Actor.URI, Kind: kind, Title: title, Text: text, Markdown: true, Language: "en",
+		Community: com.Actor.URI, Kind: kind, Title: title, Text: text, Markdown: true, Language: "en", Poll: poll,
 	})
 	if errors.Is(err, federation.ErrHeld) {
 		// Queued for a moderator: nothing to post again.

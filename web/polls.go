@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -116,4 +117,33 @@ func (w *Web) vote(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, w.postPath(o)+"#poll")
+}
+
+// pollExpiries are the durations the composer offers, in seconds.
+var pollExpiries = map[string]time.Duration{"3600": time.Hour, "86400": 24 * time.Hour, "259200": 72 * time.Hour, "604800": 7 * 24 * time.Hour}
+
+// pollForm reads the composer's poll: nil when no option was filled in.
+func pollForm(c echo.Context) (*federation.NewPoll, error) {
+	form, err := c.FormParams()
+	if err != nil {
+		return nil, echo.NewHTTPError(http.StatusBadRequest, "bad form")
+	}
+	var options []string
+	for i, o := range form["poll_option"] {
+		if i >= federation.MaxPollOptions {
+			break
+		}
+		if o = strings.TrimSpace(o); o != "" {
+			options = append(options, o)
+		}
+	}
+	if len(options) == 0 {
+		return nil, nil
+	}
+	expires, ok := pollExpiries[form.Get("poll_expires")]
+	if !ok {
+		expires = 24 * time.Hour
+	}
+	return &federation.NewPoll{Options: options, ExpiresIn: expires,
+		Multiple: form.Get("poll_multiple") == "1", HideTotals: form.Get("poll_hide_totals") == "1"}, nil
 }

@@ -64,5 +64,16 @@ func TestPollPage(t *testing.T) {
 			t.Fatal("bo is offered to vote again")
 		}
 		bo.submit(path, vote, url.Values{"choice": {"0"}}).must(t, 422, "already voted")
+
+		// From the composer: a poll where several may be chosen.
+		asaB.get("/c/wards").must(t, 200, "Add a poll", `name="poll_option"`)
+		asaB.submit("/c/wards", "/c/wards/posts", url.Values{"kind": {"discussion"}, "text": {"One option?"}, "poll_option": {"Only", "", ""}, "poll_expires": {"3600"}}).
+			must(t, 422, "A poll needs at least 2 options")
+		made := asaB.submit("/c/wards", "/c/wards/posts", url.Values{"kind": {"discussion"}, "text": {"What do you check first?"},
+			"poll_option": {"Airway", "Breathing", "", "Circulation"}, "poll_expires": {"3600"}, "poll_multiple": {"1"}})
+		if made.status != 303 {
+			t.Fatalf("post with a poll: %d\n%s", made.status, made.body)
+		}
+		bo.get(made.location).must(t, 200, "Choose one or more", `type="checkbox" name="choice" value="2"> Circulation`)
 	})
 }
