@@ -376,3 +376,23 @@ func (s *Service) UpdateCommunity(ctx context.Context, by *storage.Actor, commun
 	s.notifyDeliveries()
 	return s.DB.GetCommunityByActorID(ctx, g.ID)
 }
+
+// AuditResetLink records that an admin made a password reset link.
+const AuditResetLink = "reset_link"
+
+// AdminResetLink makes a one-time link with which a member chooses a new
+// password, as an admin (for servers without mail), and returns its URL.
+func (s *Service) AdminResetLink(ctx context.Context, operator, username string) (string, error) {
+	acct, err := s.DB.GetAccountByUsername(ctx, username)
+	if err != nil {
+		return "", err
+	}
+	token, err := s.IssueLink(ctx, acct, storage.LinkReset)
+	if err != nil {
+		return "", err
+	}
+	if err := auditAdmin(ctx, s.DB, operator, AuditResetLink, "", username); err != nil {
+		return "", err
+	}
+	return s.URLs.Base + "/auth/password/reset?token=" + token, nil
+}

@@ -335,6 +335,8 @@ type AdminAccountsPage struct {
 	PendingSignUps int
 	Notice, Error  string
 	More           bool
+	// ResetURL is a reset link just made, shown once, for ResetFor.
+	ResetURL, ResetFor string
 }
 
 // AdminAccount is an account as the admins see it.
@@ -349,6 +351,10 @@ func (w *Web) adminAccounts(c echo.Context) error {
 }
 
 func (w *Web) renderAccounts(c echo.Context, status int, errMsg string) error {
+	return w.renderAccountsWith(c, status, errMsg, "", "")
+}
+
+func (w *Web) renderAccountsWith(c echo.Context, status int, errMsg, resetFor, resetURL string) error {
 	ctx := c.Request().Context()
 	me, err := w.account(c)
 	if err != nil {
@@ -358,7 +364,7 @@ func (w *Web) renderAccounts(c echo.Context, status int, errMsg string) error {
 	if err != nil {
 		return err
 	}
-	page := AdminAccountsPage{Page: w.page(c, "Accounts"), Notice: adminNotice(c), Error: errMsg}
+	page := AdminAccountsPage{Page: w.page(c, "Accounts"), Notice: adminNotice(c), Error: errMsg, ResetFor: resetFor, ResetURL: resetURL}
 	if len(list) > maxAdminRows {
 		list, page.More = list[:maxAdminRows], true
 	}
@@ -397,6 +403,15 @@ func (w *Web) adminAccountAction(c echo.Context) error {
 		err, done = w.svc.SetAccountAdmin(ctx, me, by, name, true), name+" is an admin now."
 	case "unadmin":
 		err, done = w.svc.SetAccountAdmin(ctx, me, by, name, false), name+" is no longer an admin."
+	case "reset":
+		// The link is shown once, on this page, never in a redirect.
+		link, err := w.svc.AdminResetLink(ctx, by, name)
+		if userError(err) {
+			return w.renderAccounts(c, http.StatusUnprocessableEntity, reason(err))
+		} else if err != nil {
+			return err
+		}
+		return w.renderAccountsWith(c, http.StatusOK, "", name, link)
 	default:
 		return w.renderAccounts(c, http.StatusUnprocessableEntity, "Choose what to do with the account.")
 	}

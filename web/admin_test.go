@@ -109,6 +109,7 @@ func TestAdminPages(t *testing.T) {
 			t.Error("alice is not an admin")
 		}
 		ada.get("/admin/accounts").must(t, 200, "disabled", "(you)")
+		ada.submit("/admin/accounts", "/admin/accounts/alice", url.Values{"action": {"reset"}}).must(t, 200, "Send this link to alice", "/auth/password/reset?token=")
 
 		ada.submit("/admin/communities", "/admin/communities", url.Values{"name": {"Bad Name"}, "title": {"X"}}).must(t, 422)
 		ada.submit("/admin/communities", "/admin/communities", url.Values{"name": {"sepsis"}, "title": {"Sepsis care"}, "owner": {"alice"}, "closed": {"1"}}).must(t, 303)
@@ -151,7 +152,7 @@ func TestAdminPages(t *testing.T) {
 		}
 
 		audit := ada.get("/admin/federation").body
-		for _, want := range []string{"web:ada", "mode", "disable_account", "make_admin", "create_community", "retry_deliveries", "close_report", "transfer_community", "instance_settings", "delete_community"} {
+		for _, want := range []string{"web:ada", "mode", "disable_account", "make_admin", "create_community", "retry_deliveries", "close_report", "transfer_community", "instance_settings", "delete_community", "reset_link"} {
 			if !strings.Contains(audit, want) {
 				t.Errorf("audit log lacks %q", want)
 			}

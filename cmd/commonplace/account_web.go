@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/commonplace/commonplace/storage"
 )
 
 func (a *app) accountPasswordCommand() *cobra.Command {
@@ -55,15 +53,11 @@ e-mail does not arrive: send the link to the member by a channel you trust.`,
 				return err
 			}
 			defer closeDB()
-			acct, err := svc.DB.GetAccountByUsername(cmd.Context(), args[0])
-			if err != nil {
-				return describe("find account", err)
-			}
-			token, err := svc.IssueLink(cmd.Context(), acct, storage.LinkReset)
+			link, err := svc.AdminResetLink(cmd.Context(), a.operator(), args[0])
 			if err != nil {
 				return describe("make reset link", err)
 			}
-			fmt.Fprintf(a.Stdout, "%s/auth/password/reset?token=%s\n", svc.URLs.Base, token)
+			fmt.Fprintln(a.Stdout, link)
 			return nil
 		}),
 	}

@@ -280,3 +280,57 @@ There is no undo: --yes is required.`,
 	cmd.Flags().BoolVar(&yes, "yes", false, "confirm the deletion")
 	return cmd
 }
+
+func (a *app) communityEditCommand() *cobra.Command {
+	var in federation.CommunitySettings
+	cmd := &cobra.Command{
+		Use:   "edit NAME [--title TITLE] [--summary TEXT] [--tag TAG ...] [--closed=true|false]",
+		Short: "Change a community's title, statement, tags or joining by approval",
+		Long: `Change what a local community says about itself and whether joining
+needs approval. Settings not given keep their value; --tag replaces every
+tag. The members' servers are sent the Group in an Update, and the modlog
+records the change. Moderators do the same on the community's moderation
+page.`,
+		Example: `  commonplace community edit sepsis_care --title "Sepsis care" --tag sepsis,icu --closed=false`,
+		Args:    argsNamed("NAME"),
+		RunE: a.action(func(cmd *cobra.Command, args []string) error {
+			svc, closeDB, err := a.open(cmd)
+			if err != nil {
+				return err
+			}
+			defer closeDB()
+			ctx := cmd.Context()
+			c, err := svc.DB.GetCommunityByName(ctx, args[0])
+			if err != nil {
+				return describe("edit community", err)
+			}
+			cur := federation.CommunitySettings{Title: c.Title, Summary: c.Summary, Tags: c.TagNames(), Closed: c.Closed}
+			f := cmd.Flags()
+			if f.Changed("title") {
+				cur.Title = in.Title
+			}
+			if f.Changed("summary") {
+				cur.Summary = in.Summary
+			}
+			if f.Changed("tag") {
+				cur.Tags = in.Tags
+			}
+			if f.Changed("closed") {
+				cur.Closed = in.Closed
+			}
+			// The community acts on itself, as the admin commands of
+			// "moderate" do without --as.
+			if _, err := svc.UpdateCommunity(ctx, c.Actor, c.Actor.URI, cur); err != nil {
+				return describe("edit community", err)
+			}
+			fmt.Fprintf(a.Stdout, "saved %s\n", args[0])
+			return nil
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&in.Title, "title", "", "title")
+	f.StringVar(&in.Summary, "summary", "", "statement of the community's domain")
+	f.StringSliceVar(&in.Tags, "tag", nil, "tag; repeat or separate with commas (replaces every tag)")
+	f.BoolVar(&in.Closed, "closed", false, "a moderator approves each request to join")
+	return cmd
+}

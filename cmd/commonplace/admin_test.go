@@ -95,6 +95,13 @@ func TestInstanceAndTransferCommands(t *testing.T) {
 				t.Errorf("member %d: %+v %v, want %s", who, m, err, want)
 			}
 		}
+		c.ok("community", "edit", "practice", "--title", "Practice and craft", "--tag", "reading,phonics", "--closed")
+		if out := c.ok("community", "list", "--json"); !strings.Contains(out, `"title": "Practice and craft"`) || !strings.Contains(out, `"closed": true`) || !strings.Contains(out, `"phonics"`) {
+			t.Errorf("after edit: %s", out)
+		}
+		if msg := c.fails(1, "community", "edit", "practice", "--title", ""); !strings.Contains(msg, "title must not be empty") {
+			t.Errorf("empty title: %q", msg)
+		}
 		if msg := c.fails(1, "community", "delete", "practice"); !strings.Contains(msg, "--yes") {
 			t.Errorf("delete without --yes: %q", msg)
 		}

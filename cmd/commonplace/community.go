@@ -22,6 +22,7 @@ func (a *app) communityCommand() *cobra.Command {
 		a.communityPartnersCommand(),
 		a.communityTransferCommand(),
 		a.communityDeleteCommand(),
+		a.communityEditCommand(),
 		a.communityImageCommand(),
 	)
 }
