@@ -33,6 +33,11 @@ func (a *API) follows(followers bool) echo.HandlerFunc {
 		if actor.HideCollections && viewerID(c) != actor.ID {
 			return c.JSON(http.StatusOK, []any{})
 		}
+		if ok, err := a.readsCommunity(c.Request().Context(), actor, viewerID(c)); err != nil {
+			return err
+		} else if !ok {
+			return c.JSON(http.StatusOK, []any{})
+		}
 		actors, rowIDs, err := a.db.Follows(c.Request().Context(), actor.ID, followers, pg)
 		if err != nil {
 			return err

@@ -77,6 +77,17 @@ func (r *renderer) account(a *storage.Actor) (*Account, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a.MembersOnly && followers > 0 {
+		// Who is in a members-only community, or how many, is its
+		// members' business.
+		ok, err := r.a.readsCommunity(r.ctx, a, r.viewer)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			followers = 0
+		}
+	}
 	following, err := db.CountFollowing(r.ctx, a.ID)
 	if err != nil {
 		return nil, err

@@ -359,6 +359,37 @@ func testMembersOnlyReadPaths(t *testing.T, d storage.Dialect) {
 	if body := bodyOf(a.URL+"/c/circle", "text/html", "", nil); strings.Contains(body, "olga") {
 		t.Error("the community's page shows a visitor who moderates it")
 	}
+	// Through the apps, who is in it and its modlog are its members'.
+	gid := strconv.FormatInt(group.ID, 10)
+	for _, c := range []struct {
+		who, token string
+		member     bool
+	}{{"ned", nedTok, false}, {"a visitor", "", false}, {"olga", olgaTok, true}} {
+		code, _ := get(t, a.URL+"/api/v1/communities/"+gid+"/modlog", "application/json", c.token, nil)
+		if (code == http.StatusOK) != c.member {
+			t.Errorf("modlog for %s: %d", c.who, code)
+		}
+		var acct struct {
+			Followers int `json:"followers_count"`
+		}
+		if err := json.Unmarshal([]byte(bodyOf(a.URL+"/api/v1/accounts/"+gid, "application/json", c.token, nil)), &acct); err != nil {
+			t.Fatal(err)
+		}
+		if (acct.Followers > 0) != c.member {
+			t.Errorf("the community's followers_count for %s: %d", c.who, acct.Followers)
+		}
+		var followers []any
+		if err := json.Unmarshal([]byte(bodyOf(a.URL+"/api/v1/accounts/"+gid+"/followers", "application/json", c.token, nil)), &followers); err != nil {
+			t.Fatal(err)
+		}
+		if (len(followers) > 0) != c.member {
+			t.Errorf("the community's followers for %s: %d", c.who, len(followers))
+		}
+	}
+	if code, _ := get(t, a.URL+"/c/circle/modlog", "text/html", "", nil); code == http.StatusOK {
+		t.Error("the modlog page shows a visitor a members-only community's record")
+	}
+
 	var ni struct {
 		Usage struct {
 			LocalPosts    int64 `json:"localPosts"`

@@ -452,6 +452,12 @@ func (a *API) modlog(c echo.Context) error {
 	if !g.Local {
 		return errNotFound
 	}
+	// A members-only community's record is its members'.
+	if ok, err := a.readsCommunity(c.Request().Context(), g, viewerID(c)); err != nil {
+		return err
+	} else if !ok {
+		return errNotFound
+	}
 	pg, err := a.pageOf(c)
 	if err != nil {
 		return err
