@@ -154,6 +154,19 @@ type Config struct {
 	// MediaRemoteMaxAge is how long a fetched remote file is kept; it is
 	// fetched again when asked for after that.
 	MediaRemoteMaxAge time.Duration `yaml:"media_remote_max_age"`
+	// MediaS3Endpoint, when set, keeps media files in a bucket of an
+	// S3-compatible store instead of MediaDir, for replicas to share.
+	MediaS3Endpoint  string `yaml:"media_s3_endpoint"`
+	MediaS3Bucket    string `yaml:"media_s3_bucket"`
+	MediaS3Region    string `yaml:"media_s3_region"`
+	MediaS3AccessKey string `yaml:"media_s3_access_key"`
+	MediaS3SecretKey string `yaml:"media_s3_secret_key"`
+	MediaS3TLS       bool   `yaml:"media_s3_tls"`
+	MediaS3Prefix    string `yaml:"media_s3_prefix"`
+	// MediaPublicURL, when set, is where this instance's own files are
+	// served from (the store's public address or a CDN in front of it);
+	// otherwise Commonplace serves them.
+	MediaPublicURL string `yaml:"media_public_url"`
 }
 
 // Default returns the zero-configuration settings: SQLite under ./data,
@@ -193,6 +206,8 @@ func Default() Config {
 		MediaMaxPixels:     40_000_000,
 		MediaRemoteCache:   true,
 		MediaRemoteMaxAge:  30 * 24 * time.Hour,
+		MediaS3Region:      "us-east-1",
+		MediaS3TLS:         true,
 	}
 }
 
@@ -240,6 +255,14 @@ var Settings = []Setting{
 	{"COMMONPLACE_MEDIA_MAX_PIXELS", "media_max_pixels", "40000000", "Most pixels (width × height) an image may have, read from its header before it is decoded; stored images are scaled to at most 3840×2160."},
 	{"COMMONPLACE_MEDIA_REMOTE_CACHE", "media_remote_cache", "true", "Fetch the files of remote posts when first viewed, with the same checks, limits and re-encoding as uploads, and serve them from here; `false` gives apps the remote addresses instead."},
 	{"COMMONPLACE_MEDIA_REMOTE_MAX_AGE", "media_remote_max_age", "720h", "How long a fetched remote file is kept; after that it is removed, and fetched again when someone views it."},
+	{"COMMONPLACE_MEDIA_S3_ENDPOINT", "media_s3_endpoint", "(none: files in COMMONPLACE_MEDIA_DIR)", "`host[:port]` of an S3-compatible object store (AWS S3, MinIO, Garage, Ceph) to keep media files in, so that several replicas share them."},
+	{"COMMONPLACE_MEDIA_S3_BUCKET", "media_s3_bucket", "(none)", "Bucket for the files; it must exist. Required with `COMMONPLACE_MEDIA_S3_ENDPOINT`."},
+	{"COMMONPLACE_MEDIA_S3_REGION", "media_s3_region", "us-east-1", "Region of the bucket."},
+	{"COMMONPLACE_MEDIA_S3_ACCESS_KEY", "media_s3_access_key", "(none)", "Access key for the store."},
+	{"COMMONPLACE_MEDIA_S3_SECRET_KEY", "media_s3_secret_key", "(none)", "Secret key for the store. Prefer the environment to the file for it."},
+	{"COMMONPLACE_MEDIA_S3_TLS", "media_s3_tls", "true", "Reach the store over https; `false` only for a store on the same host or a private network."},
+	{"COMMONPLACE_MEDIA_S3_PREFIX", "media_s3_prefix", "(none)", "Prefix of every key in the bucket, for a bucket shared by several instances."},
+	{"COMMONPLACE_MEDIA_PUBLIC_URL", "media_public_url", "(none: served by Commonplace)", "Public address this instance's own files are served from instead of `/media/` (the bucket's public URL or a CDN in front of it), e.g. `https://media.example.org`; a file's address is this plus `/` and its key. Remote files are always served by Commonplace, which fetches them."},
 	{"COMMONPLACE_OIDC_ISSUER", "oidc_issuer", "(none)", "Issuer URL of the institution's OpenID Connect provider (https; http only on loopback), e.g. `https://login.microsoftonline.com/TENANT/v2.0`. Set, the sign-in and authorize pages offer sign-in through it; the redirect URL to register there is `PROTOCOL://DOMAIN/auth/oidc/callback`. See \"Sign-in with your organisation's account\"."},
 	{"COMMONPLACE_OIDC_CLIENT_ID", "oidc_client_id", "(none)", "Client ID of Commonplace's registration at the provider; required with `COMMONPLACE_OIDC_ISSUER`."},
 	{"COMMONPLACE_OIDC_CLIENT_SECRET", "oidc_client_secret", "(none)", "Client secret of that registration. Prefer the environment to the file for it."},
@@ -310,6 +333,15 @@ func (c *Config) applyEnv(lookup func(string) (string, bool), explicitProtocol *
 	str("COMMONPLACE_DEBUG_LISTEN", &c.DebugListen)
 	str("COMMONPLACE_METRICS_LISTEN", &c.MetricsListen)
 	str("COMMONPLACE_MEDIA_DIR", &c.MediaDir)
+	str("COMMONPLACE_MEDIA_S3_ENDPOINT", &c.MediaS3Endpoint)
+	str("COMMONPLACE_MEDIA_S3_BUCKET", &c.MediaS3Bucket)
+	str("COMMONPLACE_MEDIA_S3_REGION", &c.MediaS3Region)
+	str("COMMONPLACE_MEDIA_S3_ACCESS_KEY", &c.MediaS3AccessKey)
+	str("COMMONPLACE_MEDIA_S3_PREFIX", &c.MediaS3Prefix)
+	str("COMMONPLACE_MEDIA_PUBLIC_URL", &c.MediaPublicURL)
+	if v, ok := lookup("COMMONPLACE_MEDIA_S3_SECRET_KEY"); ok {
+		c.MediaS3SecretKey = v
+	}
 	str("COMMONPLACE_REGISTRATIONS", &c.Registrations)
 	str("COMMONPLACE_SMTP_HOST", &c.SMTPHost)
 	str("COMMONPLACE_SMTP_TLS", &c.SMTPTLS)
@@ -349,6 +381,7 @@ func (c *Config) applyEnv(lookup func(string) (string, bool), explicitProtocol *
 		{"COMMONPLACE_OIDC_LINK_BY_EMAIL", &c.OIDCLinkByEmail},
 		{"COMMONPLACE_PASSWORD_SIGN_IN", &c.PasswordSignIn},
 		{"COMMONPLACE_MEDIA_REMOTE_CACHE", &c.MediaRemoteCache},
+		{"COMMONPLACE_MEDIA_S3_TLS", &c.MediaS3TLS},
 	}
 	for _, b := range bools {
 		if v, ok := lookup(b.name); ok {
@@ -513,6 +546,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%s: %d must be between 1024 and %d", m.name, m.n, m.top)
 		}
 	}
+	if err := c.validateMediaStore(); err != nil {
+		return err
+	}
 	if c.MediaRemoteMaxAge < time.Hour || c.MediaRemoteMaxAge > 10*365*24*time.Hour {
 		return fmt.Errorf("COMMONPLACE_MEDIA_REMOTE_MAX_AGE (media_remote_max_age): %s must be between 1h and 87600h", c.MediaRemoteMaxAge)
 	}
@@ -676,6 +712,24 @@ func (c *Config) DatabasePath() string {
 		return c.Database
 	}
 	return filepath.Join(c.DataDir, "commonplace.db")
+}
+
+func (c *Config) validateMediaStore() error {
+	if c.MediaS3Endpoint != "" {
+		if strings.Contains(c.MediaS3Endpoint, "/") {
+			return fmt.Errorf("COMMONPLACE_MEDIA_S3_ENDPOINT (media_s3_endpoint): %q must be host[:port], without a scheme or path", c.MediaS3Endpoint)
+		}
+		if c.MediaS3Bucket == "" || c.MediaS3AccessKey == "" || c.MediaS3SecretKey == "" {
+			return errors.New("COMMONPLACE_MEDIA_S3_BUCKET (media_s3_bucket): a bucket, access key and secret key are required with COMMONPLACE_MEDIA_S3_ENDPOINT")
+		}
+	}
+	if c.MediaPublicURL != "" {
+		u, err := url.Parse(c.MediaPublicURL)
+		if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname()))) {
+			return fmt.Errorf("COMMONPLACE_MEDIA_PUBLIC_URL (media_public_url): %q is not an https URL like https://media.example.org", c.MediaPublicURL)
+		}
+	}
+	return nil
 }
 
 // MediaPath is the directory of media files.

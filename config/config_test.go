@@ -196,6 +196,9 @@ func TestSettingsCoverConfig(t *testing.T) {
 		"media_dir": "/srv/media", "media_max_image_bytes": "8388608", "media_max_file_bytes": "1048576",
 		"media_quota_bytes": "104857600", "media_max_pixels": "20000000",
 		"media_remote_cache": "false", "media_remote_max_age": "48h",
+		"media_s3_endpoint": "s3.example.org", "media_s3_bucket": "media", "media_s3_region": "eu-west-1",
+		"media_s3_access_key": "AKIA", "media_s3_secret_key": "s3cret", "media_s3_tls": "false", "media_s3_prefix": "cp",
+		"media_public_url": "https://media.example.org/cp",
 	}
 	def := reflect.ValueOf(Default())
 	for i := range typ.NumField() {

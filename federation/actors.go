@@ -72,6 +72,9 @@ type Service struct {
 	Blobs blob.Store
 	// MediaLimits bound uploads; zero fields take the defaults.
 	MediaLimits MediaLimits
+	// MediaPublicBase, when set, is where this instance's own files are
+	// served from (see FileURL).
+	MediaPublicBase string
 	// mediaFetches joins concurrent fetches of one remote file.
 	mediaFetches singleflight.Group
 

@@ -137,3 +137,23 @@ func sharedSamples(t *testing.T) string {
 	t.Skip("no shared/ap-samples above the package")
 	return ""
 }
+
+// Own files may be served from the store's public address; remote ones
+// always come through /media, which fetches them.
+func TestFileURL(t *testing.T) {
+	s := &Service{URLs: URLs{Base: "https://cp.example"}}
+	if got := s.FileURL("ab12/original.jpg"); got != "https://cp.example/media/ab12/original.jpg" {
+		t.Errorf("served here: %s", got)
+	}
+	s.MediaPublicBase = "https://media.cp.example/bucket/"
+	if got := s.FileURL("ab12/original.jpg"); got != "https://media.cp.example/bucket/ab12/original.jpg" {
+		t.Errorf("public: %s", got)
+	}
+	if got := s.MediaURL("ab12/original.jpg"); got != "https://cp.example/media/ab12/original.jpg" {
+		t.Errorf("remote files: %s", got)
+	}
+	m := &storage.MediaAttachment{Kind: storage.MediaImage, ContentType: "image/jpeg", FileKey: "ab12/original.jpg"}
+	if a := s.attachmentDoc(m); string(a.URL) != "https://media.cp.example/bucket/ab12/original.jpg" {
+		t.Errorf("attachment url: %s", a.URL)
+	}
+}

@@ -174,7 +174,7 @@ func (s *Service) actorImageDoc(key string) *vocab.Image {
 	if strings.HasSuffix(key, ".png") {
 		mt = "image/png"
 	}
-	return &vocab.Image{Type: vocab.TypeImage, MediaType: mt, URL: vocab.IRI(s.MediaURL(key))}
+	return &vocab.Image{Type: vocab.TypeImage, MediaType: mt, URL: vocab.IRI(s.FileURL(key))}
 }
 
 // ActorImages sets a local actor document's icon and image.

@@ -299,7 +299,7 @@ func (s *Service) postMedia(ctx context.Context, author *storage.Actor, ids []in
 	return out, nil
 }
 
-// MediaURL is the public address of a blob key.
+// MediaURL is the address at which Commonplace serves a blob key.
 func (s *Service) MediaURL(key string) string {
 	if key == "" {
 		return ""
@@ -307,10 +307,21 @@ func (s *Service) MediaURL(key string) string {
 	return s.URLs.Base + "/media/" + key
 }
 
+// FileURL is the public address of a file of this instance's own (an
+// upload, a local avatar): the store's public address when one is
+// configured, else MediaURL. Remote files always go through MediaURL,
+// which fetches them.
+func (s *Service) FileURL(key string) string {
+	if key == "" || s.MediaPublicBase == "" {
+		return s.MediaURL(key)
+	}
+	return strings.TrimSuffix(s.MediaPublicBase, "/") + "/" + key
+}
+
 // attachmentDoc is an attachment as Mastodon sends it in a Note.
 func (s *Service) attachmentDoc(m *storage.MediaAttachment) vocab.Attachment {
 	a := vocab.Attachment{
-		Type: vocab.TypeDocument, MediaType: m.ContentType, URL: vocab.IRI(s.MediaURL(m.FileKey)),
+		Type: vocab.TypeDocument, MediaType: m.ContentType, URL: vocab.IRI(s.FileURL(m.FileKey)),
 		Name: m.Description, Blurhash: m.Blurhash, Width: m.Width, Height: m.Height,
 	}
 	if m.Kind == storage.MediaImage {

@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/server/instance"
 	"github.com/commonplace/commonplace/storage"
-	"github.com/commonplace/commonplace/storage/blob"
 )
 
 func (a *app) mediaCommand() *cobra.Command {
@@ -29,10 +29,11 @@ func (a *app) openMedia(cmd *cobra.Command) (*federation.Service, func(), error)
 	if err != nil {
 		return nil, nil, err
 	}
-	if svc.Blobs, err = blob.NewLocal(cfg.MediaPath()); err != nil {
+	if svc.Blobs, err = instance.OpenBlobs(cmd.Context(), cfg); err != nil {
 		db.Close()
 		return nil, nil, err
 	}
+	svc.MediaPublicBase = cfg.MediaPublicURL
 	svc.MediaLimits = federation.MediaLimits{
 		MaxImageBytes: cfg.MediaMaxImageBytes, MaxFileBytes: cfg.MediaMaxFileBytes, QuotaBytes: cfg.MediaQuotaBytes,
 		RemoteAge: cfg.MediaRemoteMaxAge,
@@ -202,7 +203,7 @@ image) and in the client API.`,
 					return describe("set "+x.purpose, err)
 				}
 				if up != nil {
-					fmt.Fprintf(a.Stdout, "%s of %s: %s\n", x.purpose, args[0], svc.MediaURL(actorKey(actor, x.purpose)))
+					fmt.Fprintf(a.Stdout, "%s of %s: %s\n", x.purpose, args[0], svc.FileURL(actorKey(actor, x.purpose)))
 				} else {
 					fmt.Fprintf(a.Stdout, "%s of %s removed\n", x.purpose, args[0])
 				}

@@ -16,11 +16,13 @@ import (
 
 	"github.com/rwcarlsen/goexif/exif"
 
+	"github.com/commonplace/commonplace/config"
 	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/federation/media/mediatest"
 	"github.com/commonplace/commonplace/server/fedtest"
 	"github.com/commonplace/commonplace/storage"
 	"github.com/commonplace/commonplace/storage/blob"
+	"github.com/commonplace/commonplace/storage/blob/blobtest"
 )
 
 // fileHost is a remote server's file store (Mastodon's files.example):
@@ -134,10 +136,18 @@ type apiMedia struct {
 // an endless one, a decompression bomb, an SVG, or HTML named .png
 // arrives too; each of those files is refused and nothing is stored.
 func TestRemoteMediaFromMastodon(t *testing.T) {
-	for _, d := range []storage.Dialect{storage.SQLite, storage.Postgres} {
-		t.Run(string(d), func(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		d    storage.Dialect
+		s3   bool
+	}{{"sqlite", storage.SQLite, false}, {"postgres", storage.Postgres, false}, {"postgres+s3", storage.Postgres, true}} {
+		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
-			a := fedtest.Start(t, d)
+			a := fedtest.StartWith(t, c.d, func(cfg *config.Config) {
+				if c.s3 {
+					useS3(t, cfg)
+				}
+			})
 			a.Member("olga")
 			group := a.Community("practice", false, "olga").Actor
 			m := fedtest.NewMastodon(t)
@@ -377,4 +387,57 @@ func TestRemoteAvatar(t *testing.T) {
 	if res, _ := fetchFile(t, again.Avatar); res.StatusCode != 404 {
 		t.Errorf("a bomb as avatar: %d", res.StatusCode)
 	}
+}
+
+// Two replicas sharing a database and an S3-compatible store (a real
+// S3-protocol server on loopback): a remote photo viewed through one is
+// fetched once and served by the other from the shared store.
+func TestRemoteMediaSharedStore(t *testing.T) {
+	a := fedtest.StartWith(t, storage.Postgres, func(c *config.Config) { useS3(t, c) })
+	r := a.Replica()
+	a.Member("olga")
+	group := a.Community("practice", false, "olga").Actor
+	m := fedtest.NewMastodon(t)
+	if _, code := m.Follow(group.URI, group.InboxURI); code != http.StatusAccepted {
+		t.Fatalf("Follow answered %d", code)
+	}
+	fedtest.Eventually(t, "alice is a member", accepted(a, group.URI, m.ActorURI()))
+	files := newFileHost(t)
+	noteID, code := m.PostToGroupWith(group.URI, a.Handle("practice"), group.InboxURI, "Our board", []any{
+		map[string]any{"type": "Document", "mediaType": "image/jpeg", "url": files.url("/photo.jpg"), "name": "The board"}})
+	if code != http.StatusAccepted {
+		t.Fatalf("Create answered %d", code)
+	}
+	var post *storage.Object
+	fedtest.Eventually(t, "the post arrives", func() (bool, error) {
+		var err error
+		post, err = object(a, noteID)
+		return err == nil, nil
+	})
+	var st struct {
+		Media []apiMedia `json:"media_attachments"`
+	}
+	readAPI(t, r.URL+"/api/v1/statuses/"+itoa(post.ID), &st)
+	if len(st.Media) != 1 {
+		t.Fatalf("attachments: %+v", st.Media)
+	}
+	onReplica := strings.Replace(st.Media[0].URL, a.URL, r.URL, 1)
+	res, fromReplica := fetchFile(t, onReplica)
+	if res.StatusCode != 200 {
+		t.Fatalf("through the replica: %d", res.StatusCode)
+	}
+	res, fromFirst := fetchFile(t, st.Media[0].URL)
+	if res.StatusCode != 200 || !bytes.Equal(fromFirst, fromReplica) {
+		t.Fatalf("through the first process: %d", res.StatusCode)
+	}
+	if n := files.count("/photo.jpg"); n != 1 {
+		t.Errorf("fetched %d times, want once", n)
+	}
+}
+
+// useS3 points c's media store at a fresh S3-protocol server on loopback.
+func useS3(t *testing.T, c *config.Config) {
+	s3 := blobtest.StartS3(t)
+	c.MediaS3Endpoint, c.MediaS3Bucket, c.MediaS3Region = s3.Endpoint, s3.Bucket, s3.Region
+	c.MediaS3AccessKey, c.MediaS3SecretKey, c.MediaS3TLS = s3.AccessKey, s3.SecretKey, false
 }

@@ -60,11 +60,11 @@ func New(ctx context.Context, cfg config.Config, db *storage.DB, log *slog.Logge
 		Timeout:      cfg.RequestTimeout,
 		Refuse:       svc.RefuseURL,
 	})
-	blobs, err := blob.NewLocal(cfg.MediaPath())
+	blobs, err := OpenBlobs(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	svc.Blobs = blobs
+	svc.Blobs, svc.MediaPublicBase = blobs, cfg.MediaPublicURL
 	svc.MediaLimits = federation.MediaLimits{
 		MaxImageBytes: cfg.MediaMaxImageBytes, MaxFileBytes: cfg.MediaMaxFileBytes, QuotaBytes: cfg.MediaQuotaBytes,
 		FetchTimeout: max(cfg.RequestTimeout, time.Minute), RemoteAge: cfg.MediaRemoteMaxAge, NoRemoteCache: !cfg.MediaRemoteCache,
@@ -114,6 +114,18 @@ func New(ctx context.Context, cfg config.Config, db *storage.DB, log *slog.Logge
 		return nil, fmt.Errorf("register metrics: %w", err)
 	}
 	return &Instance{Config: cfg, DB: db, Service: svc, Server: srv, Delivery: worker, Push: pusher, Events: bus, log: log}, nil
+}
+
+// OpenBlobs opens the media store the configuration names: an
+// S3-compatible bucket, or the media directory.
+func OpenBlobs(ctx context.Context, cfg config.Config) (blob.Store, error) {
+	if cfg.MediaS3Endpoint == "" {
+		return blob.NewLocal(cfg.MediaPath())
+	}
+	return blob.NewS3(ctx, blob.S3Options{
+		Endpoint: cfg.MediaS3Endpoint, TLS: cfg.MediaS3TLS, Region: cfg.MediaS3Region, Bucket: cfg.MediaS3Bucket,
+		AccessKey: cfg.MediaS3AccessKey, SecretKey: cfg.MediaS3SecretKey, Prefix: cfg.MediaS3Prefix,
+	})
 }
 
 // Run runs the inbox and delivery workers (and the pruner, the poll closer and

@@ -110,11 +110,15 @@ func (r *renderer) account(a *storage.Actor) (*Account, error) {
 		discoverable = a.Discoverable != nil && *a.Discoverable
 	}
 	avatar, header := r.a.svc.URLs.Base+missingAvatarPath, r.a.svc.URLs.Base+missingHeaderPath
+	fileURL := r.a.svc.MediaURL
+	if a.Local {
+		fileURL = r.a.svc.FileURL
+	}
 	if a.AvatarKey != "" {
-		avatar = r.a.svc.MediaURL(a.AvatarKey)
+		avatar = fileURL(a.AvatarKey)
 	}
 	if a.HeaderKey != "" {
-		header = r.a.svc.MediaURL(a.HeaderKey)
+		header = fileURL(a.HeaderKey)
 	}
 	out := &Account{
 		ID: id(a.ID), Username: a.Username, Acct: acct(a), URL: actorURL(a), URI: a.URI,

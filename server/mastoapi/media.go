@@ -65,10 +65,15 @@ func (a *API) mediaEntity(m *storage.MediaAttachment) *MediaAttachment {
 		// Refused here: a link for the member to follow, as Mastodon
 		// shows a file it could not take.
 		out.Type, out.URL = storage.MediaUnknown, ptr(m.RemoteURL)
-	default:
+	case m.RemoteURL != "":
 		out.URL = ptr(a.svc.MediaURL(m.FileKey))
 		if m.ThumbKey != "" {
 			out.PreviewURL = ptr(a.svc.MediaURL(m.ThumbKey))
+		}
+	default:
+		out.URL = ptr(a.svc.FileURL(m.FileKey))
+		if m.ThumbKey != "" {
+			out.PreviewURL = ptr(a.svc.FileURL(m.ThumbKey))
 		}
 	}
 	if m.RemoteURL != "" {

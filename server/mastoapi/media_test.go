@@ -10,6 +10,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +22,8 @@ import (
 	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/federation/media/mediatest"
 	"github.com/commonplace/commonplace/server/fedtest"
+	"github.com/commonplace/commonplace/storage"
+	"github.com/commonplace/commonplace/storage/blob/blobtest"
 )
 
 // upload posts a file as the apps do: multipart, with form fields.
@@ -91,139 +95,165 @@ func TestMediaUploadAndAttach(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(string(d), func(t *testing.T) {
 			n := fedtest.Start(t, d)
-			member(t, n, "ana")
-			member(t, n, "bo")
-			n.Community("practice", false, "ana")
-			ana := newClient(t, n, tokenFor(t, n, "ana", "read write"))
-			bo := newClient(t, n, tokenFor(t, n, "bo", "read write"))
-
-			photo := mediatest.JPEGWithGPS(300, 200, 6)
-			m := expect(t, ana.upload("/api/v2/media", "IMG_0001.JPG", photo, "description", "The classroom, tables in a U", "focus", "0.5,-0.25"), 200, "MediaAttachment").(map[string]any)
-			if m["type"] != "image" || m["description"] != "The classroom, tables in a U" || len(str(m["blurhash"])) < 6 {
-				t.Fatalf("attachment: %v", m)
-			}
-			if w, h := field(m, "meta", "original", "width"), field(m, "meta", "original", "height"); w != 200.0 || h != 300.0 {
-				t.Errorf("original %vx%v, want 200x300 (turned upright)", w, h)
-			}
-			if x, y := field(m, "meta", "focus", "x"), field(m, "meta", "focus", "y"); x != 0.5 || y != -0.25 {
-				t.Errorf("focus %v,%v", x, y)
-			}
-			mid := str(m["id"])
-
-			res, body := fetch(t, str(m["url"]))
-			if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/jpeg" {
-				t.Fatalf("file: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
-			}
-			if _, err := exif.Decode(bytes.NewReader(body)); err == nil || bytes.Contains(body, []byte("Exif\x00")) {
-				t.Error("the served file has EXIF")
-			}
-			if _, err := jpeg.Decode(bytes.NewReader(body)); err != nil {
-				t.Errorf("served file: %v", err)
-			}
-			if cc := res.Header.Get("Cache-Control"); !strings.Contains(cc, "max-age=31536000") || res.Header.Get("X-Content-Type-Options") != "nosniff" {
-				t.Errorf("headers: %v", res.Header)
-			}
-			if res, part := fetch(t, str(m["url"]), "Range", "bytes=0-9"); res.StatusCode != http.StatusPartialContent || len(part) != 10 || !bytes.Equal(part, body[:10]) {
-				t.Errorf("range: %d %d bytes", res.StatusCode, len(part))
-			}
-			if res, _ := fetch(t, str(m["preview_url"])); res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/jpeg" {
-				t.Errorf("preview: %d", res.StatusCode)
-			}
-
-			// Alt text changed before posting; bo can neither see nor use it.
-			upd := ana.ok("PUT", "/api/v1/media/"+mid, url.Values{"description": {"Tables in a U, chairs inside"}}).object(t)
-			if upd["description"] != "Tables in a U, chairs inside" || field(upd, "meta", "focus", "x") != 0.5 {
-				t.Errorf("updated: %v", upd)
-			}
-			if r := bo.do("GET", "/api/v1/media/"+mid, nil); r.StatusCode != 404 {
-				t.Errorf("bo reads ana's upload: %d", r.StatusCode)
-			}
-			if r := bo.do("POST", "/api/v1/statuses", url.Values{"status": {"@practice mine now"}, "media_ids[]": {mid}}); r.StatusCode != 422 {
-				t.Errorf("bo attaches ana's upload: %d %s", r.StatusCode, r.body)
-			}
-			if r := ana.do("POST", "/api/v1/statuses", url.Values{"status": {"@practice five"}, "media_ids[]": {mid, mid, mid, mid, mid}}); r.StatusCode != 422 {
-				t.Errorf("five attachments: %d", r.StatusCode)
-			}
-
-			// Larger than the 1 MiB that bounds other request bodies.
-			pdfData := append(append([]byte{}, mediatest.PDF...), bytes.Repeat([]byte("% padding\n"), 150_000)...)
-			pdf := expect(t, ana.upload("/api/v1/media", "protocol.pdf", pdfData), 200, "MediaAttachment").(map[string]any)
-			if pdf["type"] != "unknown" || pdf["preview_url"] != nil {
-				t.Errorf("pdf: %v", pdf)
-			}
-			res, body = fetch(t, str(pdf["url"]))
-			if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment") ||
-				res.Header.Get("X-Content-Type-Options") != "nosniff" || !bytes.Equal(body, pdfData) {
-				t.Errorf("pdf served: %d %v", res.StatusCode, res.Header)
-			}
-
-			st := expect(t, ana.do("POST", "/api/v1/statuses", url.Values{"status": {"@practice our room this year"}, "media_ids[]": {mid, str(pdf["id"])}}), 200, "Status").(map[string]any)
-			atts, _ := st["media_attachments"].([]any)
-			if len(atts) != 2 || str(field(atts[0], "id")) != mid || field(atts[0], "description") != "Tables in a U, chairs inside" ||
-				field(atts[0], "blurhash") != m["blurhash"] || field(atts[0], "meta", "original", "width") != 200.0 || field(atts[1], "type") != "unknown" {
-				t.Fatalf("status attachments: %v", st["media_attachments"])
-			}
-			for _, a := range atts {
-				conform(a, "MediaAttachment", "status attachment")
-			}
-			got := ana.ok("GET", "/api/v1/statuses/"+str(st["id"]), nil).object(t)
-			if l, _ := got["media_attachments"].([]any); len(l) != 2 {
-				t.Errorf("status read back: %v", got["media_attachments"])
-			}
-			if r := ana.do("GET", "/api/v1/media/"+mid, nil); r.StatusCode != 404 {
-				t.Errorf("an attached upload is still editable: %d", r.StatusCode)
-			}
-			if r := ana.do("POST", "/api/v1/statuses", url.Values{"status": {"@practice again"}, "media_ids[]": {mid}}); r.StatusCode != 422 {
-				t.Errorf("attached twice: %d", r.StatusCode)
-			}
-
-			// The post as other servers read it.
-			_, doc := fetch(t, str(st["uri"]), "Accept", "application/activity+json")
-			var note struct {
-				Attachment []map[string]any `json:"attachment"`
-			}
-			if err := json.Unmarshal(doc, &note); err != nil || len(note.Attachment) != 2 {
-				t.Fatalf("note attachments: %v %s", err, doc)
-			}
-			a0 := note.Attachment[0]
-			if a0["type"] != "Document" || a0["mediaType"] != "image/jpeg" || a0["url"] != m["url"] || a0["name"] != "Tables in a U, chairs inside" ||
-				a0["width"] != 200.0 || a0["height"] != 300.0 || a0["blurhash"] != m["blurhash"] || fmt.Sprint(a0["focalPoint"]) != "[0.5 -0.25]" {
-				t.Errorf("note attachment: %v", a0)
-			}
-			if note.Attachment[1]["mediaType"] != "application/pdf" {
-				t.Errorf("note attachment 2: %v", note.Attachment[1])
-			}
-
-			// An edit drops the PDF.
-			ed := ana.ok("PUT", "/api/v1/statuses/"+str(st["id"]), url.Values{"status": {"@practice our room"}, "media_ids[]": {mid}}).object(t)
-			if l, _ := ed["media_attachments"].([]any); len(l) != 1 || str(field(l[0], "id")) != mid {
-				t.Errorf("after edit: %v", ed["media_attachments"])
-			}
-
-			// Refused: an HTML page named .png, an SVG; nothing is stored.
-			for name, data := range map[string][]byte{"cat.png": mediatest.HTML, "logo.svg": mediatest.SVG, "bomb.png": mediatest.PNGBomb(100_000, 100_000)} {
-				r := ana.upload("/api/v2/media", name, data)
-				if r.StatusCode != 422 || !strings.Contains(str(r.object(t)["error"]), "Validation failed") {
-					t.Errorf("%s: %d %s", name, r.StatusCode, r.body)
-				}
-			}
-
-			// Unattached uploads go after a day: the PDF (detached by the
-			// edit) and a fresh one; the photo stays.
-			spare := ana.upload("/api/v2/media", "spare.jpg", mediatest.JPEGWithGPS(20, 20, 1)).object(t)
-			pruned, err := n.Service.PruneUnattachedMedia(context.Background(), time.Now().Add(time.Minute), 100)
-			if err != nil || pruned != 2 {
-				t.Fatalf("pruned %d: %v", pruned, err)
-			}
-			for _, u := range []string{str(spare["url"]), str(spare["preview_url"]), str(pdf["url"])} {
-				if res, _ := fetch(t, u); res.StatusCode != 404 {
-					t.Errorf("pruned file %s: %d", u, res.StatusCode)
-				}
-			}
-			if res, _ := fetch(t, str(m["url"])); res.StatusCode != 200 {
-				t.Errorf("attached file after prune: %d", res.StatusCode)
-			}
+			mediaScenario(t, n, n)
 		})
+	}
+	// The same with the S3-compatible store (a real S3-protocol server on
+	// loopback, spoken to by the client library over HTTP), shared by two
+	// replicas: files uploaded through one are attached, served, edited
+	// and pruned through the other.
+	t.Run("postgres+s3+replica", func(t *testing.T) {
+		s3 := blobtest.StartS3(t)
+		unused := filepath.Join(t.TempDir(), "unused")
+		n := fedtest.StartWith(t, storage.Postgres, func(c *config.Config) {
+			c.MediaS3Endpoint, c.MediaS3Bucket, c.MediaS3Region = s3.Endpoint, s3.Bucket, s3.Region
+			c.MediaS3AccessKey, c.MediaS3SecretKey, c.MediaS3TLS = s3.AccessKey, s3.SecretKey, false
+			c.MediaDir = unused
+		})
+		mediaScenario(t, n, n.Replica())
+		if _, err := os.Stat(unused); !os.IsNotExist(err) {
+			t.Errorf("files landed on disk: %v", err)
+		}
+	})
+}
+
+// mediaScenario runs the uploads test: uploads go to n, posts, edits,
+// file reads and the pruning to other (n itself, or a replica of it).
+func mediaScenario(t *testing.T, n, other *fedtest.Node) {
+	member(t, n, "ana")
+	member(t, n, "bo")
+	n.Community("practice", false, "ana")
+	anaTok := tokenFor(t, n, "ana", "read write")
+	ana, anaO := newClient(t, n, anaTok), newClient(t, other, anaTok)
+	bo := newClient(t, other, tokenFor(t, n, "bo", "read write"))
+	// Addresses name n's host; the same paths are read from other.
+	via := func(u string) string { return strings.Replace(u, n.URL, other.URL, 1) }
+
+	photo := mediatest.JPEGWithGPS(300, 200, 6)
+	m := expect(t, ana.upload("/api/v2/media", "IMG_0001.JPG", photo, "description", "The classroom, tables in a U", "focus", "0.5,-0.25"), 200, "MediaAttachment").(map[string]any)
+	if m["type"] != "image" || m["description"] != "The classroom, tables in a U" || len(str(m["blurhash"])) < 6 {
+		t.Fatalf("attachment: %v", m)
+	}
+	if w, h := field(m, "meta", "original", "width"), field(m, "meta", "original", "height"); w != 200.0 || h != 300.0 {
+		t.Errorf("original %vx%v, want 200x300 (turned upright)", w, h)
+	}
+	if x, y := field(m, "meta", "focus", "x"), field(m, "meta", "focus", "y"); x != 0.5 || y != -0.25 {
+		t.Errorf("focus %v,%v", x, y)
+	}
+	mid := str(m["id"])
+
+	res, body := fetch(t, via(str(m["url"])))
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/jpeg" {
+		t.Fatalf("file: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	if _, err := exif.Decode(bytes.NewReader(body)); err == nil || bytes.Contains(body, []byte("Exif\x00")) {
+		t.Error("the served file has EXIF")
+	}
+	if _, err := jpeg.Decode(bytes.NewReader(body)); err != nil {
+		t.Errorf("served file: %v", err)
+	}
+	if cc := res.Header.Get("Cache-Control"); !strings.Contains(cc, "max-age=31536000") || res.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("headers: %v", res.Header)
+	}
+	if res, part := fetch(t, via(str(m["url"])), "Range", "bytes=0-9"); res.StatusCode != http.StatusPartialContent || len(part) != 10 || !bytes.Equal(part, body[:10]) {
+		t.Errorf("range: %d %d bytes", res.StatusCode, len(part))
+	}
+	if res, _ := fetch(t, via(str(m["preview_url"]))); res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/jpeg" {
+		t.Errorf("preview: %d", res.StatusCode)
+	}
+
+	// Alt text changed before posting; bo can neither see nor use it.
+	upd := anaO.ok("PUT", "/api/v1/media/"+mid, url.Values{"description": {"Tables in a U, chairs inside"}}).object(t)
+	if upd["description"] != "Tables in a U, chairs inside" || field(upd, "meta", "focus", "x") != 0.5 {
+		t.Errorf("updated: %v", upd)
+	}
+	if r := bo.do("GET", "/api/v1/media/"+mid, nil); r.StatusCode != 404 {
+		t.Errorf("bo reads ana's upload: %d", r.StatusCode)
+	}
+	if r := bo.do("POST", "/api/v1/statuses", url.Values{"status": {"@practice mine now"}, "media_ids[]": {mid}}); r.StatusCode != 422 {
+		t.Errorf("bo attaches ana's upload: %d %s", r.StatusCode, r.body)
+	}
+	if r := ana.do("POST", "/api/v1/statuses", url.Values{"status": {"@practice five"}, "media_ids[]": {mid, mid, mid, mid, mid}}); r.StatusCode != 422 {
+		t.Errorf("five attachments: %d", r.StatusCode)
+	}
+
+	// Larger than the 1 MiB that bounds other request bodies.
+	pdfData := append(append([]byte{}, mediatest.PDF...), bytes.Repeat([]byte("% padding\n"), 150_000)...)
+	pdf := expect(t, ana.upload("/api/v1/media", "protocol.pdf", pdfData), 200, "MediaAttachment").(map[string]any)
+	if pdf["type"] != "unknown" || pdf["preview_url"] != nil {
+		t.Errorf("pdf: %v", pdf)
+	}
+	res, body = fetch(t, via(str(pdf["url"])))
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment") ||
+		res.Header.Get("X-Content-Type-Options") != "nosniff" || !bytes.Equal(body, pdfData) {
+		t.Errorf("pdf served: %d %v", res.StatusCode, res.Header)
+	}
+
+	st := expect(t, anaO.do("POST", "/api/v1/statuses", url.Values{"status": {"@practice our room this year"}, "media_ids[]": {mid, str(pdf["id"])}}), 200, "Status").(map[string]any)
+	atts, _ := st["media_attachments"].([]any)
+	if len(atts) != 2 || str(field(atts[0], "id")) != mid || field(atts[0], "description") != "Tables in a U, chairs inside" ||
+		field(atts[0], "blurhash") != m["blurhash"] || field(atts[0], "meta", "original", "width") != 200.0 || field(atts[1], "type") != "unknown" {
+		t.Fatalf("status attachments: %v", st["media_attachments"])
+	}
+	for _, a := range atts {
+		conform(a, "MediaAttachment", "status attachment")
+	}
+	got := anaO.ok("GET", "/api/v1/statuses/"+str(st["id"]), nil).object(t)
+	if l, _ := got["media_attachments"].([]any); len(l) != 2 {
+		t.Errorf("status read back: %v", got["media_attachments"])
+	}
+	if r := ana.do("GET", "/api/v1/media/"+mid, nil); r.StatusCode != 404 {
+		t.Errorf("an attached upload is still editable: %d", r.StatusCode)
+	}
+	if r := ana.do("POST", "/api/v1/statuses", url.Values{"status": {"@practice again"}, "media_ids[]": {mid}}); r.StatusCode != 422 {
+		t.Errorf("attached twice: %d", r.StatusCode)
+	}
+
+	// The post as other servers read it.
+	_, doc := fetch(t, via(str(st["uri"])), "Accept", "application/activity+json")
+	var note struct {
+		Attachment []map[string]any `json:"attachment"`
+	}
+	if err := json.Unmarshal(doc, &note); err != nil || len(note.Attachment) != 2 {
+		t.Fatalf("note attachments: %v %s", err, doc)
+	}
+	a0 := note.Attachment[0]
+	if a0["type"] != "Document" || a0["mediaType"] != "image/jpeg" || a0["url"] != m["url"] || a0["name"] != "Tables in a U, chairs inside" ||
+		a0["width"] != 200.0 || a0["height"] != 300.0 || a0["blurhash"] != m["blurhash"] || fmt.Sprint(a0["focalPoint"]) != "[0.5 -0.25]" {
+		t.Errorf("note attachment: %v", a0)
+	}
+	if note.Attachment[1]["mediaType"] != "application/pdf" {
+		t.Errorf("note attachment 2: %v", note.Attachment[1])
+	}
+
+	// An edit drops the PDF.
+	ed := anaO.ok("PUT", "/api/v1/statuses/"+str(st["id"]), url.Values{"status": {"@practice our room"}, "media_ids[]": {mid}}).object(t)
+	if l, _ := ed["media_attachments"].([]any); len(l) != 1 || str(field(l[0], "id")) != mid {
+		t.Errorf("after edit: %v", ed["media_attachments"])
+	}
+
+	// Refused: an HTML page named .png, an SVG; nothing is stored.
+	for name, data := range map[string][]byte{"cat.png": mediatest.HTML, "logo.svg": mediatest.SVG, "bomb.png": mediatest.PNGBomb(100_000, 100_000)} {
+		r := ana.upload("/api/v2/media", name, data)
+		if r.StatusCode != 422 || !strings.Contains(str(r.object(t)["error"]), "Validation failed") {
+			t.Errorf("%s: %d %s", name, r.StatusCode, r.body)
+		}
+	}
+
+	// Unattached uploads go after a day: the PDF (detached by the
+	// edit) and a fresh one; the photo stays.
+	spare := ana.upload("/api/v2/media", "spare.jpg", mediatest.JPEGWithGPS(20, 20, 1)).object(t)
+	pruned, err := other.Service.PruneUnattachedMedia(context.Background(), time.Now().Add(time.Minute), 100)
+	if err != nil || pruned != 2 {
+		t.Fatalf("pruned %d: %v", pruned, err)
+	}
+	for _, u := range []string{str(spare["url"]), str(spare["preview_url"]), str(pdf["url"])} {
+		if res, _ := fetch(t, via(u)); res.StatusCode != 404 {
+			t.Errorf("pruned file %s: %d", u, res.StatusCode)
+		}
+	}
+	if res, _ := fetch(t, via(str(m["url"]))); res.StatusCode != 200 {
+		t.Errorf("attached file after prune: %d", res.StatusCode)
 	}
 }
 
