@@ -38,6 +38,8 @@ type RepertoireCurator struct {
 type RepertoireSetting struct {
 	CommunityActorID int64 `gorm:"primaryKey;autoIncrement:false"`
 	TrustedCurate    bool
+	// Welcome is the message new members are shown (plain text).
+	Welcome string
 }
 
 // ListRepertoire returns a community's repertoire in order, at most

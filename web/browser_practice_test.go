@@ -13,7 +13,8 @@ import (
 // The practice pages in Chromium, as a person uses them (issue 15): the
 // asker accepts an answer and sees it first, a curator files posts in the
 // repertoire and reorders it, a reader lists the unanswered questions and
-// searches the community. axe-core checks every page in both schemes.
+// searches the community, the owner sets the welcome on the newcomer's
+// view. axe-core checks every page in both schemes.
 func TestBrowserPractice(t *testing.T) {
 	needBrowser(t)
 	for _, d := range []storage.Dialect{storage.SQLite, storage.Postgres} {
@@ -86,6 +87,13 @@ func practiceFlows(t *testing.T, d storage.Dialect) {
 	if text := tb.text(); strings.Index(text, "Start here") > strings.Index(text, "Cases") {
 		t.Fatalf("the section did not move up:\n%s", text)
 	}
+
+	// The newcomer's view: the welcome, then the repertoire and the rest.
+	tb.open(a.URL + "/c/wards")
+	tb.click(link("New here? Start here"))
+	tb.fill("Welcome message for new members", "Hello! Read the Start here section first.")
+	tb.click(button("Save the welcome"))
+	tb.sees("Hello! Read the Start here section first.", "The repertoire", "SBAR card template", "People who answer here", "bo")
 
 	// Search the community.
 	tb.open(a.URL + "/c/wards")

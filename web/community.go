@@ -37,8 +37,11 @@ type CommunityPage struct {
 	Moderators []Person
 	// Membership is the viewer's: "" (none), "pending" or "accepted".
 	Membership string
-	Sort       string
-	Posts      []Post
+	// Welcome is the community's welcome, shown to a member who has just
+	// joined (issue 15).
+	Welcome []string
+	Sort    string
+	Posts   []Post
 	// Next and Prev are the URLs of the next and previous pages of posts.
 	Next, Prev string
 	// Error is what went wrong with a form on this page.
@@ -107,6 +110,13 @@ func (w *Web) renderCommunity(c echo.Context, com *storage.Community, status int
 			page.Membership = m.State
 		} else if !errors.Is(err, storage.ErrNotFound) {
 			return err
+		}
+		if page.Membership == storage.StateAccepted && c.QueryParam("joined") == "1" {
+			welcome, err := w.db.Welcome(ctx, com.ActorID)
+			if err != nil {
+				return err
+			}
+			page.Welcome = paragraphs(welcome)
 		}
 	}
 	if page.Moderates, err = w.moderates(ctx, viewer, com.ActorID); err != nil {
@@ -224,8 +234,13 @@ func (w *Web) join(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.svc.Join(c.Request().Context(), me, com.Actor.URI); err != nil {
+	m, err := w.svc.Join(c.Request().Context(), me, com.Actor.URI)
+	if err != nil {
 		return err
+	}
+	if m != nil && m.State == storage.StateAccepted {
+		// A new member is shown the community's welcome.
+		return c.Redirect(http.StatusSeeOther, "/c/"+com.Actor.Username+"?joined=1")
 	}
 	return c.Redirect(http.StatusSeeOther, "/c/"+com.Actor.Username)
 }

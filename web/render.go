@@ -53,6 +53,7 @@ var pageFiles = map[string]string{
 	"questions":        "templates/questions.html",
 	"repertoire":       "templates/repertoire.html",
 	"community_search": "templates/community_search.html",
+	"start":            "templates/start.html",
 	"member":           "templates/member.html",
 	"error":            "templates/error.html",
 

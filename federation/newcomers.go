@@ -1,0 +1,43 @@
+package federation
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/commonplace/commonplace/storage"
+)
+
+// The newcomer's view (issue 15, item 5): a welcome message moderators
+// set for new members, and a member's choice not to be listed among the
+// people who answer.
+
+// MaxWelcomeLen bounds a community's welcome message.
+const MaxWelcomeLen = 2000
+
+// SetWelcome sets (empty: clears) the welcome message of a local
+// community, as one of its moderators.
+func (s *Service) SetWelcome(ctx context.Context, by *storage.Actor, community, text string) error {
+	g, err := s.moderated(ctx, by, community)
+	if err != nil {
+		return err
+	}
+	if !g.Local {
+		return fmt.Errorf("%w: %s's welcome is set on its own server", ErrInvalid, g.Handle())
+	}
+	text = strings.TrimSpace(strings.ReplaceAll(text, "\r\n", "\n"))
+	if utf8.RuneCountInString(text) > MaxWelcomeLen {
+		return fmt.Errorf("%w: a welcome is at most %d characters", ErrInvalid, MaxWelcomeLen)
+	}
+	return s.DB.SetWelcome(ctx, g.ID, text)
+}
+
+// ListAsAnswerer says whether a local member is listed among the people
+// who answer in communities.
+func (s *Service) ListAsAnswerer(ctx context.Context, member *storage.Actor, listed bool) error {
+	if !member.Local {
+		return fmt.Errorf("%w: only local members choose here", ErrForbidden)
+	}
+	return s.DB.SetAnswererOptout(ctx, member.ID, !listed)
+}
