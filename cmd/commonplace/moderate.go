@@ -13,13 +13,17 @@ import (
 )
 
 func (a *app) moderateCommand() *cobra.Command {
-	return groupCommand("moderate", "Moderate communities: moderators, removals, locks, bans, the modlog",
+	return groupCommand("moderate", "Moderate communities: moderators, removals, locks, bans, held posts, the modlog",
 		a.moderateAppointCommand(),
 		a.moderateRemoveCommand(),
 		a.moderateLockCommand(),
 		a.moderateBanCommand(),
 		a.moderateUnbanCommand(),
 		a.moderateRestrictCommand(),
+		a.moderateRulesCommand(),
+		a.moderateHeldCommand(),
+		a.moderateDecideHeldCommand(true),
+		a.moderateDecideHeldCommand(false),
 		a.moderateLogCommand(),
 	)
 }
