@@ -1,9 +1,11 @@
 package federation
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -395,4 +397,37 @@ func (s *Service) AdminResetLink(ctx context.Context, operator, username string)
 		return "", err
 	}
 	return s.URLs.Base + "/auth/password/reset?token=" + token, nil
+}
+
+// AuditRegistrations records a change of the registration mode.
+const AuditRegistrations = "registration_mode"
+
+// RegistrationModes are how people get accounts in the browser.
+var RegistrationModes = []string{"closed", "invite", "approval", "open"}
+
+// RegistrationMode is the mode an admin chose at run time, or else the
+// configured one.
+func (s *Service) RegistrationMode(ctx context.Context, configured string) (string, error) {
+	m, err := s.DB.Settings(ctx, storage.SettingRegistrations)
+	if err != nil {
+		return configured, err
+	}
+	if v := m[storage.SettingRegistrations]; slices.Contains(RegistrationModes, v) {
+		return v, nil
+	}
+	return configured, nil
+}
+
+// SetRegistrationMode sets the registration mode, as an admin, on every
+// replica at once; "" goes back to the configured mode.
+func (s *Service) SetRegistrationMode(ctx context.Context, operator, mode string) error {
+	if mode != "" && !slices.Contains(RegistrationModes, mode) {
+		return fmt.Errorf("%w: registrations must be closed, invite, approval or open, not %q", ErrInvalid, mode)
+	}
+	return s.DB.Tx(ctx, func(tx *storage.DB) error {
+		if err := tx.PutSetting(ctx, storage.SettingRegistrations, mode, operator); err != nil {
+			return err
+		}
+		return auditAdmin(ctx, tx, operator, AuditRegistrations, "", cmp.Or(mode, "as configured"))
+	})
 }

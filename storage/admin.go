@@ -12,6 +12,8 @@ const (
 	SettingInstanceDescription = "instance.description"
 	SettingInstanceContact     = "instance.contact_email"
 	SettingInstanceRules       = "instance.rules"
+	// SettingRegistrations overrides COMMONPLACE_REGISTRATIONS when set.
+	SettingRegistrations = "instance.registrations"
 )
 
 // Settings returns the values of keys that were ever set.

@@ -49,6 +49,7 @@ func (w *Web) mountAdmin(get, post func(access, string, echo.HandlerFunc, ...ech
 	post(members, "/admin/deliveries/retry", w.adminRetry, form, w.adminOnly)
 	get(members, "/admin/settings", w.adminSettings, form, w.adminOnly)
 	post(members, "/admin/settings", w.adminSaveSettings, form, w.adminOnly)
+	post(members, "/admin/settings/registrations", w.adminSetRegistrations, form, w.adminOnly)
 	post(members, "/admin/communities/transfer", w.adminTransfer, form, w.adminOnly)
 	post(members, "/admin/communities/delete", w.adminDeleteCommunity, form, w.adminOnly)
 }
@@ -580,10 +581,13 @@ func (w *Web) adminRetry(c echo.Context) error {
 // AdminSettingsPage is what the instance says about itself.
 type AdminSettingsPage struct {
 	Page
-	Settings      federation.InstanceSettings
-	RulesText     string
-	Registrations string
-	Notice, Error string
+	Settings  federation.InstanceSettings
+	RulesText string
+	// Registrations is the mode in force; Configured the configuration's,
+	// used when no admin chose one.
+	Registrations, Configured string
+	Modes                     []string
+	Notice, Error             string
 }
 
 func (w *Web) adminSettings(c echo.Context) error {
@@ -595,8 +599,12 @@ func (w *Web) adminSettings(c echo.Context) error {
 }
 
 func (w *Web) renderAdminSettings(c echo.Context, status int, errMsg string, st federation.InstanceSettings) error {
+	mode, err := w.registrationMode(c)
+	if err != nil {
+		return err
+	}
 	page := AdminSettingsPage{Page: w.page(c, "Instance settings"), Settings: st, RulesText: strings.Join(st.Rules, "\n"),
-		Registrations: w.cfg.Registrations, Notice: adminNotice(c), Error: errMsg}
+		Registrations: mode, Configured: w.cfg.Registrations, Modes: federation.RegistrationModes, Notice: adminNotice(c), Error: errMsg}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	return w.render(c, status, "admin_settings", page)
 }
@@ -614,6 +622,29 @@ func (w *Web) adminSaveSettings(c echo.Context) error {
 		return err
 	}
 	return adminBack(c, "/admin/settings", "Settings saved.")
+}
+
+// adminSetRegistrations is POST /admin/settings/registrations: mode, or
+// "config" for the configured one.
+func (w *Web) adminSetRegistrations(c echo.Context) error {
+	by, _, err := w.operator(c)
+	if err != nil {
+		return err
+	}
+	mode := c.FormValue("mode")
+	if mode == "config" {
+		mode = ""
+	}
+	if err := w.svc.SetRegistrationMode(c.Request().Context(), by, mode); userError(err) {
+		st, serr := w.svc.InstanceSettings(c.Request().Context())
+		if serr != nil {
+			return serr
+		}
+		return w.renderAdminSettings(c, http.StatusUnprocessableEntity, reason(err), st)
+	} else if err != nil {
+		return err
+	}
+	return adminBack(c, "/admin/settings", "Registration mode saved.")
 }
 
 // adminTransfer is POST /admin/communities/transfer: community, owner.

@@ -38,7 +38,11 @@ func (w *Web) renderRegistrations(c echo.Context, done, invite string) error {
 	if err != nil {
 		return err
 	}
-	page := RegistrationsPage{Page: w.page(c, "Sign-ups waiting for approval"), Mode: w.cfg.Registrations, InviteURL: invite}
+	mode, err := w.registrationMode(c)
+	if err != nil {
+		return err
+	}
+	page := RegistrationsPage{Page: w.page(c, "Sign-ups waiting for approval"), Mode: mode, InviteURL: invite}
 	switch done {
 	case "approved":
 		page.Notice = "Approved: they can sign in now."

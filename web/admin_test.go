@@ -134,6 +134,12 @@ func TestAdminPages(t *testing.T) {
 
 		ada.submit("/admin/settings", "/admin/settings", url.Values{"title": {"North practice"}, "contact": {"nope"}}).must(t, 422, "not an e-mail address", `value="North practice"`)
 		ada.submit("/admin/settings", "/admin/settings", url.Values{"title": {"North practice"}, "rules": {"Be kind\r\nNo patient data\r\n"}, "contact": {"admins@example.org"}}).must(t, 303)
+		// Registrations: closed from the browser, and back to the configuration.
+		ada.submit("/admin/settings", "/admin/settings/registrations", url.Values{"mode": {"closed"}}).must(t, 303)
+		s.browser().get("/auth/sign_up").must(t, 403)
+		ada.submit("/admin/settings", "/admin/settings/registrations", url.Values{"mode": {"everyone"}}).must(t, 422, "Registrations must be closed, invite, approval or open")
+		ada.submit("/admin/settings", "/admin/settings/registrations", url.Values{"mode": {"config"}}).must(t, 303)
+		s.browser().get("/auth/sign_up").must(t, 200)
 		if st, _ := s.svc.InstanceSettings(ctx); st.Title != "North practice" || len(st.Rules) != 2 || st.Rules[1] != "No patient data" {
 			t.Errorf("settings %+v", st)
 		}
@@ -152,7 +158,7 @@ func TestAdminPages(t *testing.T) {
 		}
 
 		audit := ada.get("/admin/federation").body
-		for _, want := range []string{"web:ada", "mode", "disable_account", "make_admin", "create_community", "retry_deliveries", "close_report", "transfer_community", "instance_settings", "delete_community", "reset_link"} {
+		for _, want := range []string{"web:ada", "mode", "disable_account", "make_admin", "create_community", "retry_deliveries", "close_report", "transfer_community", "instance_settings", "delete_community", "reset_link", "registration_mode"} {
 			if !strings.Contains(audit, want) {
 				t.Errorf("audit log lacks %q", want)
 			}

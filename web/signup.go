@@ -32,12 +32,22 @@ type NoticePage struct {
 	LinkText, LinkURL string
 }
 
-func (w *Web) rules() federation.RegistrationRules {
-	return federation.RegistrationRules{Mode: w.cfg.Registrations, Confirm: w.mail != nil}
+func (w *Web) rules(mode string) federation.RegistrationRules {
+	return federation.RegistrationRules{Mode: mode, Confirm: w.mail != nil}
+}
+
+// registrations is the registration mode in force: an admin's choice at
+// /admin/settings, or else the configured one.
+func (w *Web) registrationMode(c echo.Context) (string, error) {
+	return w.svc.RegistrationMode(c.Request().Context(), w.cfg.Registrations)
 }
 
 func (w *Web) signUpForm(c echo.Context) error {
-	page := SignUpPage{Page: w.page(c, "Sign up"), Mode: w.cfg.Registrations, Invite: c.QueryParam("invite")}
+	mode, err := w.registrationMode(c)
+	if err != nil {
+		return err
+	}
+	page := SignUpPage{Page: w.page(c, "Sign up"), Mode: mode, Invite: c.QueryParam("invite")}
 	status := http.StatusOK
 	if page.Mode == federation.RegistrationClosed {
 		status = http.StatusForbidden
@@ -46,6 +56,10 @@ func (w *Web) signUpForm(c echo.Context) error {
 }
 
 func (w *Web) signUp(c echo.Context) error {
+	mode, err := w.registrationMode(c)
+	if err != nil {
+		return err
+	}
 	in := federation.Registration{
 		Username: strings.TrimSpace(c.FormValue("username")), Email: strings.TrimSpace(c.FormValue("email")),
 		Password: c.FormValue("password"), Reason: c.FormValue("reason"), Invite: c.FormValue("invite"),
@@ -53,7 +67,7 @@ func (w *Web) signUp(c echo.Context) error {
 	}
 	again := func(status int, msg string) error {
 		return w.render(c, status, "sign_up", SignUpPage{
-			Page: w.page(c, "Sign up"), Mode: w.cfg.Registrations,
+			Page: w.page(c, "Sign up"), Mode: mode,
 			Username: in.Username, Email: in.Email, Reason: in.Reason, Invite: in.Invite, Error: msg,
 		})
 	}
@@ -61,7 +75,7 @@ func (w *Web) signUp(c echo.Context) error {
 		return again(http.StatusUnprocessableEntity, "The two passwords differ.")
 	}
 	ctx := c.Request().Context()
-	acct, err := w.svc.Register(ctx, in, w.rules())
+	acct, err := w.svc.Register(ctx, in, w.rules(mode))
 	switch {
 	case errors.Is(err, federation.ErrTooManyAttempts):
 		return again(http.StatusTooManyRequests, tooMany(c, err))

@@ -167,7 +167,15 @@ func (a *app) instanceShowCommand() *cobra.Command {
 			if err != nil {
 				return describe("read instance settings", err)
 			}
-			fmt.Fprintf(a.Stdout, "name: %s\ncontact: %s\ndescription: %s\n", dash(st.Title), dash(st.ContactEmail), dash(st.Description))
+			cfg, err := a.config(cmd)
+			if err != nil {
+				return err
+			}
+			mode, err := svc.RegistrationMode(cmd.Context(), cfg.Registrations)
+			if err != nil {
+				return describe("read registration mode", err)
+			}
+			fmt.Fprintf(a.Stdout, "name: %s\ncontact: %s\nregistrations: %s\ndescription: %s\n", dash(st.Title), dash(st.ContactEmail), mode, dash(st.Description))
 			for i, r := range st.Rules {
 				fmt.Fprintf(a.Stdout, "rule %d: %s\n", i+1, r)
 			}
@@ -177,14 +185,20 @@ func (a *app) instanceShowCommand() *cobra.Command {
 }
 
 func (a *app) instanceSetCommand() *cobra.Command {
-	var in federation.InstanceSettings
+	var (
+		in            federation.InstanceSettings
+		registrations string
+	)
 	cmd := &cobra.Command{
-		Use:   "set [--name NAME] [--description TEXT] [--contact EMAIL] [--rule TEXT ...]",
+		Use:   "set [--name NAME] [--description TEXT] [--contact EMAIL] [--rule TEXT ...] [--registrations MODE]",
 		Short: "Set the instance's name, description, contact and rules",
 		Long: `Set what the instance says about itself in Mastodon's instance API
 (/api/v1/instance, /api/v2/instance): its name, description, contact e-mail
-and rules. Settings not given keep their value; --rule replaces every rule
-(repeat it, one rule each; --rule "" clears them).`,
+and rules; and how people get accounts in the browser (--registrations
+closed, invite, approval or open; "config" goes back to
+COMMONPLACE_REGISTRATIONS), on every replica at once. Settings not given
+keep their value; --rule replaces every rule (repeat it, one rule each;
+--rule "" clears them).`,
 		Example: `  commonplace instance set --name "NHS North practice" --contact admins@example.org \
       --rule "Be kind" --rule "No patient-identifiable information"`,
 		Args: cobra.NoArgs,
@@ -211,8 +225,19 @@ and rules. Settings not given keep their value; --rule replaces every rule
 			if f.Changed("rule") {
 				st.Rules = in.Rules
 			}
-			if err := svc.SetInstanceSettings(cmd.Context(), a.operator(), st); err != nil {
-				return describe("set instance settings", err)
+			if f.Changed("registrations") {
+				mode := registrations
+				if mode == "config" {
+					mode = ""
+				}
+				if err := svc.SetRegistrationMode(cmd.Context(), a.operator(), mode); err != nil {
+					return describe("set registration mode", err)
+				}
+			}
+			if f.Changed("name") || f.Changed("description") || f.Changed("contact") || f.Changed("rule") {
+				if err := svc.SetInstanceSettings(cmd.Context(), a.operator(), st); err != nil {
+					return describe("set instance settings", err)
+				}
 			}
 			fmt.Fprintln(a.Stdout, "instance settings saved")
 			return nil
@@ -223,6 +248,7 @@ and rules. Settings not given keep their value; --rule replaces every rule
 	f.StringVar(&in.Description, "description", "", "what the instance is for")
 	f.StringVar(&in.ContactEmail, "contact", "", "the admins' e-mail address")
 	f.StringArrayVar(&in.Rules, "rule", nil, "a rule; repeat for each")
+	f.StringVar(&registrations, "registrations", "", "closed, invite, approval, open, or config")
 	return cmd
 }
 

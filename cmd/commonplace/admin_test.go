@@ -63,12 +63,16 @@ func TestAdminCommands(t *testing.T) {
 func TestInstanceAndTransferCommands(t *testing.T) {
 	eachDB(t, func(t *testing.T, c *cli) {
 		c.ok("instance", "set", "--name", "North practice", "--contact", "admins@example.org", "--rule", "Be kind", "--rule", "No patient data")
-		c.ok("instance", "set", "--description", "For clinicians.")
+		c.ok("instance", "set", "--description", "For clinicians.", "--registrations", "approval")
 		out := c.ok("instance", "show")
-		for _, want := range []string{"name: North practice", "contact: admins@example.org", "description: For clinicians.", "rule 1: Be kind", "rule 2: No patient data"} {
+		for _, want := range []string{"name: North practice", "contact: admins@example.org", "description: For clinicians.", "registrations: approval", "rule 1: Be kind", "rule 2: No patient data"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("instance show lacks %q:\n%s", want, out)
 			}
+		}
+		c.ok("instance", "set", "--registrations", "config")
+		if out := c.ok("instance", "show"); !strings.Contains(out, "registrations: closed") {
+			t.Errorf("back to the configuration: %s", out)
 		}
 		if msg := c.fails(1, "instance", "set", "--contact", "not an address"); !strings.Contains(msg, "not an e-mail address") {
 			t.Errorf("bad contact: %q", msg)

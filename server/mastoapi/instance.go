@@ -56,6 +56,8 @@ const instanceDescription = "Communities of practice across organisations, on th
 type instanceInfo struct {
 	title, description, email string
 	rules                     []map[string]string
+	// registrations is the registration mode in force.
+	registrations string
 }
 
 func (a *API) instanceInfo(ctx context.Context) (instanceInfo, error) {
@@ -65,6 +67,9 @@ func (a *API) instanceInfo(ctx context.Context) (instanceInfo, error) {
 	}
 	info := instanceInfo{title: cmp.Or(st.Title, a.domain), description: cmp.Or(st.Description, instanceDescription),
 		email: st.ContactEmail, rules: []map[string]string{}}
+	if info.registrations, err = a.svc.RegistrationMode(ctx, a.cfg.Registrations); err != nil {
+		return instanceInfo{}, err
+	}
 	for i, r := range st.Rules {
 		info.rules = append(info.rules, map[string]string{"id": strconv.Itoa(i + 1), "text": r, "hint": ""})
 	}
@@ -105,9 +110,9 @@ func (a *API) instanceV1(c echo.Context) error {
 		},
 		"thumbnail":         nil,
 		"languages":         []string{"en"},
-		"registrations":     false,
-		"approval_required": false,
-		"invites_enabled":   false,
+		"registrations":     info.registrations == "open" || info.registrations == "approval",
+		"approval_required": info.registrations == "approval",
+		"invites_enabled":   info.registrations == "invite",
 		"configuration": map[string]any{
 			"accounts":          map[string]any{"max_featured_tags": storage.MaxFeaturedTags},
 			"statuses":          statusesConfig(),
@@ -148,9 +153,10 @@ func (a *API) instanceV2(c echo.Context) error {
 			"translation":       map[string]any{"enabled": false},
 			"vapid":             map[string]any{"public_key": a.vapidKey},
 		},
-		"registrations": map[string]any{"enabled": false, "approval_required": false, "message": nil, "url": nil},
-		"api_versions":  map[string]any{"mastodon": 2},
-		"contact":       map[string]any{"email": info.email, "account": nil},
-		"rules":         info.rules,
+		"registrations": map[string]any{"enabled": info.registrations == "open" || info.registrations == "approval",
+			"approval_required": info.registrations == "approval", "message": nil, "url": nil},
+		"api_versions": map[string]any{"mastodon": 2},
+		"contact":      map[string]any{"email": info.email, "account": nil},
+		"rules":        info.rules,
 	})
 }

@@ -33,8 +33,17 @@ func instanceSettings(t *testing.T, d storage.Dialect) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	if v1["registrations"] != false || v1["approval_required"] != false {
+		t.Errorf("closed by default: %v %v", v1["registrations"], v1["approval_required"])
+	}
+	if err := n.Service.SetRegistrationMode(t.Context(), "test", "approval"); err != nil {
+		t.Fatal(err)
+	}
 	v1 = anon.ok("GET", "/api/v1/instance", nil).object(t)
 	v2 := anon.ok("GET", "/api/v2/instance", nil).object(t)
+	if v1["registrations"] != true || v1["approval_required"] != true || field(v2, "registrations", "approval_required") != true {
+		t.Errorf("approval: %v %v %v", v1["registrations"], v1["approval_required"], field(v2, "registrations"))
+	}
 	for name, got := range map[string]any{
 		"v1 title": v1["title"], "v1 description": v1["description"], "v1 email": v1["email"], "v1 rule 2": rule(v1["rules"], 1),
 		"v2 title": v2["title"], "v2 description": v2["description"], "v2 email": field(v2, "contact", "email"), "v2 rule 1": rule(v2["rules"], 0),
