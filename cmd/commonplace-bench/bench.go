@@ -125,6 +125,7 @@ func (b *bench) proc(ctx context.Context, e *env) (*faulttest.Proc, error) {
 	p := &faulttest.Proc{Bin: b.bin, Listen: e.addr, Env: []string{
 		"COMMONPLACE_DOMAIN=" + e.addr, "COMMONPLACE_PROTOCOL=http", "COMMONPLACE_LISTEN=" + e.addr,
 		"COMMONPLACE_DATABASE=" + e.dsn, "COMMONPLACE_ALLOW_PRIVATE_ADDRESSES=true", "COMMONPLACE_LOG_LEVEL=warn",
+		"COMMONPLACE_MEDIA_DIR=" + filepath.Join(b.dir, fmt.Sprintf("media%d", b.n)),
 	}}
 	for _, kv := range strings.Split(b.o.serverEnv, ",") {
 		if kv = strings.TrimSpace(kv); kv != "" {
@@ -176,6 +177,19 @@ func (b *bench) run(ctx context.Context, scenario, dbKind string) (result, error
 		}
 		defer farm.Close()
 		body = func(*faulttest.Proc) error { return b.inbox(ctx, e, reqs, res) }
+	case "media", "media20":
+		token, err := b.seedMedia(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		data, uploads := photo(4000, 3000, 40, 92), b.o.uploads
+		if scenario == "media20" {
+			data, uploads = photo(5472, 3648, 16, 85), 1
+		}
+		if b.o.small {
+			data = photo(800, 600, 40, 92)
+		}
+		body = func(*faulttest.Proc) error { return b.media(ctx, e, token, data, uploads, res) }
 	case "process", "follows":
 		bl, err := b.seedBacklog(ctx, e, scenario, res)
 		if err != nil {

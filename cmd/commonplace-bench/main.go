@@ -27,6 +27,10 @@
 //	        many actors (membership stored, Accept queued).
 //	start   an empty instance: time from exec to /readyz answering, and
 //	        its idle memory.
+//	media   -uploads photos of about 5 MB uploaded and posted through the
+//	        client API: upload-to-status time (median).
+//	media20 one 20-megapixel photo uploaded: the peak memory while it is
+//	        processed.
 //
 // Every run also reports the time to /readyz and resident memory idle
 // (after start) and at the peak (VmHWM).
@@ -74,18 +78,19 @@ type options struct {
 	verbose     bool
 	serverEnv   string
 	software    string
+	uploads     int
 }
 
 func defaultOptions() options {
 	return options{
 		scenarios: "fanout,inbox,start", dbs: "sqlite", postgres: os.Getenv("COMMONPLACE_TEST_POSTGRES"), runs: 1,
 		hosts: 1000, followers: 10000, actors: 1000, activities: 10000, concurrency: 64,
-		software: "mastodon",
+		software: "mastodon", uploads: 5,
 	}
 }
 
 func (o *options) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.scenarios, "scenario", o.scenarios, "comma-separated scenarios: fanout, inbox, process, follows, start")
+	fs.StringVar(&o.scenarios, "scenario", o.scenarios, "comma-separated scenarios: fanout, inbox, process, follows, media, media20, start")
 	fs.StringVar(&o.dbs, "db", o.dbs, "comma-separated databases: sqlite, postgres")
 	fs.StringVar(&o.postgres, "postgres", o.postgres, "PostgreSQL URL for -db postgres (each run gets a schema of its own, dropped after); default $COMMONPLACE_TEST_POSTGRES")
 	fs.IntVar(&o.runs, "runs", o.runs, "runs of each scenario on each database")
@@ -97,6 +102,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.activities, "activities", o.activities, "inbox: activities sent")
 	fs.IntVar(&o.concurrency, "concurrency", o.concurrency, "inbox: requests in flight")
 	fs.StringVar(&o.software, "software", o.software, `fanout: what the hosts' NodeInfo names: "mastodon" (reads the boost), "lemmy" (reads FEP-1b12 Announces) or "" (no NodeInfo: gets both)`)
+	fs.IntVar(&o.uploads, "uploads", o.uploads, "media: photos uploaded and posted, one after the other")
 	fs.BoolVar(&o.verbose, "v", o.verbose, "show the server's log")
 	fs.StringVar(&o.serverEnv, "server-env", o.serverEnv, "comma-separated KEY=VALUE settings added to the server's environment, e.g. COMMONPLACE_DELIVERY_WORKERS=64, to compare settings (results are for the defaults without it)")
 }
@@ -111,7 +117,7 @@ func (o *options) check() error {
 
 func (o *options) scale() {
 	if o.small {
-		o.hosts, o.followers, o.actors, o.activities, o.concurrency = 20, 100, 20, 200, 8
+		o.hosts, o.followers, o.actors, o.activities, o.concurrency, o.uploads = 20, 100, 20, 200, 8, 2
 	}
 }
 

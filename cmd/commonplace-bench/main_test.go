@@ -21,9 +21,9 @@ func TestSmallScale(t *testing.T) {
 	o := defaultOptions()
 	o.small = true
 	o.dbs = "sqlite"
-	o.scenarios = "fanout,inbox,process,follows,start"
+	o.scenarios = "fanout,inbox,process,follows,media,start"
 	if os.Getenv("COMMONPLACE_TEST_POSTGRES") != "" {
-		o.scenarios, o.dbs = "fanout,process,follows,start", "sqlite,postgres"
+		o.scenarios, o.dbs = "fanout,process,follows,media,start", "sqlite,postgres"
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -62,6 +62,10 @@ func TestSmallScale(t *testing.T) {
 			n := r["activities"]
 			if r["processed"] != n || r["posts_stored"] != n || r["deliveries_queued"] != n || r["duplicate_deliveries"] != 0.0 {
 				t.Errorf("process: %s", sc.Text())
+			}
+		case "media":
+			if r["uploads"] != 2.0 || r["upload_to_status_ms"] == nil {
+				t.Errorf("media: %s", sc.Text())
 			}
 		case "follows":
 			// Every follower a member, every Follow answered once (the
