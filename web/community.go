@@ -27,6 +27,9 @@ type Community struct {
 	Tags    []string
 	Members int64
 	Closed  bool
+	// MembersOnly: its posts are for its members; MembersHidden: the
+	// viewer is none of them, so not even their number is shown.
+	MembersOnly, MembersHidden bool
 }
 
 // CommunityPage is a community's page: what it is about, who moderates
@@ -134,7 +137,7 @@ func (w *Web) renderCommunity(c echo.Context, com *storage.Community, status int
 	case com.Visibility == storage.VisibilityMembers:
 		// To anyone else a members-only community is its name and
 		// statement, to ask to join: not who is in it.
-		page.Moderators, page.Community.Members = nil, 0
+		page.Moderators, page.Community.Members, page.Community.MembersHidden = nil, 0, true
 	}
 	return w.render(c, status, "community", page)
 }
@@ -186,14 +189,15 @@ func (w *Web) communityPosts(c echo.Context, com *storage.Community, viewer *sto
 
 func (w *Web) communityView(com *storage.Community, members int64) Community {
 	return Community{
-		Name:    com.Actor.Username,
-		Title:   com.Title,
-		Handle:  "@" + com.Actor.Username + "@" + w.domain,
-		Path:    "/c/" + com.Actor.Username,
-		Summary: paragraphs(com.Summary),
-		Tags:    com.TagNames(),
-		Members: members,
-		Closed:  com.Closed,
+		Name:        com.Actor.Username,
+		Title:       com.Title,
+		Handle:      "@" + com.Actor.Username + "@" + w.domain,
+		Path:        "/c/" + com.Actor.Username,
+		Summary:     paragraphs(com.Summary),
+		Tags:        com.TagNames(),
+		Members:     members,
+		Closed:      com.Closed,
+		MembersOnly: com.Visibility == storage.VisibilityMembers,
 	}
 }
 

@@ -91,6 +91,10 @@ func (w *Web) renderStart(c echo.Context, status int, errMsg string) error {
 		}
 	}
 	if com.Visibility != storage.VisibilityPublic {
+		if !page.Member {
+			// How many are in a members-only community is its members'.
+			page.Community.Members, page.Community.MembersHidden = 0, true
+		}
 		return w.render(c, status, "start", page)
 	}
 	items, err := w.db.ListRepertoireFor(ctx, com.ActorID, viewer, federation.MaxRepertoire)
