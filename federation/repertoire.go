@@ -293,7 +293,12 @@ func (s *Service) FeaturedCollection(ctx context.Context, g *storage.Actor) (*vo
 	for _, part := range sections(items) {
 		sec := vocab.Section{Type: vocab.TypeOrderedCollection, Name: part[0].Section}
 		for _, it := range part {
-			ref, err := vocab.Embed(s.ObjectDocument(it.Object))
+			// A poll is embedded with its options, as it is served.
+			obj, err := s.PollDocument(ctx, it.Object)
+			if err != nil {
+				return nil, err
+			}
+			ref, err := vocab.Embed(obj)
 			if err != nil {
 				return nil, err
 			}

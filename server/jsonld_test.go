@@ -212,6 +212,13 @@ func extraJSONLDPaths(t *testing.T, f *fixture, question, reply *storage.Object)
 	if res := f.get("/c/practice/featured", acceptAP); !strings.Contains(string(res.body), `"sections":[{"type":"OrderedCollection","name":"Start here"`) {
 		t.Fatalf("the featured collection has no sections: %s", res.body)
 	}
+	// A poll in the repertoire is embedded with its options.
+	if err := f.svc.Curate(ctx, asker, poll.URI, federation.RepertoireChange{Section: "Start here"}); err != nil {
+		t.Fatal(err)
+	}
+	if res := f.get("/c/practice/featured", acceptAP); !strings.Contains(string(res.body), `"oneOf":[{"type":"Note","name":"Phonics"`) {
+		t.Fatalf("the featured collection embeds the poll without its options: %s", res.body)
+	}
 	return []string{strings.TrimPrefix(poll.URI, testBase)}
 }
 

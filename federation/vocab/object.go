@@ -11,7 +11,7 @@ import (
 // Audience is the community a post belongs to (FEP-1b12). It is a single
 // IRI, not a list like to and cc, because Lemmy reads it only as one IRI.
 type Object struct {
-	ID           string      `json:"id"`
+	ID           string      `json:"id,omitempty"` // empty only for a poll's options
 	Type         string      `json:"type"`
 	AttributedTo Refs        `json:"attributedTo,omitempty"`
 	Name         string      `json:"name,omitempty"`
