@@ -286,6 +286,17 @@ func (s *Service) onCreate(ctx context.Context, act *vocab.Activity, raw []byte,
 				return err
 			}
 		}
+		if parent == nil && obj.InReplyTo != "" && !author.Local {
+			// Kept, but the post it answers is not here: fetch its
+			// thread first, so that it is read whole.
+			s.backfill(ctx, obj, nil)
+			if community, parent, err = s.targetCommunity(ctx, obj); err != nil {
+				return err
+			}
+			if community != nil && community.Local {
+				community = nil // it did not come to one by its own addressing
+			}
+		}
 		if parent == nil || limitedVisibility(visibility) && !inMembersCommunity(obj, community, visibility) {
 			community = nil
 		}
@@ -776,6 +787,11 @@ func (s *Service) syncRemoteObject(ctx context.Context, id string, group *storag
 		return ignoreNotFound(s.applyEdit(ctx, s.DB, stored, obj, raw, author))
 	}
 	thread, parent, err := s.targetCommunity(ctx, obj)
+	if err == nil && parent == nil && obj.InReplyTo != "" {
+		// Announced before the post it answers: fetch its thread first.
+		s.backfill(ctx, obj, group)
+		thread, parent, err = s.targetCommunity(ctx, obj)
+	}
 	if err != nil {
 		return err
 	}
