@@ -46,8 +46,19 @@ type ModerationPage struct {
 	Rules storage.PostingRules
 	// Settings fill the community's settings form.
 	Settings CommunityForm
+	// Moderators are its owners and moderators; Owner says the viewer
+	// owns it, and so appoints them.
+	Moderators []ModeratorView
+	Owner      bool
 	// Member pre-fills the ban form (from a thread's "ban the author").
 	Member string
+}
+
+// ModeratorView is an owner or moderator on the queue page.
+type ModeratorView struct {
+	Person
+	Ref   string
+	Owner bool
 }
 
 // CommunityForm is a community's settings as its form shows them.
@@ -165,6 +176,9 @@ func (w *Web) renderModeration(c echo.Context, com *storage.Community, status in
 		page.Requests = append(page.Requests, JoinRequest{Person: w.person(m.MemberActor), Ref: m.MemberActor.URI, Since: m.CreatedAt})
 	}
 	page.Rules = com.PostingRules
+	if err := w.fillModerators(c, com, &page); err != nil {
+		return err
+	}
 	page.Settings = CommunityForm{Title: com.Title, Summary: com.Summary, Tags: strings.Join(com.TagNames(), ", "),
 		Closed: com.Closed, MembersOnly: com.Visibility == storage.VisibilityMembers}
 	held, err := w.db.HeldPosts(ctx, com.ActorID, storage.HeldWaiting, 0, maxQueueShown)
@@ -218,6 +232,8 @@ var moderationNotices = map[string]string{
 	"rejected_post": "Post rejected.",
 	"rules":         "Posting rules saved.",
 	"settings":      "Settings saved; the members' servers are told.",
+	"appointed":     "Appointed: they moderate this community now.",
+	"dismissed_mod": "They no longer moderate this community.",
 	"open":          "Every member can start threads again.",
 }
 
@@ -280,6 +296,52 @@ func (w *Web) decideRequest(c echo.Context) error {
 		return modBack(c, com, "approved")
 	}
 	return modBack(c, com, "rejected")
+}
+
+// fillModerators lists the owners and moderators and whether the viewer
+// owns the community.
+func (w *Web) fillModerators(c echo.Context, com *storage.Community, page *ModerationPage) error {
+	ctx := c.Request().Context()
+	me, err := w.viewerActor(c)
+	if err != nil {
+		return err
+	}
+	mods, err := w.db.Moderators(ctx, com.ActorID)
+	if err != nil {
+		return err
+	}
+	for i := range mods {
+		v := ModeratorView{Person: w.person(&mods[i]), Ref: mods[i].URI}
+		if m, err := w.db.GetMembership(ctx, com.ActorID, mods[i].ID); err == nil && m.Role == storage.RoleOwner {
+			v.Owner = true
+			if me != nil && me.ID == mods[i].ID {
+				page.Owner = true
+			}
+		}
+		page.Moderators = append(page.Moderators, v)
+	}
+	return nil
+}
+
+// appoint is POST /c/:name/moderation/moderators: member and, to remove
+// them, remove=1; for owners (the service checks).
+func (w *Web) appoint(c echo.Context) error {
+	com, me, err := w.moderatedCommunity(c)
+	if err != nil {
+		return err
+	}
+	member := strings.TrimPrefix(strings.TrimSpace(c.FormValue("member")), "@")
+	if member == "" {
+		return w.renderModeration(c, com, http.StatusUnprocessableEntity, "Say whom to appoint: their address, like name@their.server.")
+	}
+	on := c.FormValue("remove") != "1"
+	if err := w.svc.SetModerator(c.Request().Context(), me, com.Actor.URI, member, on); err != nil {
+		return w.modFailed(c, com, err)
+	}
+	if on {
+		return modBack(c, com, "appointed")
+	}
+	return modBack(c, com, "dismissed_mod")
 }
 
 // decideHeld is POST /c/:name/moderation/held/:id: decision approve or
@@ -606,5 +668,6 @@ func (w *Web) mountModeration(get, post func(access, string, echo.HandlerFunc, .
 	post(members, "/c/:name/moderation/held/:id", w.decideHeld, form, w.signedIn)
 	post(members, "/c/:name/moderation/rules", w.postingRules, form, w.signedIn)
 	post(members, "/c/:name/moderation/settings", w.communitySettings, form, w.signedIn)
+	post(members, "/c/:name/moderation/moderators", w.appoint, form, w.signedIn)
 	post(members, "/posts/:id/moderate", w.moderatePost, form, w.signedIn)
 }

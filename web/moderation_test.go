@@ -168,6 +168,21 @@ func TestModerationQueue(t *testing.T) {
 			t.Error("the public modlog shows a private reason to a moderator")
 		}
 
+		// The owner appoints dave; a moderator who does not own cannot.
+		alice.submit("/c/practice/moderation", "/c/practice/moderation/moderators", url.Values{"member": {"dave@" + s.host()}}).must(t, 303)
+		daveActor, _ := db.GetLocalActor(ctx, "dave")
+		if ok, _ := db.IsModerator(ctx, group.ID, daveActor.ID); !ok {
+			t.Fatal("dave is not a moderator")
+		}
+		dave := s.signedIn(t, "dave")
+		dave.get("/c/practice/moderation").must(t, 200, "The community's owners appoint moderators")
+		dave.submit("/c/practice/moderation", "/c/practice/moderation/moderators", url.Values{"member": {bobActor.URI}}).must(t, 422, "Only an owner of practice@")
+		alice.submit("/c/practice/moderation", "/c/practice/moderation/moderators", url.Values{"member": {daveActor.URI}, "remove": {"1"}}).must(t, 303)
+		if ok, _ := db.IsModerator(ctx, group.ID, daveActor.ID); ok {
+			t.Error("dave still moderates")
+		}
+		s.browser().get("/c/practice/modlog").must(t, 200, "made a moderator:", "removed as moderator:")
+
 		// Settings: a new title, statement and tags, joining open.
 		alice.submit("/c/practice/moderation", "/c/practice/moderation/settings", url.Values{"title": {""}}).must(t, 422, "Title must not be empty")
 		alice.submit("/c/practice/moderation", "/c/practice/moderation/settings",
