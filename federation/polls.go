@@ -554,7 +554,9 @@ func (s *Service) sendPollUpdate(ctx context.Context, tx *storage.DB, o *storage
 		return err
 	}
 	inboxes = append(inboxes, named...)
-	if o.Visibility != storage.VisibilityDirect {
+	// A members poll goes to its community's members only, as the post
+	// did (redistribute below, or the remote community's inbox).
+	if o.Visibility != storage.VisibilityDirect && o.Visibility != storage.VisibilityMembers {
 		followers, err := tx.MemberInboxes(ctx, author.ID)
 		if err != nil {
 			return err
