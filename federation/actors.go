@@ -101,6 +101,8 @@ type Service struct {
 	// memberHosts caches which servers host members of remote
 	// members-only communities (memberhosts.go).
 	memberHosts memberHostCache
+	// pollRefreshes bounds remote polls read again at once (polls.go).
+	pollRefreshes chan struct{}
 }
 
 // NewService builds a Service over db for the public origin base.
@@ -119,6 +121,7 @@ func NewService(db *storage.DB, base string, log *slog.Logger) *Service {
 		keyFetches:    newKeyFetches(),
 		inboxRates:    newInboxRates(0, 0),
 		inboxWake:     make(chan struct{}, 1),
+		pollRefreshes: make(chan struct{}, maxPollRefreshes),
 	}
 }
 

@@ -193,6 +193,9 @@ func (s *Service) storePoll(ctx context.Context, tx *storage.DB, o *storage.Obje
 	if end := pollEnd(obj); !end.IsZero() {
 		p.ExpiresAt = &end
 	}
+	if !o.Local {
+		p.FetchedAt = new(time.Now().UTC())
+	}
 	return tx.CreatePoll(ctx, p)
 }
 
@@ -394,6 +397,63 @@ func (s *Service) Vote(ctx context.Context, voter *storage.Actor, pollID int64, 
 	}
 	s.notifyDeliveries()
 	return voted, o, nil
+}
+
+// pollRefreshAge is how long a remote poll's totals are trusted before a
+// member's look at it reads them again (Mastodon's minute).
+const pollRefreshAge = time.Minute
+
+// RefreshPoll reads a remote poll's totals again from its server, if it
+// is due (see storage.ClaimPollRefresh), and reports whether it did. The
+// document must still be the author's Question.
+func (s *Service) RefreshPoll(ctx context.Context, pollID int64) (bool, error) {
+	p, err := s.DB.GetPoll(ctx, pollID)
+	if err != nil {
+		return false, err
+	}
+	o, err := s.DB.GetObjectByID(ctx, p.ObjectID)
+	if err != nil {
+		return false, err
+	}
+	if o.Local || o.DeletedAt != nil || o.AuthorActor == nil {
+		return false, nil
+	}
+	if ok, err := s.DB.ClaimPollRefresh(ctx, p.ID, time.Now().UTC(), pollRefreshAge); err != nil || !ok {
+		return false, err
+	}
+	obj, _, err := s.FetchObject(ctx, o.URI)
+	if err != nil {
+		return false, err
+	}
+	if obj.ID != o.URI || obj.AttributedTo.ID() != o.AuthorActor.URI {
+		return false, fmt.Errorf("%w: %s no longer is %s's poll", ErrForbidden, o.URI, o.AuthorActor.URI)
+	}
+	if _, err := s.pollResults(ctx, s.DB, o, obj, o.AuthorActor); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// maxPollRefreshes bounds the refreshes in flight in one process.
+const maxPollRefreshes = 4
+
+// RefreshPollLater refreshes a remote poll in the background, as
+// Mastodon does when a member opens it; when maxPollRefreshes are in
+// flight it is skipped (the next look will ask again).
+func (s *Service) RefreshPollLater(pollID int64) {
+	select {
+	case s.pollRefreshes <- struct{}{}:
+	default:
+		return
+	}
+	go func() {
+		defer func() { <-s.pollRefreshes }()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, err := s.RefreshPoll(ctx, pollID); err != nil {
+			s.Log.Info("poll not refreshed", "poll", pollID, "err", err)
+		}
+	}()
 }
 
 // PollOptions tune RunPolls.

@@ -29,8 +29,10 @@ type Poll struct {
 	ClosedAt *time.Time
 	// UpdateDueAt is when changed totals are next sent to participants.
 	UpdateDueAt *time.Time
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// FetchedAt is when a remote poll was last read from its server.
+	FetchedAt *time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Expired reports whether voting has ended at now.
@@ -317,4 +319,15 @@ func (db *DB) PollsDue(ctx context.Context, now time.Time) (PollsDue, error) {
 func (db *DB) HidePollTotals(ctx context.Context, objectID int64) error {
 	err := db.Gorm(ctx).Model(&Poll{}).Where("object_id = ?", objectID).Update("hide_totals", true).Error
 	return wrap(err, "hide totals of poll of %d", objectID)
+}
+
+// ClaimPollRefresh reports whether a remote poll is to be read again from
+// its server at now, and marks it read: not within minAge of the last
+// reading, and not again once it was read after its end. One caller gets
+// true for concurrent claims.
+func (db *DB) ClaimPollRefresh(ctx context.Context, pollID int64, now time.Time, minAge time.Duration) (bool, error) {
+	res := db.Gorm(ctx).Model(&Poll{}).
+		Where("id = ? AND (fetched_at IS NULL OR (fetched_at < ? AND (expires_at IS NULL OR fetched_at < expires_at)))", pollID, now.Add(-minAge)).
+		Update("fetched_at", now)
+	return res.RowsAffected == 1, wrap(res.Error, "claim refresh of poll %d", pollID)
 }

@@ -117,6 +117,24 @@ func TestPolls(t *testing.T) {
 			t.Fatalf("claimed ended again %+v %v", again, err)
 		}
 
+		// A refresh is claimed once a minute, and not after the end once
+		// read after it.
+		if ok, err := db.ClaimPollRefresh(ctx, one.ID, now, time.Minute); err != nil || !ok {
+			t.Fatalf("first refresh %v %v", ok, err)
+		}
+		if ok, err := db.ClaimPollRefresh(ctx, one.ID, now.Add(30*time.Second), time.Minute); err != nil || ok {
+			t.Fatalf("refresh within a minute %v %v", ok, err)
+		}
+		if ok, err := db.ClaimPollRefresh(ctx, one.ID, now.Add(2*time.Minute), time.Minute); err != nil || !ok {
+			t.Fatalf("refresh after a minute %v %v", ok, err)
+		}
+		if ok, err := db.ClaimPollRefresh(ctx, one.ID, now.Add(3*time.Hour), time.Minute); err != nil || !ok {
+			t.Fatalf("refresh after the end, read before it %v %v", ok, err)
+		}
+		if ok, err := db.ClaimPollRefresh(ctx, one.ID, now.Add(5*time.Hour), time.Minute); err != nil || ok {
+			t.Fatalf("refresh of an ended poll read after its end %v %v", ok, err)
+		}
+
 		// A remote server's totals replace ours.
 		voters := int64(7)
 		if err := db.SetPollResults(ctx, one.ID, storage.PollResults{Tallies: []int64{3, 4, 5}, VotersCount: &voters}); err != nil {

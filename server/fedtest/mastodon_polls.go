@@ -3,6 +3,7 @@ package fedtest
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -86,4 +87,14 @@ func (m *Mastodon) VoteInOne(inbox, question, author string, options []string, f
 		"id": fmt.Sprintf("%s#votes/%d/activity", m.ActorURI(), firstID), "type": "Create", "actor": m.ActorURI(), "to": author,
 		"object": notes,
 	}))
+}
+
+// ServeQuestion changes what alice's server answers for her poll id (as
+// its totals change there).
+func (m *Mastodon) ServeQuestion(id, text string, options []string, votes []int, voters int, multiple bool, end time.Time) {
+	n := id[strings.LastIndexByte(id, '/')+1:]
+	body, _ := json.Marshal(withContext(m.question(id, text, options, votes, voters, multiple, end, false)))
+	m.mu.Lock()
+	m.notes[n] = body
+	m.mu.Unlock()
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/commonplace/commonplace/config"
 	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/server/fedtest"
+	"github.com/commonplace/commonplace/server/mastoapi"
 	"github.com/commonplace/commonplace/storage"
 )
 
@@ -255,6 +258,43 @@ func TestPollFromMastodon(t *testing.T) {
 	if got, _ := a.DB.GetPoll(ctx, p.ID); !slices.Equal(got.Tallies, []int64{3, 0, 2}) || *got.VotersCount != 4 {
 		t.Fatalf("ana's votes counted here: %+v", got)
 	}
+
+	// Totals change on alice's server; a member's look reads them again,
+	// at most once a minute.
+	refreshDue := func() {
+		t.Helper()
+		if err := a.DB.Gorm(ctx).Model(&storage.Poll{}).Where("id = ?", p.ID).Update("fetched_at", time.Now().UTC().Add(-2*time.Minute)).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.ServeQuestion(qid, "Debrief after every shift?", options, []int{4, 1, 2}, 6, true, end)
+	if ok, err := a.Service.RefreshPoll(ctx, p.ID); err != nil || ok {
+		t.Fatalf("refreshed within a minute of reading it: %v %v", ok, err)
+	}
+	refreshDue()
+	if ok, err := a.Service.RefreshPoll(ctx, p.ID); err != nil || !ok {
+		t.Fatalf("refresh: %v %v", ok, err)
+	}
+	if got, _ := a.DB.GetPoll(ctx, p.ID); !slices.Equal(got.Tallies, []int64{4, 1, 2}) || *got.VotersCount != 6 {
+		t.Fatalf("after the refresh: %+v", got)
+	}
+	m.ServeQuestion(qid, "Debrief after every shift?", options, []int{5, 1, 2}, 7, true, end)
+	refreshDue()
+	tok, err := mastoapi.IssueToken(ctx, a.DB, "ana", "read")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, a.URL+"/api/v1/polls/"+strconv.FormatInt(p.ID, 10), nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	fedtest.Eventually(t, "the poll read again after ana looked at it", func() (bool, error) {
+		got, err := a.DB.GetPoll(ctx, p.ID)
+		return err == nil && slices.Equal(got.Tallies, []int64{5, 1, 2}), err
+	})
 
 	// Mastodon's final totals close it here; bo can no longer vote.
 	if code := m.UpdateQuestion(a.URL+"/inbox", qid, "Debrief after every shift?", options, []int{3, 1, 2}, 5, true, time.Now().Add(-time.Second), true); code != 202 {

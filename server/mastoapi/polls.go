@@ -92,9 +92,14 @@ func (a *API) renderPoll(c echo.Context, o *storage.Object) error {
 
 // getPoll is GET /api/v1/polls/:id.
 func (a *API) getPoll(c echo.Context) error {
-	_, o, err := a.pollParam(c)
+	pollID, o, err := a.pollParam(c)
 	if err != nil {
 		return err
+	}
+	if !o.Local && viewer(c) != nil {
+		// A member looking at another server's poll: its totals are read
+		// again (at most once a minute), as Mastodon does.
+		a.svc.RefreshPollLater(pollID)
 	}
 	return a.renderPoll(c, o)
 }
