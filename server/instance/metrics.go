@@ -2,6 +2,7 @@ package instance
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,6 +14,10 @@ import (
 const (
 	// scrapeTimeout bounds the queries one scrape runs.
 	scrapeTimeout = 5 * time.Second
+	// cacheFor is how long one scrape's database figures are served again:
+	// /metrics is public, and a flood of scrapes must not become a flood
+	// of aggregate queries.
+	cacheFor = 5 * time.Second
 	// maxHostSeries bounds the per-host series: the hosts with the most
 	// failures in a row. A fan-out to thousands of dead servers must not
 	// become thousands of series.
@@ -31,6 +36,11 @@ type opsCollector struct {
 	// metrics end up in dashboards more people read.
 	hideHosts func(context.Context) bool
 	now       func() time.Time
+
+	mu         sync.Mutex
+	cachedAt   time.Time
+	cachedHide bool
+	cached     []prometheus.Metric
 
 	queueDepth, queueDue, queueAge, hostFailures, sessions, outcomes, scrapeErr *prometheus.Desc
 }
@@ -63,12 +73,35 @@ func (c *opsCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *opsCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range c.dbMetrics() {
+		ch <- m
+	}
+	if c.worker != nil {
+		s := c.worker.Stats()
+		for outcome, n := range map[string]int64{"delivered": s.Delivered, "retried": s.Retried, "failed": s.Failed, "dropped": s.Dropped} {
+			ch <- prometheus.MustNewConstMetric(c.outcomes, prometheus.CounterValue, float64(n), outcome)
+		}
+	}
+}
+
+// dbMetrics reads the database's figures, or returns those read less than
+// cacheFor ago. Scrapes wait for one another rather than query together.
+func (c *opsCollector) dbMetrics() []prometheus.Metric {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 	defer cancel()
-	now := c.now()
+	// Asked every time, so that switching to allowlist mode hides the
+	// host names at once.
+	hide := c.hideHosts(ctx)
+	if c.cached != nil && hide == c.cachedHide && now.Sub(c.cachedAt) < cacheFor && !now.Before(c.cachedAt) {
+		return c.cached
+	}
+	var out []prometheus.Metric
 	failed := 0
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+		out = append(out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...))
 	}
 	if st, err := c.db.QueueStats(ctx, now); err != nil {
 		failed++
@@ -83,7 +116,7 @@ func (c *opsCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(c.queueAge, age, name)
 		}
 	}
-	if !c.hideHosts(ctx) {
+	if !hide {
 		if hosts, err := c.db.FailingHosts(ctx, maxHostSeries); err != nil {
 			failed++
 		} else {
@@ -97,11 +130,7 @@ func (c *opsCollector) Collect(ch chan<- prometheus.Metric) {
 	} else {
 		gauge(c.sessions, float64(n))
 	}
-	if c.worker != nil {
-		s := c.worker.Stats()
-		for outcome, n := range map[string]int64{"delivered": s.Delivered, "retried": s.Retried, "failed": s.Failed, "dropped": s.Dropped} {
-			ch <- prometheus.MustNewConstMetric(c.outcomes, prometheus.CounterValue, float64(n), outcome)
-		}
-	}
 	gauge(c.scrapeErr, float64(failed))
+	c.cached, c.cachedAt, c.cachedHide = out, now, hide
+	return out
 }

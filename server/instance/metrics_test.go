@@ -70,7 +70,19 @@ func TestOpsCollector(t *testing.T) {
 			}
 		}
 
-		// In allowlist mode no host is named.
+		// Scrapes within cacheFor read the database once.
+		if _, err := db.PutInboundActivity(ctx, &storage.Activity{URI: "https://r.test/a/2", Type: "Create", ActorURI: "https://r.test/u/x", Raw: "{}"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := gather(t, reg)[`commonplace_queue_pending{queue="inbound"}`]; got != 1 {
+			t.Errorf("inbound within the cache time: %v, want the cached 1", got)
+		}
+		c.now = func() time.Time { return now.Add(time.Minute + cacheFor) }
+		if got := gather(t, reg)[`commonplace_queue_pending{queue="inbound"}`]; got != 2 {
+			t.Errorf("inbound after the cache time: %v, want 2", got)
+		}
+
+		// In allowlist mode no host is named, cached or not.
 		hide = true
 		for series := range gather(t, reg) {
 			if strings.Contains(series, "down.test") {
