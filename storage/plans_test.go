@@ -234,7 +234,7 @@ func TestQueryPlansAtScale(t *testing.T) {
 				_, err := rdb.ListObjects(ctx, ObjectFilter{CommunityActorID: community, TopLevelOnly: true, HideLimited: true, Limit: 21})
 				return err
 			}, false},
-			{"web community page, active", func() error { _, err := rdb.ListActiveTopLevel(ctx, community, true, 0, 21); return err }, false},
+			{"web community page, active", func() error { _, err := rdb.ListActiveTopLevel(ctx, community, true, false, 0, 21); return err }, false},
 			{"home timeline", func() error {
 				_, err := rdb.ListStatuses(ctx, StatusFilter{HomeOf: viewer, ViewerID: viewer, Page: Page{Limit: 20}})
 				return err

@@ -15,11 +15,17 @@ func (db *DB) ListLikers(ctx context.Context, objectID int64, limit int) ([]Acto
 	return out, wrap(err, "list likers of %d", objectID)
 }
 
-// ListActiveTopLevel returns a community's live public top-level posts,
-// the most recently answered (or posted) first, skipping offset of them.
-func (db *DB) ListActiveTopLevel(ctx context.Context, communityActorID int64, hideLimited bool, offset, limit int) ([]Object, error) {
+// ListActiveTopLevel returns a community's live public top-level posts
+// (with members, its members posts too: for a members-only community's
+// members), the most recently answered (or posted) first, skipping offset
+// of them.
+func (db *DB) ListActiveTopLevel(ctx context.Context, communityActorID int64, hideLimited, members bool, offset, limit int) ([]Object, error) {
+	visibilities := []string{VisibilityPublic}
+	if members {
+		visibilities = append(visibilities, VisibilityMembers)
+	}
 	q := db.Gorm(ctx).Model(&Object{}).
-		Where("objects.community_actor_id = ? AND objects.in_reply_to_uri = '' AND objects.deleted_at IS NULL AND objects.visibility = ?", communityActorID, VisibilityPublic)
+		Where("objects.community_actor_id = ? AND objects.in_reply_to_uri = '' AND objects.deleted_at IS NULL AND objects.visibility IN ?", communityActorID, visibilities)
 	if hideLimited {
 		q = HideLimited(q)
 	}

@@ -155,7 +155,7 @@ func (w *Web) communityPosts(c echo.Context, com *storage.Community, viewer *sto
 		page.Sort = "active"
 		n, _ := strconv.Atoi(c.QueryParam("page"))
 		n = max(1, min(n, 500))
-		objs, err = w.db.ListActiveTopLevel(ctx, com.ActorID, true, (n-1)*communityPagePosts, communityPagePosts+1)
+		objs, err = w.db.ListActiveTopLevel(ctx, com.ActorID, true, com.Visibility == storage.VisibilityMembers, (n-1)*communityPagePosts, communityPagePosts+1)
 		if err != nil {
 			return err
 		}

@@ -105,7 +105,7 @@ func (w *Web) renderStart(c echo.Context, status int, errMsg string) error {
 	if err != nil {
 		return err
 	}
-	active, err := w.db.ListActiveTopLevel(ctx, com.ActorID, true, 0, newcomerActive)
+	active, err := w.db.ListActiveTopLevel(ctx, com.ActorID, true, false, 0, newcomerActive)
 	if err != nil {
 		return err
 	}
