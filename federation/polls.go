@@ -165,25 +165,11 @@ func (s *Service) storePoll(ctx context.Context, tx *storage.DB, o *storage.Obje
 	if obj.Type != vocab.TypeQuestion {
 		return nil
 	}
-	items, multiple := obj.Options()
-	if len(items) == 0 || len(items) > maxRemotePollOptions {
+	options, tallies, multiple := pollOptionsOf(obj)
+	if len(options) == 0 {
 		return nil
 	}
-	p := &storage.Poll{ObjectID: o.ID, Multiple: multiple}
-	for _, it := range items {
-		title := it.Name
-		if title == "" {
-			title = it.Content
-		}
-		if title = sanitize.PlainText(title, maxRemoteOptionChars); title == "" || slices.Contains(p.Options, title) {
-			continue
-		}
-		p.Options = append(p.Options, title)
-		p.Tallies = append(p.Tallies, it.Votes())
-	}
-	if len(p.Options) == 0 {
-		return nil
-	}
+	p := &storage.Poll{ObjectID: o.ID, Multiple: multiple, Options: options, Tallies: tallies}
 	if obj.VotersCount != nil {
 		p.VotersCount = new(max(*obj.VotersCount, 0))
 	}
@@ -197,6 +183,28 @@ func (s *Service) storePoll(ctx context.Context, tx *storage.DB, o *storage.Obje
 		p.FetchedAt = new(time.Now().UTC())
 	}
 	return tx.CreatePoll(ctx, p)
+}
+
+// pollOptionsOf reads a Question's options as Mastodon does (name, else
+// content), with their votes; none when it has more than
+// maxRemotePollOptions. Empty and repeated titles are left out.
+func pollOptionsOf(obj *vocab.Object) (options []string, tallies []int64, multiple bool) {
+	items, multiple := obj.Options()
+	if len(items) > maxRemotePollOptions {
+		return nil, nil, multiple
+	}
+	for _, it := range items {
+		title := it.Name
+		if title == "" {
+			title = it.Content
+		}
+		if title = sanitize.PlainText(title, maxRemoteOptionChars); title == "" || slices.Contains(options, title) {
+			continue
+		}
+		options = append(options, title)
+		tallies = append(tallies, it.Votes())
+	}
+	return options, tallies, multiple
 }
 
 // pollEnd is when a Question's voting ends, as Mastodon reads it: closed
@@ -224,19 +232,27 @@ func (s *Service) pollResults(ctx context.Context, tx *storage.DB, stored *stora
 	} else if err != nil {
 		return false, err
 	}
-	items, _ := obj.Options()
-	if len(items) != len(p.Options) {
+	options, tallies, multiple := pollOptionsOf(obj)
+	if len(options) == 0 {
 		return false, nil
 	}
-	r := storage.PollResults{VotersCount: obj.VotersCount}
-	for _, it := range items {
-		r.Tallies = append(r.Tallies, it.Votes())
-	}
+	r := storage.PollResults{Tallies: tallies, VotersCount: obj.VotersCount}
 	if r.VotersCount != nil && *r.VotersCount < 0 {
 		r.VotersCount = nil
 	}
 	if end := pollEnd(obj); !end.IsZero() {
 		r.ExpiresAt = &end
+	}
+	if !slices.Equal(options, p.Options) || multiple != p.Multiple {
+		if obj.Updated.IsZero() {
+			return false, nil // other options, yet no edit: not this poll's totals
+		}
+		// An edit of the options makes a new poll, as on Mastodon: the
+		// votes cast here no longer count.
+		if err := tx.ResetPoll(ctx, p.ID, options, multiple, r); err != nil {
+			return false, err
+		}
+		return false, s.Events.Publish(ctx, tx, eventUpdated(stored.ID))
 	}
 	if err := tx.SetPollResults(ctx, p.ID, r); err != nil {
 		return false, err

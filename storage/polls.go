@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -230,6 +231,32 @@ func (db *DB) SetPollResults(ctx context.Context, pollID int64, r PollResults) e
 		"expires_at": r.ExpiresAt, "updated_at": time.Now().UTC(),
 	}).Error
 	return wrap(err, "results of poll %d", pollID)
+}
+
+// ResetPoll replaces a remote poll's options after its author edited
+// them: the votes cast here are removed, the totals are the author's.
+func (db *DB) ResetPoll(ctx context.Context, pollID int64, options []string, multiple bool, r PollResults) error {
+	if len(r.Tallies) != len(options) {
+		r.Tallies = make([]int64, len(options))
+	}
+	var sum int64
+	for _, n := range r.Tallies {
+		sum += max(n, 0)
+	}
+	return db.Tx(ctx, func(tx *DB) error {
+		if err := tx.Gorm(ctx).Where("poll_id = ?", pollID).Delete(&PollVote{}).Error; err != nil {
+			return wrap(err, "votes of poll %d", pollID)
+		}
+		opts, err := json.Marshal(options)
+		if err != nil {
+			return err
+		}
+		err = tx.Gorm(ctx).Model(&Poll{}).Where("id = ?", pollID).Updates(map[string]any{
+			"options": string(opts), "multiple": multiple, "tallies": jsonInts(r.Tallies), "votes_count": sum,
+			"voters_count": r.VotersCount, "expires_at": r.ExpiresAt, "closed_at": nil, "updated_at": time.Now().UTC(),
+		}).Error
+		return wrap(err, "reset poll %d", pollID)
+	})
 }
 
 // ClaimEndedPolls marks up to limit polls that have expired by now as

@@ -143,5 +143,17 @@ func TestPolls(t *testing.T) {
 		if p, err := db.GetPoll(ctx, one.ID); err != nil || p.VotesCount != 12 || *p.VotersCount != 7 || p.ExpiresAt != nil {
 			t.Fatalf("after results: %+v %v", p, err)
 		}
+
+		// Edited options: a new poll, the votes cast here gone.
+		if err := db.ResetPoll(ctx, one.ID, []string{"soon", "later"}, true, storage.PollResults{Tallies: []int64{2, 1}}); err != nil {
+			t.Fatal(err)
+		}
+		p, err = db.GetPoll(ctx, one.ID)
+		if err != nil || !slices.Equal(p.Options, []string{"soon", "later"}) || !p.Multiple || p.VotesCount != 3 || p.ClosedAt != nil {
+			t.Fatalf("after the reset: %+v %v", p, err)
+		}
+		if views, err := db.PollsOf(ctx, []int64{one.ObjectID}, bob.ID); err != nil || len(views[one.ObjectID].OwnVotes) != 0 {
+			t.Fatalf("bob's votes after the reset: %+v %v", views[one.ObjectID], err)
+		}
 	})
 }

@@ -98,3 +98,14 @@ func (m *Mastodon) ServeQuestion(id, text string, options []string, votes []int,
 	m.notes[n] = body
 	m.mu.Unlock()
 }
+
+// EditQuestion sends an edit of alice's poll id (with "updated", as
+// Mastodon's UpdateStatusService's Update carries).
+func (m *Mastodon) EditQuestion(inbox, id, text string, options []string, votes []int, voters int, multiple bool, end time.Time) int {
+	q := m.question(id, text, options, votes, voters, multiple, end, false)
+	q["updated"] = time.Now().UTC().Format(time.RFC3339)
+	return m.Send(inbox, withContext(map[string]any{
+		"id": id + "#updates/" + fmt.Sprint(m.nextID.Add(1)), "type": "Update", "actor": m.ActorURI(),
+		"to": q["to"], "cc": q["cc"], "object": q,
+	}))
+}

@@ -314,6 +314,26 @@ func TestPollFromMastodon(t *testing.T) {
 	if _, _, err := a.Service.Vote(ctx, bo, p.ID, []int{1}); !errors.Is(err, federation.ErrInvalid) {
 		t.Fatalf("a vote after the end: %v", err)
 	}
+
+	// alice edits the options: a new poll, as on Mastodon; the votes cast
+	// here are gone and ana may vote again.
+	if code := m.EditQuestion(a.URL+"/inbox", qid, "Debrief how often?", []string{"Weekly", "Monthly"}, []int{0, 0}, 0, false, end); code != 202 {
+		t.Fatalf("edit: %d", code)
+	}
+	fedtest.Eventually(t, "the new options", func() (bool, error) {
+		got, err := a.DB.GetPoll(ctx, p.ID)
+		return err == nil && slices.Equal(got.Options, []string{"Weekly", "Monthly"}) && !got.Multiple && slices.Equal(got.Tallies, []int64{0, 0}) && !got.Expired(time.Now()), nil
+	})
+	if views, err := a.DB.PollsOf(ctx, []int64{p.ObjectID}, ana.ID); err != nil || len(views[p.ObjectID].OwnVotes) != 0 {
+		t.Fatalf("ana's votes after the edit: %+v %v", views[p.ObjectID], err)
+	}
+	if _, _, err := a.Service.Vote(ctx, ana, p.ID, []int{1}); err != nil {
+		t.Fatalf("ana's vote on the edited poll: %v", err)
+	}
+	m.WaitFor("ana's vote for Monthly", func(r fedtest.Received) bool {
+		n, _ := r.Doc["object"].(map[string]any)
+		return r.Type == "Create" && n["name"] == "Monthly"
+	})
 }
 
 // Several votes in one Create (a list of Notes) are each counted.
