@@ -248,7 +248,9 @@ func (s *Service) onCurate(ctx context.Context, act *vocab.Activity, raw []byte,
 	if err != nil {
 		return err
 	}
+	before := len(items)
 	items = slices.DeleteFunc(items, func(it storage.RepertoireItem) bool { return it.ObjectID == o.ID })
+	was := len(items) < before
 	if act.Type == vocab.TypeAdd {
 		if len(items) >= MaxRepertoire {
 			return fmt.Errorf("%w: a repertoire holds at most %d posts", ErrInvalid, MaxRepertoire)
@@ -259,7 +261,13 @@ func (s *Service) onCurate(ctx context.Context, act *vocab.Activity, raw []byte,
 		if err := tx.SetRepertoire(ctx, g.ID, items); err != nil {
 			return err
 		}
-		return s.announceToMembers(ctx, tx, g, raw)
+		if err := s.announceToMembers(ctx, tx, g, raw); err != nil {
+			return err
+		}
+		if added := act.Type == vocab.TypeAdd; added != was {
+			return s.tellEntry(ctx, tx, g, o.ID, added)
+		}
+		return nil
 	})
 	if err == nil {
 		s.notifyDeliveries()
@@ -289,7 +297,7 @@ func (s *Service) FeaturedCollection(ctx context.Context, g *storage.Actor) (*vo
 	if err != nil {
 		return nil, err
 	}
-	doc := &vocab.Featured{ID: FeaturedURI(g), Type: vocab.TypeOrderedCollection, TotalItems: len(items), OrderedItems: []vocab.Ref{}}
+	doc := &vocab.Featured{ID: FeaturedURI(g), Type: vocab.TypeOrderedCollection, TotalItems: 2 * len(items), OrderedItems: []vocab.Ref{}}
 	for _, part := range sections(items) {
 		sec := vocab.Section{Type: vocab.TypeOrderedCollection, Name: part[0].Section}
 		for _, it := range part {
@@ -306,6 +314,16 @@ func (s *Service) FeaturedCollection(ctx context.Context, g *storage.Actor) (*vo
 			sec.OrderedItems = append(sec.OrderedItems, it.Object.URI)
 		}
 		doc.Sections = append(doc.Sections, sec)
+	}
+	// Then the community's own entries, which Mastodon pins.
+	for _, part := range sections(items) {
+		for _, it := range part {
+			ref, err := vocab.Embed(s.entryDocument(g, it))
+			if err != nil {
+				return nil, err
+			}
+			doc.OrderedItems = append(doc.OrderedItems, ref)
+		}
 	}
 	return doc, nil
 }
@@ -345,8 +363,11 @@ func (s *Service) syncFeatured(ctx context.Context, group *storage.Actor) error 
 	var items []storage.RepertoireItem
 	fetched := 0
 	for i, ref := range coll.Members() {
-		if i >= MaxRepertoire {
+		if i >= 2*MaxRepertoire {
 			break
+		}
+		if isEntryOf(ref, group) {
+			continue // the community's own note for Mastodon
 		}
 		o, err := s.DB.GetObjectByURI(ctx, ref.ID())
 		if errors.Is(err, storage.ErrNotFound) && fetched < maxFeaturedFetches {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -219,7 +220,7 @@ func extraJSONLDPaths(t *testing.T, f *fixture, question, reply *storage.Object)
 	if res := f.get("/c/practice/featured", acceptAP); !strings.Contains(string(res.body), `"oneOf":[{"type":"Note","name":"Phonics"`) {
 		t.Fatalf("the featured collection embeds the poll without its options: %s", res.body)
 	}
-	return []string{strings.TrimPrefix(poll.URI, testBase)}
+	return []string{strings.TrimPrefix(poll.URI, testBase), "/c/practice/featured/" + strconv.FormatInt(question.ID, 10)}
 }
 
 // The check itself finds an undefined term and an undefined type.

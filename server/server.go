@@ -212,6 +212,7 @@ func (s *Server) routes() {
 	get(Peers, "/c/:name/followers", s.groupFollowers)
 	get(Peers, "/c/:name/following", s.groupFollowing)
 	get(Peers, "/c/:name/featured", s.groupFeatured)
+	get(Peers, "/c/:name/featured/:id", s.groupFeaturedEntry)
 	get(Peers, "/c/:name/moderators", s.groupModerators)
 
 	// Inboxes: one pipeline behind the shared and per-actor doors.

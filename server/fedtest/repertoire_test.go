@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/commonplace/commonplace/federation"
@@ -39,8 +40,9 @@ func repertoireIs(n *fedtest.Node, groupURI string, want ...string) func() (bool
 // instances and a Lemmy stand-in: the owner on A files posts under
 // sections, published as the Group's featured collection; B reads it
 // back with its sections, a moderator on B changes it through A, the
-// owner's new order reaches B by the Group's Update, and Lemmy gets the
-// Add it reads for sticky posts. Nobody else may curate.
+// owner's new order reaches B by the Group's Update, Lemmy gets the Add it
+// reads for sticky posts, and Mastodon the community's own entries, which
+// it pins. Nobody else may curate.
 func TestRepertoireAcrossInstances(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(string(d), func(t *testing.T) {
@@ -114,11 +116,30 @@ func TestRepertoireAcrossInstances(t *testing.T) {
 
 			// The featured collection as Lemmy and Mastodon fetch it.
 			featured := fetchCollection(t, group.URI+"/featured")
-			if got := featured.Members().IDs(); len(got) != 2 || got[0] != tmpl.URI || got[1] != story.URI || !featured.Members().First().IsEmbedded() {
+			// The posts, then the community's own entries for Mastodon.
+			if got := featured.Members().IDs(); len(got) != 4 || got[0] != tmpl.URI || got[1] != story.URI || !featured.Members().First().IsEmbedded() {
 				t.Fatalf("featured items %v", got)
 			}
 			if len(featured.Sections) != 2 || featured.Sections[0].Name != "Start here" || featured.Sections[1].OrderedItems[0] != story.URI {
 				t.Fatalf("featured sections %+v", featured.Sections)
+			}
+
+			// Mastodon pins only statuses the account wrote itself: it is
+			// sent the community's Add of its own entry for each post, and
+			// its fetch of the featured collection keeps those entries.
+			for _, p := range []string{tmpl.URI, story.URI} {
+				o, _ := object(a, p)
+				entry := federation.EntryURI(group, o.ID)
+				m.WaitFor("Mastodon gets the Add of the entry", func(r fedtest.Received) bool {
+					return r.Type == "Add" && r.Doc["object"] == entry && r.Doc["target"] == group.URI+"/featured" && r.Doc["actor"] == group.URI
+				})
+				note := servedNote(t, entry)
+				if note.AttributedTo.ID() != group.URI || !note.IsPublic() || !strings.Contains(note.Content, o.Name) {
+					t.Fatalf("entry %s: %+v", entry, note)
+				}
+			}
+			if pinned := mastodonPins(t, group.URI+"/featured", group.URI); len(pinned) != 2 {
+				t.Fatalf("Mastodon would pin %v", pinned)
 			}
 
 			// The owner puts Cases first: B follows the Group's Update.
@@ -137,6 +158,13 @@ func TestRepertoireAcrossInstances(t *testing.T) {
 			}
 			fedtest.Eventually(t, "A applies bea's Remove", repertoireIs(a, group.URI, "Cases:"+story.URI))
 			fedtest.Eventually(t, "B follows", repertoireIs(b, group.URI, "Cases:"+story.URI))
+			tmplOnA, _ := object(a, tmpl.URI)
+			m.WaitFor("Mastodon gets the Remove of the template's entry", func(r fedtest.Received) bool {
+				return r.Type == "Remove" && r.Doc["object"] == federation.EntryURI(group, tmplOnA.ID) && r.Doc["actor"] == group.URI
+			})
+			if pinned := mastodonPins(t, group.URI+"/featured", group.URI); len(pinned) != 1 {
+				t.Fatalf("after the Remove Mastodon would pin %v", pinned)
+			}
 
 			// A deleted post leaves the repertoire everywhere.
 			if err := b.Service.Delete(ctx, bea, story.URI); err != nil {
@@ -146,6 +174,20 @@ func TestRepertoireAcrossInstances(t *testing.T) {
 			fedtest.Eventually(t, "B's repertoire is empty", repertoireIs(b, group.URI))
 		})
 	}
+}
+
+// mastodonPins is what Mastodon's FetchFeaturedCollectionService pins of
+// a featured collection: each item fetched by its id, kept when its author
+// is the account.
+func mastodonPins(t *testing.T, featured, account string) []string {
+	t.Helper()
+	var out []string
+	for _, id := range fetchCollection(t, featured).Members().IDs() {
+		if note := servedNote(t, id); note.AttributedTo.ID() == account {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // fetchCollection fetches a collection as another server would.

@@ -134,6 +134,10 @@ func newFixture(t *testing.T, d storage.Dialect) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// In the repertoire, so that its entry (/c/circle/featured/ID) answers.
+	if err := a.Service.Curate(ctx, alice, post.URI, federation.RepertoireChange{Section: "ZQXSECTION"}); err != nil {
+		t.Fatal(err)
+	}
 	fedtest.Eventually(t, "the post reaches B", func() (bool, error) {
 		_, err := b.DB.GetObjectByURI(ctx, post.URI)
 		return err == nil, nil
@@ -259,6 +263,7 @@ func newFixture(t *testing.T, d storage.Dialect) *fixture {
 		"/api/v1/communities/:id/reports :id":    {id(com.ActorID)},
 		// The repertoire (issue 15).
 		"/api/v1/communities/:id/repertoire :id": {id(com.ActorID)},
+		"/c/:name/featured/:id :id":              statuses,
 	}
 	f.query = map[string]string{
 		"/.well-known/webfinger":   "resource=acct:alice@" + a.Domain,

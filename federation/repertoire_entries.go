@@ -1,0 +1,122 @@
+package federation
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"strconv"
+	"strings"
+
+	"github.com/commonplace/commonplace/federation/sanitize"
+	"github.com/commonplace/commonplace/federation/vocab"
+	"github.com/commonplace/commonplace/storage"
+)
+
+// Repertoire entries for Mastodon: Mastodon pins to an account only
+// statuses the account wrote (ActivityPub::FetchFeaturedCollectionService
+// keeps those whose author is the account; Activity::Add the same), so a
+// repertoire of members' posts would never show there. Each item therefore
+// also has an entry: a short public Note by the community itself, "Start
+// here: <title>", linking to the post, served at FEATURED/ID (ID the post's
+// id here). The featured collection lists the entries after the posts;
+// Lemmy and Commonplace skip them (their author is the Group), Mastodon
+// pins them. Mastodon-like member servers get the community's Add and
+// Remove of the entry, and its Delete when the post leaves the repertoire.
+
+// EntryURI is the id of the entry for the post with id objectID in a
+// community's repertoire.
+func EntryURI(g *storage.Actor, objectID int64) string {
+	return FeaturedURI(g) + "/" + strconv.FormatInt(objectID, 10)
+}
+
+// isEntryOf reports whether ref is one of group's entries (a Note by the
+// group itself), which readers of its repertoire skip.
+func isEntryOf(ref vocab.Ref, group *storage.Actor) bool {
+	if strings.HasPrefix(ref.ID(), FeaturedURI(group)+"/") {
+		return true
+	}
+	if !ref.IsEmbedded() {
+		return false
+	}
+	o, err := ref.Object()
+	return err == nil && o.AttributedTo.ID() == group.URI
+}
+
+// entryDocument is the community's Note for one item of its repertoire.
+func (s *Service) entryDocument(g *storage.Actor, it storage.RepertoireItem) *vocab.Object {
+	o := it.Object
+	title := o.Name
+	if title == "" {
+		title = truncate(sanitize.PlainText(StripKindLead(o.Content, o.Kind, o.Name), 200), 80)
+	}
+	label := it.Section
+	if label == "" {
+		label = "In the repertoire"
+	}
+	link := LinkOrID(o.URL, o.URI)
+	content := "<p><strong>" + html.EscapeString(label) + "</strong>: <a href=\"" + html.EscapeString(link) + "\">" +
+		html.EscapeString(title) + "</a></p>"
+	if o.AuthorActor != nil {
+		content += "<p>By " + html.EscapeString(o.AuthorActor.Handle()) + ", kept by " + html.EscapeString(g.Handle()) + " for newcomers.</p>"
+	}
+	id := EntryURI(g, o.ID)
+	return &vocab.Object{
+		ID: id, Type: vocab.TypeNote, AttributedTo: vocab.RefsTo(g.URI),
+		Content: content, MediaType: "text/html", Published: vocab.At(it.CreatedAt),
+		To: vocab.IRIs{vocab.Public}, CC: vocab.IRIs{g.FollowersURI},
+		URL: vocab.LinkTo(link), Context: vocab.IRI(id),
+	}
+}
+
+// EntryDocument is the entry for the post with id objectID in a local
+// community's repertoire; storage.ErrNotFound when it is not there.
+func (s *Service) EntryDocument(ctx context.Context, g *storage.Actor, objectID int64) (*vocab.Object, *storage.Object, error) {
+	items, err := s.DB.ListRepertoire(ctx, g.ID, MaxRepertoire)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, it := range items {
+		if it.ObjectID == objectID {
+			return s.entryDocument(g, it), it.Object, nil
+		}
+	}
+	return nil, nil, fmt.Errorf("entry %d of %s: %w", objectID, g.URI, storage.ErrNotFound)
+}
+
+// tellEntry sends the Mastodon-like servers of a local community's members
+// its Add of an entry (added) or its Remove and Delete (removed).
+func (s *Service) tellEntry(ctx context.Context, tx *storage.DB, g *storage.Actor, objectID int64, added bool) error {
+	servers, err := s.memberServers(ctx, tx, g)
+	if err != nil {
+		return err
+	}
+	inboxes := servers.readsObject()
+	if len(inboxes) == 0 {
+		return nil
+	}
+	entry := EntryURI(g, objectID)
+	typ := vocab.TypeAdd
+	if !added {
+		typ = vocab.TypeRemove
+	}
+	body, err := vocab.Marshal(&vocab.Activity{
+		ID: s.URLs.NewActivity(), Type: typ, Actor: vocab.IRI(g.URI), Object: vocab.RefsTo(entry),
+		Target: vocab.NewRef(FeaturedURI(g)), To: vocab.IRIs{vocab.Public}, CC: vocab.IRIs{g.FollowersURI},
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := s.send(ctx, tx, g, body, inboxes); err != nil {
+		return err
+	}
+	if added {
+		return nil
+	}
+	del, err := s.activityDoc(vocab.TypeDelete, g, map[string]string{"id": entry, "type": vocab.TypeTombstone},
+		[]string{vocab.Public}, []string{g.FollowersURI})
+	if err != nil {
+		return err
+	}
+	_, err = s.send(ctx, tx, g, del, inboxes)
+	return err
+}
