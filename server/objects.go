@@ -61,13 +61,16 @@ func (s *Server) objectReplies(c echo.Context) error {
 		return peerError(err)
 	}
 	id := o.URI + "/replies"
+	// The replies in a members-only community's thread are members posts,
+	// for the servers FetchAllowed let see the post.
+	members := o.Visibility == storage.VisibilityMembers
 	return s.serve(c, collection{
 		id: id,
 		count: func(ctx context.Context) (int64, error) {
-			return s.db.CountObjects(ctx, storage.ObjectFilter{InReplyToID: o.ID})
+			return s.db.CountObjects(ctx, storage.ObjectFilter{InReplyToID: o.ID, Members: members})
 		},
 		page: func(ctx context.Context, before int64, limit int) ([]pageItem, error) {
-			replies, err := s.db.ListObjects(ctx, storage.ObjectFilter{InReplyToID: o.ID, BeforeID: before, Limit: limit})
+			replies, err := s.db.ListObjects(ctx, storage.ObjectFilter{InReplyToID: o.ID, Members: members, BeforeID: before, Limit: limit})
 			if err != nil {
 				return nil, err
 			}

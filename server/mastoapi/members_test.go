@@ -349,6 +349,9 @@ func testMembersOnlyReadPaths(t *testing.T, d storage.Dialect) {
 	if strings.Contains(body, replyURI) {
 		t.Error("the replies collection shows a stranger the reply")
 	}
+	if body := bodyOf(top.URI+"/replies?page=true", "application/activity+json", "", func(r *http.Request) { mm.SignGet(r, time.Now()) }); !strings.Contains(body, replyURI) {
+		t.Errorf("the replies collection, to a member's server, lacks the reply: %s", body)
+	}
 	var doc map[string]any
 	if err := json.Unmarshal([]byte(bodyOf(group.URI, "application/activity+json", "", nil)), &doc); err != nil {
 		t.Fatal(err)
