@@ -24,6 +24,8 @@ func (a *app) communityCommand() *cobra.Command {
 		a.communityDeleteCommand(),
 		a.communityEditCommand(),
 		a.communityImageCommand(),
+		a.communityExportCommand(),
+		a.communityImportCommand(),
 	)
 }
 
