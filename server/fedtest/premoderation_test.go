@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/commonplace/commonplace/federation"
@@ -136,7 +137,8 @@ func TestPremoderationAcrossInstances(t *testing.T) {
 
 			// Two posts an hour from one member; olga, a moderator, is
 			// never limited.
-			if _, err := c.Service.Post(ctx, cai, federation.NewPost{Community: a.Handle("practice"), Text: "Second"}); err != nil {
+			second, err := c.Service.Post(ctx, cai, federation.NewPost{Community: a.Handle("practice"), Text: "Second"})
+			if err != nil {
 				t.Fatal(err)
 			}
 			localRules := rules
@@ -154,6 +156,57 @@ func TestPremoderationAcrossInstances(t *testing.T) {
 			for range 3 {
 				if _, err := a.Service.Post(ctx, olga, federation.NewPost{Community: "practice", Text: "From the moderator"}); err != nil {
 					t.Fatalf("the moderator limited: %v", err)
+				}
+			}
+
+			// From other servers: with two posts this hour, cai's third
+			// is refused for now (it waits in A's inbound queue, to be
+			// retried); with three an hour from C, cid's second is too.
+			fedtest.Eventually(t, "cai's second post on A", func() (bool, error) {
+				_, err := object(a, second.URI)
+				return err == nil, nil
+			})
+			if err := a.Service.SetPostingRules(ctx, olga, "practice", storage.PostingRules{MemberPostsPerHour: 2, InstancePostsPerHour: 3}); err != nil {
+				t.Fatal(err)
+			}
+			cid := c.Member("cid")
+			if _, err := c.Service.Join(ctx, cid, a.Handle("practice")); err != nil {
+				t.Fatal(err)
+			}
+			fedtest.Eventually(t, "cid's join accepted", accepted(c, group.URI, cid.URI))
+			refused := func(uri, why string) func() (bool, error) {
+				return func() (bool, error) {
+					var acts []storage.Activity
+					err := a.DB.Gorm(ctx).Where("object_uri = ?", uri).Find(&acts).Error
+					for _, act := range acts {
+						if strings.Contains(act.LastError, why) {
+							return true, err
+						}
+					}
+					return false, err
+				}
+			}
+			third, err := c.Service.Post(ctx, cai, federation.NewPost{Community: a.Handle("practice"), Text: "Third"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fedtest.Eventually(t, "cai's third post refused for now", refused(third.URI, "from one member"))
+			cidFirst, err := c.Service.Post(ctx, cid, federation.NewPost{Community: a.Handle("practice"), Text: "Hello"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fedtest.Eventually(t, "cid's first post on A", func() (bool, error) {
+				_, err := object(a, cidFirst.URI)
+				return err == nil, nil
+			})
+			cidSecond, err := c.Service.Post(ctx, cid, federation.NewPost{Community: a.Handle("practice"), Text: "Again"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fedtest.Eventually(t, "cid's second post refused for now", refused(cidSecond.URI, "from one server"))
+			for _, uri := range []string{third.URI, cidSecond.URI} {
+				if _, err := object(a, uri); !errors.Is(err, storage.ErrNotFound) {
+					t.Errorf("a post beyond the limit is stored: %v", err)
 				}
 			}
 		})
