@@ -496,7 +496,24 @@ func (s *Service) RunPolls(ctx context.Context, o PollOptions) {
 			return
 		case <-t.C:
 		}
-		for _, step := range []func(context.Context, time.Time) (int, error){s.closePolls, s.sendPollUpdates} {
+		// One look for work of either kind (two indexed reads) before any
+		// write.
+		due, err := s.DB.PollsDue(ctx, time.Now().UTC())
+		if err != nil {
+			if ctx.Err() == nil {
+				s.Log.Warn("polls", "err", err)
+			}
+			t.Reset(o.Tick)
+			continue
+		}
+		var steps []func(context.Context, time.Time) (int, error)
+		if due.Ended {
+			steps = append(steps, s.closePolls)
+		}
+		if due.Updates {
+			steps = append(steps, s.sendPollUpdates)
+		}
+		for _, step := range steps {
 			for ctx.Err() == nil {
 				n, err := step(ctx, time.Now().UTC())
 				if err != nil {
@@ -514,9 +531,6 @@ func (s *Service) RunPolls(ctx context.Context, o PollOptions) {
 // closePolls handles polls that ended by now: the final totals go to the
 // participants of local ones, and the author and local voters are told.
 func (s *Service) closePolls(ctx context.Context, now time.Time) (int, error) {
-	if due, err := s.DB.PollsDue(ctx, now); err != nil || !due.Ended {
-		return 0, err
-	}
 	var n int
 	err := s.DB.Tx(ctx, func(tx *storage.DB) error {
 		polls, err := tx.ClaimEndedPolls(ctx, now, pollBatch)
@@ -567,9 +581,6 @@ func (s *Service) closePoll(ctx context.Context, tx *storage.DB, p *storage.Poll
 
 // sendPollUpdates sends the totals of local polls whose update is due.
 func (s *Service) sendPollUpdates(ctx context.Context, now time.Time) (int, error) {
-	if due, err := s.DB.PollsDue(ctx, now); err != nil || !due.Updates {
-		return 0, err
-	}
 	var n int
 	err := s.DB.Tx(ctx, func(tx *storage.DB) error {
 		polls, err := tx.ClaimPollUpdates(ctx, now, pollBatch)
