@@ -61,8 +61,9 @@ func (s *Service) onFollow(ctx context.Context, act *vocab.Activity, raw []byte,
 	}
 	// A repeated Follow from an accepted member is accepted again, never
 	// sent back to the queue.
+	wasMember := false
 	if m, err := s.DB.GetMembership(ctx, target.ID, follower.ID); err == nil && m.State == storage.StateAccepted {
-		state = storage.StateAccepted
+		state, wasMember = storage.StateAccepted, true
 	}
 	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
 		m := &storage.Membership{CommunityActorID: target.ID, MemberActorID: follower.ID, State: state, FollowURI: act.ID}
@@ -82,6 +83,9 @@ func (s *Service) onFollow(ctx context.Context, act *vocab.Activity, raw []byte,
 		s.Log.Info("follow", "community", target.URI, "follower", follower.URI, "state", state)
 		// Learn what the new member's server reads before the next post.
 		s.wantSoftware(follower.InboxURI)
+		if state == storage.StateAccepted && !wasMember {
+			s.welcomeMember(ctx, target, follower)
+		}
 	}
 	return err
 }

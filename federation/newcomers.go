@@ -41,3 +41,23 @@ func (s *Service) ListAsAnswerer(ctx context.Context, member *storage.Actor, lis
 	}
 	return s.DB.SetAnswererOptout(ctx, member.ID, !listed)
 }
+
+// welcomeMember sends a new member of a local community its welcome, if
+// it has one: a direct message from the community that mentions them, so
+// that apps show it as a mention. A failure is logged; the membership
+// stands.
+func (s *Service) welcomeMember(ctx context.Context, g, member *storage.Actor) {
+	if g == nil || !g.Local || g.Type != storage.TypeGroup || member.Type != storage.TypePerson {
+		return
+	}
+	welcome, err := s.DB.Welcome(ctx, g.ID)
+	if err != nil || welcome == "" {
+		if err != nil {
+			s.Log.Info("welcome not read", "community", g.URI, "err", err)
+		}
+		return
+	}
+	if _, err := s.Post(ctx, g, NewPost{Text: "@" + member.Handle() + " " + welcome, Visibility: storage.VisibilityDirect}); err != nil {
+		s.Log.Info("welcome not sent", "community", g.URI, "member", member.URI, "err", err)
+	}
+}

@@ -781,6 +781,7 @@ func (s *Service) Decide(ctx context.Context, communityName, member string, appr
 	s.notifyDeliveries()
 	if approve {
 		m.State = storage.StateAccepted
+		s.welcomeMember(ctx, c.Actor, who)
 	}
 	return m, nil
 }

@@ -67,6 +67,28 @@ func TestNewcomerView(t *testing.T) {
 			t.Fatalf("join: %d to %q", joined.status, joined.location)
 		}
 		cy.get(joined.location).must(t, 200, "Welcome, you are a member", "Tell us &lt;where&gt; you work.", "/c/wards/start")
+		// Apps see it as a mention: a direct message from the community.
+		cyActor, _ := db.GetLocalActor(ctx, "cy")
+		group, _ := db.GetLocalActor(ctx, "wards")
+		var dms []storage.Object
+		if err := db.Gorm(ctx).Where("author_actor_id = ? AND visibility = ?", group.ID, storage.VisibilityDirect).Find(&dms).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(dms) != 1 || !strings.Contains(dms[0].Content, "Tell us &lt;where&gt; you work.") {
+			t.Fatalf("welcome messages %+v", dms)
+		}
+		var mentions int64
+		if err := db.Gorm(ctx).Table("notifications").Where("recipient_actor_id = ? AND type = ? AND object_id = ?", cyActor.ID, storage.NotifyMention, dms[0].ID).Count(&mentions).Error; err != nil {
+			t.Fatal(err)
+		}
+		if mentions != 1 {
+			t.Fatalf("cy has %d mention notifications of the welcome", mentions)
+		}
+		// Joining again sends no second welcome.
+		cy.submit("/c/wards", "/c/wards/join", url.Values{})
+		if err := db.Gorm(ctx).Where("author_actor_id = ? AND visibility = ?", group.ID, storage.VisibilityDirect).Find(&dms).Error; err != nil || len(dms) != 1 {
+			t.Fatalf("after joining again: %d welcomes (%v)", len(dms), err)
+		}
 
 		p := s.browser().get("/c/wards/start")
 		p.must(t, 200, "Hello!", "Handover card", "Who covers nights?", "Coffee machine", "People who answer here", "1 reply")

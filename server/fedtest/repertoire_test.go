@@ -210,3 +210,47 @@ func fetchCollection(t *testing.T, uri string) *vocab.Collection {
 	}
 	return c
 }
+
+// A community's welcome reaches a member who joins from another server as
+// a direct message that mentions them: Commonplace stores it for them, and
+// the Mastodon stand-in gets a Create addressed to its account.
+func TestWelcomeAcrossInstances(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			a, b := fedtest.Start(t, d), fedtest.Start(t, d)
+			olga := a.Member("olga")
+			group := a.Community("practice", false, "olga").Actor
+			if err := a.Service.SetWelcome(ctx, olga, "practice", "Welcome! Start with the repertoire."); err != nil {
+				t.Fatal(err)
+			}
+			bea := b.Member("bea")
+			if _, err := b.Service.Join(ctx, bea, a.Handle("practice")); err != nil {
+				t.Fatal(err)
+			}
+			fedtest.Eventually(t, "bea's join accepted", accepted(b, group.URI, bea.URI))
+			fedtest.Eventually(t, "B has the welcome for bea", func() (bool, error) {
+				g, err := b.DB.GetActorByURI(ctx, group.URI)
+				if err != nil {
+					return false, nil
+				}
+				var n int64
+				err = b.DB.Gorm(ctx).Model(&storage.Object{}).Where("author_actor_id = ? AND visibility = ? AND content LIKE ?",
+					g.ID, storage.VisibilityDirect, "%Start with the repertoire.%").Count(&n).Error
+				return n == 1, err
+			})
+			m := fedtest.NewMastodon(t)
+			if _, code := m.Follow(group.URI, group.InboxURI); code != http.StatusAccepted {
+				t.Fatalf("Follow answered %d", code)
+			}
+			m.WaitFor("Mastodon gets the welcome", func(r fedtest.Received) bool {
+				obj, ok := r.Doc["object"].(map[string]any)
+				to, _ := obj["to"].([]any)
+				return ok && r.Type == "Create" && r.Doc["actor"] == group.URI && len(to) == 1 && to[0] == m.ActorURI() &&
+					strings.Contains(str(obj["content"]), "Start with the repertoire.")
+			})
+		})
+	}
+}
+
+func str(v any) string { s, _ := v.(string); return s }
