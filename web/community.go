@@ -139,6 +139,9 @@ func (w *Web) renderCommunity(c echo.Context, com *storage.Community, status int
 		// statement, to ask to join: not who is in it.
 		page.Moderators, page.Community.Members, page.Community.MembersHidden = nil, 0, true
 	}
+	for i := range page.Posts {
+		page.Posts[i].CanMod = page.Moderates
+	}
 	return w.render(c, status, "community", page)
 }
 

@@ -50,8 +50,18 @@ type ModerationPage struct {
 	// owns it, and so appoints them.
 	Moderators []ModeratorView
 	Owner      bool
+	// Members are the first members, each with a link that fills the
+	// ban form; MoreMembers says there are more.
+	Members     []BanLink
+	MoreMembers bool
 	// Member pre-fills the ban form (from a thread's "ban the author").
 	Member string
+}
+
+// BanLink is a member with the link that fills the ban form with them.
+type BanLink struct {
+	Person
+	Ban string
 }
 
 // ModeratorView is an owner or moderator on the queue page.
@@ -178,6 +188,20 @@ func (w *Web) renderModeration(c echo.Context, com *storage.Community, status in
 	page.Rules = com.PostingRules
 	if err := w.fillModerators(c, com, &page); err != nil {
 		return err
+	}
+	list, err := w.db.MemberPage(ctx, com.ActorID, storage.StateAccepted, 0, maxQueueShown+1)
+	if err != nil {
+		return err
+	}
+	if len(list) > maxQueueShown {
+		list, page.MoreMembers = list[:maxQueueShown], true
+	}
+	for _, m := range list {
+		if m.MemberActor == nil {
+			continue
+		}
+		page.Members = append(page.Members, BanLink{Person: w.person(m.MemberActor),
+			Ban: "/c/" + com.Actor.Username + "/moderation?member=" + url.QueryEscape(m.MemberActor.Handle()) + "#ban"})
 	}
 	page.Settings = CommunityForm{Title: com.Title, Summary: com.Summary, Tags: strings.Join(com.TagNames(), ", "),
 		Closed: com.Closed, MembersOnly: com.Visibility == storage.VisibilityMembers}
