@@ -1,11 +1,13 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/federation/vocab"
 	"github.com/commonplace/commonplace/storage"
 )
 
@@ -36,6 +38,11 @@ func (s *Server) group(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	com, err := s.db.GetCommunityByName(ctx, name)
+	if errors.Is(err, storage.ErrNotFound) {
+		if gone, gerr := s.db.GetDeletedLocalActor(ctx, name); gerr == nil && gone.Type == storage.TypeGroup && gone.DeletedAt != nil {
+			return goneGroup(c, gone)
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -45,6 +52,19 @@ func (s *Server) group(c echo.Context) error {
 		return activityJSON(c, doc)
 	}
 	return s.page(c, func(p Pages) error { return p.Community(c, com) })
+}
+
+// goneGroup answers for a deleted community: 410 Gone, with a Tombstone
+// for servers, as for a deleted post.
+func goneGroup(c echo.Context, g *storage.Actor) error {
+	if !wantsActivityJSON(c.Request()) {
+		return echo.NewHTTPError(http.StatusGone, "this community was deleted")
+	}
+	body, err := vocab.Marshal(&vocab.Object{ID: g.URI, Type: vocab.TypeTombstone, FormerType: vocab.TypeGroup, Deleted: vocab.At(*g.DeletedAt)})
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusGone, vocab.MediaTypeActivity, body)
 }
 
 // instanceActor is /actor. People are sent to the about page instead.

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -101,4 +102,12 @@ func (db *DB) UpdateCommunitySettings(ctx context.Context, c *Community) error {
 		}).Error
 	})
 	return wrap(err, "update community %d", c.ID)
+}
+
+// GetDeletedLocalActor returns the deleted local actor called username
+// (a deleted community), for its Tombstone.
+func (db *DB) GetDeletedLocalActor(ctx context.Context, username string) (*Actor, error) {
+	var a Actor
+	err := db.Gorm(ctx).Where("lower(username) = ? AND local AND deleted_at IS NOT NULL", strings.ToLower(username)).Take(&a).Error
+	return &a, wrap(err, "get deleted local actor %q", username)
 }

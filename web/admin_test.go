@@ -130,7 +130,7 @@ func TestAdminPages(t *testing.T) {
 
 		ada.submit("/admin/communities", "/admin/communities/delete", url.Values{"community": {"sepsis"}, "confirm": {"sepsi"}}).must(t, 422, "type its name again")
 		ada.submit("/admin/communities", "/admin/communities/delete", url.Values{"community": {"sepsis"}, "confirm": {"sepsis"}}).must(t, 303)
-		ada.get("/c/sepsis").must(t, 404)
+		ada.get("/c/sepsis").must(t, 410, "this community was deleted")
 
 		ada.submit("/admin/settings", "/admin/settings", url.Values{"title": {"North practice"}, "contact": {"nope"}}).must(t, 422, "not an e-mail address", `value="North practice"`)
 		ada.submit("/admin/settings", "/admin/settings", url.Values{"title": {"North practice"}, "rules": {"Be kind\r\nNo patient data\r\n"}, "contact": {"admins@example.org"}}).must(t, 303)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/commonplace/commonplace/federation"
@@ -15,8 +16,8 @@ import (
 // An admin deletes a community on A: B, which cached the community's key
 // when its member joined, verifies the Group's Delete of itself and drops
 // the membership; a Delete is queued for the Mastodon stand-in's member;
-// on A the community is gone from its page, WebFinger and the list, while
-// its name stays taken.
+// on A the community is gone (410 and a Tombstone) from its page,
+// WebFinger and the list, while its name stays taken.
 func TestDeleteCommunity(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(string(d), func(t *testing.T) {
@@ -58,15 +59,29 @@ func TestDeleteCommunity(t *testing.T) {
 				return false, err
 			})
 
-			for _, path := range []string{"/c/practice", "/.well-known/webfinger?resource=acct:practice@" + a.Domain} {
-				res, err := http.Get(a.URL + path)
+			// Its page and document are gone (410, a Tombstone for servers);
+			// WebFinger knows no such name.
+			for _, tc := range []struct {
+				path, accept string
+				status       int
+				body         string
+			}{
+				{"/c/practice", "text/html", http.StatusGone, ""},
+				{"/c/practice", "application/activity+json", http.StatusGone, `"type":"Tombstone"`},
+				{"/.well-known/webfinger?resource=acct:practice@" + a.Domain, "", http.StatusNotFound, ""},
+			} {
+				req, _ := http.NewRequest(http.MethodGet, a.URL+tc.path, nil)
+				if tc.accept != "" {
+					req.Header.Set("Accept", tc.accept)
+				}
+				res, err := http.DefaultClient.Do(req)
 				if err != nil {
 					t.Fatal(err)
 				}
-				io.Copy(io.Discard, res.Body)
+				body, _ := io.ReadAll(res.Body)
 				res.Body.Close()
-				if res.StatusCode != http.StatusNotFound {
-					t.Errorf("GET %s after deletion: %d", path, res.StatusCode)
+				if res.StatusCode != tc.status || !strings.Contains(string(body), tc.body) {
+					t.Errorf("GET %s (%s) after deletion: %d %s", tc.path, tc.accept, res.StatusCode, body)
 				}
 			}
 			if cs, err := a.DB.ListCommunities(ctx, 10); err != nil || len(cs) != 0 {
