@@ -264,14 +264,19 @@ func newFixture(t *testing.T, d storage.Dialect) *fixture {
 		// The repertoire (issue 15).
 		"/api/v1/communities/:id/repertoire :id": {id(com.ActorID)},
 		"/c/:name/featured/:id :id":              statuses,
+		"/api/v1/communities/:id/search :id":     {id(com.ActorID)},
+		"/api/v1/communities/:id/questions :id":  {id(com.ActorID)},
+		"/api/v1/communities/:id/curators :id":   {id(com.ActorID)},
 	}
 	f.query = map[string]string{
-		"/.well-known/webfinger":   "resource=acct:alice@" + a.Domain,
-		"/api/v1/accounts/lookup":  "acct=alice",
-		"/api/v2/search":           "q=alice",
-		"/search":                  "q=zqx",
-		"/authorize_interaction":   "uri=" + url.QueryEscape(a.URL+"/c/circle"),
-		"/api/v1/timelines/public": "local=false",
+		"/.well-known/webfinger":         "resource=acct:alice@" + a.Domain,
+		"/api/v1/accounts/lookup":        "acct=alice",
+		"/api/v2/search":                 "q=alice",
+		"/search":                        "q=zqx",
+		"/api/v1/communities/:id/search": "q=zqxpostbody",
+		"/c/:name/search":                "q=zqxpostbody",
+		"/authorize_interaction":         "uri=" + url.QueryEscape(a.URL+"/c/circle"),
+		"/api/v1/timelines/public":       "local=false",
 		// Streams: a stream only ever sends what comes after it opened,
 		// so here a member's connection is shown to be answered, and the
 		// others to be refused.

@@ -92,3 +92,59 @@ func TestRepertoireAPI(t *testing.T) {
 		})
 	}
 }
+
+// Finding things and trusting curators from an app: search by words and
+// kind, the unanswered questions, and a trusted member who curates once
+// the community lets them.
+func TestPracticeAPI(t *testing.T) {
+	for _, d := range []storage.Dialect{storage.SQLite, storage.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			n := fedtest.Start(t, d)
+			member(t, n, "olga")
+			dan := member(t, n, "dan")
+			g := n.Community("practice", false, "olga").Actor
+			if _, err := n.Service.Join(ctx, dan, "practice"); err != nil {
+				t.Fatal(err)
+			}
+			owner := newClient(t, n, tokenFor(t, n, "olga", "read write"))
+			danC := newClient(t, n, tokenFor(t, n, "dan", "read write"))
+			visitor := newClient(t, n, "")
+			gid, did := strconv.FormatInt(g.ID, 10), strconv.FormatInt(dan.ID, 10)
+			q := danC.ok("POST", "/api/v1/statuses", map[string]any{"status": "@practice #question Where is the defibrillator?\n\nOn ward 3."}).object(t)
+			res := danC.ok("POST", "/api/v1/statuses", map[string]any{"status": "@practice #resource Defibrillator checklist\n\nDaily checks."}).object(t)
+
+			hits := visitor.ok("GET", "/api/v1/communities/"+gid+"/search?q=defibrillators", nil).list(t)
+			if len(hits) != 2 {
+				t.Fatalf("search: %v", hits)
+			}
+			if hits := visitor.ok("GET", "/api/v1/communities/"+gid+"/search?q=defibrillator&kind=question", nil).list(t); len(hits) != 1 || field(hits[0], "id") != q["id"] {
+				t.Fatalf("search by kind: %v", hits)
+			}
+			if r := visitor.do("GET", "/api/v1/communities/"+gid+"/search?q=x&kind=bogus", nil); r.StatusCode != http.StatusUnprocessableEntity {
+				t.Fatalf("unknown kind: %d", r.StatusCode)
+			}
+			if qs := visitor.ok("GET", "/api/v1/communities/"+gid+"/questions?unanswered=true", nil).list(t); len(qs) != 1 || field(qs[0], "id") != q["id"] {
+				t.Fatalf("unanswered questions: %v", qs)
+			}
+
+			add := map[string]any{"status_id": str(res["id"]), "section": "Templates"}
+			if r := danC.do("POST", "/api/v1/communities/"+gid+"/repertoire", add); r.StatusCode != http.StatusForbidden {
+				t.Fatalf("an untrusted member curated: %d", r.StatusCode)
+			}
+			if r := danC.do("POST", "/api/v1/communities/"+gid+"/curation", map[string]any{"trusted_curate": true}); r.StatusCode != http.StatusForbidden {
+				t.Fatalf("a member changed the curation setting: %d", r.StatusCode)
+			}
+			owner.ok("POST", "/api/v1/communities/"+gid+"/curators", map[string]any{"account_id": did})
+			got := owner.ok("POST", "/api/v1/communities/"+gid+"/curation", map[string]any{"trusted_curate": true}).object(t)
+			if got["trusted_curate"] != true || len(got["curators"].([]any)) != 1 {
+				t.Fatalf("curators: %v", got)
+			}
+			danC.ok("POST", "/api/v1/communities/"+gid+"/repertoire", add)
+			owner.ok("DELETE", "/api/v1/communities/"+gid+"/curators/"+did, nil)
+			if r := danC.do("DELETE", "/api/v1/communities/"+gid+"/repertoire/"+str(res["id"]), nil); r.StatusCode != http.StatusForbidden {
+				t.Fatalf("a member no longer trusted curated: %d", r.StatusCode)
+			}
+		})
+	}
+}

@@ -194,6 +194,7 @@ func (a *API) routes() {
 	a.mediaRoutes()
 	a.pushRoutes()
 	a.repertoireRoutes()
+	a.practiceRoutes()
 
 	a.echo.GET(missingAvatarPath, missingImage)
 	a.echo.GET(missingHeaderPath, missingImage)

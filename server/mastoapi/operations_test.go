@@ -180,6 +180,12 @@ var aliases = map[string]bool{
 	"GET /api/v1/communities/:x/repertoire":       true,
 	"POST /api/v1/communities/:x/repertoire":      true,
 	"DELETE /api/v1/communities/:x/repertoire/:x": true,
+	"GET /api/v1/communities/:x/search":           true,
+	"GET /api/v1/communities/:x/questions":        true,
+	"GET /api/v1/communities/:x/curators":         true,
+	"POST /api/v1/communities/:x/curators":        true,
+	"DELETE /api/v1/communities/:x/curators/:x":   true,
+	"POST /api/v1/communities/:x/curation":        true,
 }
 
 var paramRe = regexp.MustCompile(`:[a-z_]+`)
