@@ -163,7 +163,13 @@ func (s *Service) admit(ctx context.Context, c *storage.Community, community, au
 		Content:      sanitize.HTML(obj.ContentIn()),
 		Raw:          string(raw), ObjectRaw: string(objRaw), Reason: reason,
 	}
-	if err := s.DB.HoldPost(ctx, h); err != nil && !errors.Is(err, storage.ErrConflict) {
+	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
+		if err := tx.HoldPost(ctx, h); err != nil {
+			return err
+		}
+		return s.heldNotify(ctx, tx, community)
+	})
+	if err != nil && !errors.Is(err, storage.ErrConflict) {
 		return false, err
 	}
 	s.Log.Info("post held", "community", community.URI, "object", obj.ID, "author", author.URI, "reason", reason)
@@ -217,6 +223,27 @@ func (s *Service) checkPostRate(ctx context.Context, c *storage.Community, commu
 		}
 		if n >= int64(c.InstancePostsPerHour) {
 			return fmt.Errorf("%w: %s takes at most %d posts an hour from one server", ErrTooManyAttempts, community.Handle(), c.InstancePostsPerHour)
+		}
+	}
+	return nil
+}
+
+// heldNotify tells a local community's local moderators that a post
+// waits in its queue.
+func (s *Service) heldNotify(ctx context.Context, tx *storage.DB, community *storage.Actor) error {
+	mods, err := tx.Moderators(ctx, community.ID)
+	if err != nil {
+		return err
+	}
+	for i, m := range mods {
+		if i >= maxReportNotified {
+			break
+		}
+		if !m.Local || m.Type != storage.TypePerson {
+			continue
+		}
+		if err := s.notify(ctx, tx, &storage.Notification{RecipientActorID: m.ID, Type: storage.NotifyHeldPost, FromActorID: community.ID}); err != nil {
+			return err
 		}
 	}
 	return nil

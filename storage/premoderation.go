@@ -31,6 +31,11 @@ const (
 
 	HoldNewMember   = "new_member"
 	HoldNewInstance = "new_instance"
+
+	// NotifyHeldPost tells a community's moderator that a post waits in
+	// its queue; FromActor is the community. Shown on the web only: the
+	// apps have no such notification.
+	NotifyHeldPost = "held_post"
 )
 
 // HeldPost is a post or reply that waits for a moderator of its

@@ -47,6 +47,11 @@ func (w *Web) notifications(c echo.Context, me *storage.Actor) ([]Notification, 
 					path = "/c/" + r.CommunityActor.Username + "/moderation"
 				}
 			}
+		case storage.NotifyHeldPost:
+			text = "A post in " + who + " waits for a moderator"
+			if n.FromActor != nil {
+				path = w.actorPath(n.FromActor) + "/moderation"
+			}
 		case storage.NotifyReportResolved:
 			text = "Your report was handled by " + who
 		default:

@@ -3,12 +3,14 @@ package fedtest_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/server/fedtest"
+	"github.com/commonplace/commonplace/server/mastoapi"
 	"github.com/commonplace/commonplace/storage"
 )
 
@@ -83,6 +85,32 @@ func TestPremoderationAcrossInstances(t *testing.T) {
 				if isAnnounceOf(held.URI)(r) {
 					t.Error("a held post was announced to Mastodon")
 				}
+			}
+			// olga, who moderates, is told on the web (not in the apps,
+			// which have no moderation queue); cai is not.
+			for _, c := range []struct {
+				who  *storage.Actor
+				want int
+			}{{olga, 1}, {ned, 0}} {
+				list, err := a.DB.ListNotifications(ctx, storage.NotificationFilter{RecipientActorID: c.who.ID, Types: []string{storage.NotifyHeldPost}, Page: storage.Page{Limit: 10}})
+				if err != nil || len(list) != c.want || c.want > 0 && list[0].FromActorID != group.ID {
+					t.Errorf("%s told of held posts: %d (%v), want %d", c.who.Username, len(list), err, c.want)
+				}
+			}
+			tok, err := mastoapi.IssueToken(ctx, a.DB, "olga", "read")
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, _ := http.NewRequest(http.MethodGet, a.URL+"/api/v1/notifications", nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK || strings.Contains(string(body), storage.NotifyHeldPost) {
+				t.Errorf("the apps' notifications: %d %s", res.StatusCode, body)
 			}
 			if _, err := a.Service.HeldPosts(ctx, caiOnA, "practice", 0, 10); !errors.Is(err, federation.ErrForbidden) {
 				t.Errorf("a member reading the queue: %v", err)

@@ -80,8 +80,8 @@ func (r *renderer) notifications(list []storage.Notification) ([]Notification, e
 	}
 	out := []Notification{}
 	for _, n := range list {
-		if n.FromActor == nil {
-			continue
+		if n.FromActor == nil || n.Type == storage.NotifyHeldPost {
+			continue // (held posts: see notificationFilter)
 		}
 		account, err := r.account(n.FromActor)
 		if err != nil {

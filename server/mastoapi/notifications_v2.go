@@ -64,6 +64,8 @@ func groupFilter(recipient int64, key string) (storage.NotificationFilter, bool)
 func (a *API) notificationFilter(c echo.Context, p params, pg storage.Page) (storage.NotificationFilter, error) {
 	me := viewer(c)
 	f := storage.NotificationFilter{RecipientActorID: me.ID, Page: pg, Types: p.list("types"), ExcludeTypes: p.list("exclude_types"), HideMuted: true}
+	// A held post is news for the moderation page, which the apps lack.
+	f.ExcludeTypes = append(f.ExcludeTypes, storage.NotifyHeldPost)
 	if len(f.Types) > 0 {
 		// Asking only for types that never occur must find nothing.
 		f.Types = append(f.Types, "-")
