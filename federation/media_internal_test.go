@@ -23,7 +23,7 @@ import (
 func TestRemoteAttachments(t *testing.T) {
 	obj, err := vocab.ParseObject([]byte(`{"id":"https://m.example/s/1","type":"Note","attachment":[
 		{"type":"Document","mediaType":"image/jpeg","url":"https://files.m.example/a.jpg","name":"A board","blurhash":"UBL_:rOpGG-oBUNG,qRj2so|=eE1w^n4S5NH","focalPoint":[0.5,-0.5],"width":1200,"height":800},
-		{"type":"Image","mediaType":"image/webp","url":"https://gts.example/b.webp","name":"<b>bold</b> alt","blurhash":"not a hash!"},
+		{"type":"Image","mediaType":"image/webp","url":"https://gts.example/b.webp","summary":"<b>bold</b> alt","blurhash":"not a hash!"},
 		{"type":"Document","mediaType":"application/pdf","url":"https://files.m.example/c.pdf"},
 		{"type":"Link","href":"https://example.com/article","mediaType":"text/html"},
 		{"type":"Document","mediaType":"video/mp4","url":"javascript:alert(1)"},

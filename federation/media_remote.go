@@ -63,9 +63,15 @@ func remoteAttachments(obj *vocab.Object) []storage.MediaAttachment {
 			return
 		}
 		seen[link] = true
+		// Alt text: summary (GoToSocial) or name (Mastodon), in
+		// Mastodon's order.
+		alt := a.Summary
+		if strings.TrimSpace(alt) == "" {
+			alt = a.Name
+		}
 		m := storage.MediaAttachment{
 			Kind: kind, RemoteURL: link,
-			Description: sanitize.PlainText(a.Name, MaxDescriptionLen),
+			Description: sanitize.PlainText(alt, MaxDescriptionLen),
 		}
 		if a.Width > 0 && a.Height > 0 && a.Width <= 100_000 && a.Height <= 100_000 {
 			m.Width, m.Height = a.Width, a.Height

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,8 +17,10 @@ import (
 	"github.com/piprate/json-gold/ld"
 
 	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/federation/media/mediatest"
 	"github.com/commonplace/commonplace/federation/vocab"
 	"github.com/commonplace/commonplace/storage"
+	"github.com/commonplace/commonplace/storage/blob"
 	"github.com/commonplace/commonplace/storage/storagetest"
 )
 
@@ -220,7 +223,40 @@ func extraJSONLDPaths(t *testing.T, f *fixture, question, reply *storage.Object)
 	if res := f.get("/c/practice/featured", acceptAP); !strings.Contains(string(res.body), `"oneOf":[{"type":"Note","name":"Phonics"`) {
 		t.Fatalf("the featured collection embeds the poll without its options: %s", res.body)
 	}
-	return []string{strings.TrimPrefix(poll.URI, testBase), "/c/practice/featured/" + strconv.FormatInt(question.ID, 10)}
+	// A post with an image and a document (attachment with blurhash,
+	// focalPoint, width, height), and the member's avatar and header
+	// (icon, image: /u/alice above).
+	if f.svc.Blobs == nil {
+		if f.svc.Blobs, err = blob.NewLocal(t.TempDir()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ids []int64
+	for _, data := range [][]byte{mediatest.JPEGWithGPS(64, 48, 1), mediatest.PDF} {
+		m, err := f.svc.UploadMedia(ctx, asker, federation.Upload{Name: "f", File: bytes.NewReader(data), Size: int64(len(data)), Description: "alt", Focus: "0.1,0.2"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.ID)
+	}
+	withMedia, err := f.svc.Post(ctx, asker, federation.NewPost{Community: "practice", Text: "Our board", Media: ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, purpose := range []string{storage.MediaAvatar, storage.MediaHeader} {
+		img := mediatest.PNG(mediatest.Photo(40, 40))
+		if asker, err = f.svc.SetActorImage(ctx, asker, purpose, &federation.Upload{Name: "a.png", File: bytes.NewReader(img), Size: int64(len(img))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res := f.get(strings.TrimPrefix(withMedia.URI, testBase), acceptAP); !strings.Contains(string(res.body), `"focalPoint":[0.1,0.2]`) {
+		t.Fatalf("the post is served without its attachments: %s", res.body)
+	}
+	if res := f.get("/u/alice", acceptAP); !strings.Contains(string(res.body), `"icon":{"type":"Image"`) {
+		t.Fatalf("alice is served without her avatar: %s", res.body)
+	}
+	return []string{strings.TrimPrefix(poll.URI, testBase), "/c/practice/featured/" + strconv.FormatInt(question.ID, 10),
+		strings.TrimPrefix(withMedia.URI, testBase)}
 }
 
 // The check itself finds an undefined term and an undefined type.

@@ -179,11 +179,13 @@ func (img Image) MarshalJSON() ([]byte, error) {
 // Attachment is a media attachment (Document, Image, ...), a link (Lemmy
 // puts a post's link here) or a profile field (PropertyValue).
 type Attachment struct {
-	Type       string    `json:"type,omitempty"`
-	MediaType  string    `json:"mediaType,omitempty"`
-	URL        IRI       `json:"url,omitempty"`
-	Href       string    `json:"href,omitempty"`
-	Name       string    `json:"name,omitempty"`
+	Type      string `json:"type,omitempty"`
+	MediaType string `json:"mediaType,omitempty"`
+	URL       IRI    `json:"url,omitempty"`
+	Href      string `json:"href,omitempty"`
+	Name      string `json:"name,omitempty"`
+	// Summary is an attachment's alt text as GoToSocial writes it.
+	Summary    string    `json:"summary,omitempty"`
 	Value      string    `json:"value,omitempty"`
 	Width      int       `json:"width,omitempty"`
 	Height     int       `json:"height,omitempty"`

@@ -327,9 +327,21 @@ type GTSStatus struct {
 	Tags []struct {
 		Name string `json:"name"`
 	} `json:"tags"`
-	EditedAt        *string `json:"edited_at"`
-	FavouritesCount int     `json:"favourites_count"`
-	Visibility      string  `json:"visibility"`
+	EditedAt         *string              `json:"edited_at"`
+	FavouritesCount  int                  `json:"favourites_count"`
+	Visibility       string               `json:"visibility"`
+	MediaAttachments []GTSMediaAttachment `json:"media_attachments"`
+}
+
+// GTSMediaAttachment is an attachment as GoToSocial's client API shows it.
+type GTSMediaAttachment struct {
+	ID          string  `json:"id"`
+	Type        string  `json:"type"`
+	URL         string  `json:"url"`
+	PreviewURL  string  `json:"preview_url"`
+	RemoteURL   *string `json:"remote_url"`
+	Description *string `json:"description"`
+	Blurhash    *string `json:"blurhash"`
 }
 
 // Lookup resolves an account on another server by its handle, through the
