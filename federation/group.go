@@ -301,7 +301,8 @@ func (s *Service) onCreate(ctx context.Context, act *vocab.Activity, raw []byte,
 				community = nil // it did not come to one by its own addressing
 			}
 		}
-		if parent == nil || limitedVisibility(visibility) && !inMembersCommunity(obj, community, visibility) {
+		ownPost := community != nil && community.ID == author.ID // a community's own post (its digest) is in it
+		if parent == nil && !ownPost || limitedVisibility(visibility) && !inMembersCommunity(obj, community, visibility) {
 			community = nil
 		}
 		_, err := s.storeObject(ctx, s.DB, obj, objRaw, author, community, parent)

@@ -26,6 +26,7 @@ func (a *app) communityCommand() *cobra.Command {
 		a.communityImageCommand(),
 		a.communityExportCommand(),
 		a.communityImportCommand(),
+		a.communityDigestCommand(),
 	)
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 	"unicode"
 
 	htmltomarkdown "github.com/JohannesKaufmann/html-to-markdown/v2"
@@ -249,4 +250,35 @@ func slug(title string) string {
 		return "post"
 	}
 	return b.String()
+}
+
+func (a *app) communityDigestCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "digest NAME",
+		Short: "Post a community's weekly digest",
+		Long: `Post the digest of a local community's last seven days, as the community itself:
+the posts added to its repertoire, the questions answered and the threads with
+the most replies, each linked. Its followers' servers are sent it like any post,
+so that people who would rather not read every reply can follow the community's
+own posts. A week with nothing to tell posts nothing. Run it weekly, from cron.`,
+		Example: `  0 8 * * 1  commonplace community digest practice`,
+		Args:    argsNamed("NAME"),
+		RunE: a.action(func(cmd *cobra.Command, args []string) error {
+			svc, closeDB, err := a.open(cmd)
+			if err != nil {
+				return err
+			}
+			defer closeDB()
+			o, err := svc.PostDigest(cmd.Context(), args[0], time.Now())
+			if err != nil {
+				return describe("post digest", err)
+			}
+			if o == nil {
+				fmt.Fprintf(a.Stdout, "nothing new in %s this week: no digest posted\n", args[0])
+				return nil
+			}
+			fmt.Fprintf(a.Stdout, "posted the digest of %s: %s\n", args[0], o.URI)
+			return nil
+		}),
+	}
 }
