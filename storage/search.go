@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -77,6 +78,11 @@ type SearchFilter struct {
 	// Viewer is who reads (nil: a signed-out reader): only what they may
 	// read is found.
 	Viewer *Actor
+	// AnyWord finds posts with any of the words, not all of them.
+	AnyWord bool
+	// TopLevel finds posts only, no replies; Exclude leaves out one post.
+	TopLevel bool
+	Exclude  int64
 	Offset int
 	Limit  int
 }
@@ -142,6 +148,13 @@ func searchFilters(f SearchFilter) (string, []any) {
 		conds = append(conds, "EXISTS (SELECT 1 FROM object_tags st WHERE st.object_id = o.id AND st.tag = ?)")
 		args = append(args, strings.ToLower(f.Tag))
 	}
+	if f.TopLevel {
+		conds = append(conds, "o.in_reply_to_uri = ''")
+	}
+	if f.Exclude != 0 {
+		conds = append(conds, "o.id <> ?")
+		args = append(args, f.Exclude)
+	}
 	return strings.Join(conds, " AND "), args
 }
 
@@ -152,7 +165,11 @@ func (db *DB) searchSQLite(ctx context.Context, words []string, f SearchFilter) 
 	for i, w := range words {
 		quoted[i] = `"` + w + `"`
 	}
-	match := strings.Join(quoted, " ")
+	sep := " "
+	if f.AnyWord {
+		sep = " OR "
+	}
+	match := strings.Join(quoted, sep)
 	conds, args := searchFilters(f)
 	var hits []SearchHit
 	err := db.Gorm(ctx).Raw(`SELECT o.id AS object_id, bm25(object_fts, 4.0, 1.0) AS rank
@@ -194,16 +211,21 @@ const headlineOptions = `StartSel="` + MarkStart + `", StopSel="` + MarkEnd + `"
 func (db *DB) searchPostgres(ctx context.Context, words []string, f SearchFilter) ([]SearchHit, error) {
 	conds, args := searchFilters(f)
 	text := strings.Join(words, " ")
+	parse := "plainto_tsquery"
+	if f.AnyWord {
+		// The words are letters and digits only, safe in to_tsquery.
+		text, parse = strings.Join(words, " | "), "to_tsquery"
+	}
 	// The headline is made for the page's posts only, after the ranking.
 	var hits []SearchHit
 	err := db.Gorm(ctx).Raw(fmt.Sprintf(`SELECT h.object_id, h.rank,
-			ts_headline('english', t.body, plainto_tsquery('english', ?), ?) AS snippet
+			ts_headline('english', t.body, %[1]s('english', ?), ?) AS snippet
 		FROM (SELECT t.object_id, ts_rank_cd(t.tsv, q) AS rank
-			FROM object_texts t JOIN objects o ON o.id = t.object_id, plainto_tsquery('english', ?) q
-			WHERE t.tsv @@ q AND %s
+			FROM object_texts t JOIN objects o ON o.id = t.object_id, %[1]s('english', ?) q
+			WHERE t.tsv @@ q AND %[2]s
 			ORDER BY rank DESC, t.object_id DESC LIMIT ? OFFSET ?) h
 		JOIN object_texts t ON t.object_id = h.object_id
-		ORDER BY h.rank DESC, h.object_id DESC`, conds),
+		ORDER BY h.rank DESC, h.object_id DESC`, parse, conds),
 		append(append([]any{text, headlineOptions, text}, args...), f.Limit, f.Offset)...).Scan(&hits).Error
 	return hits, err
 }
@@ -220,4 +242,44 @@ func (db *DB) UnindexedObjects(ctx context.Context, afterID int64, limit int) ([
 	err := db.Gorm(ctx).Select("id", "name", "summary", "content").
 		Where("id > ? AND deleted_at IS NULL AND "+missing, afterID).Order("id").Limit(limit).Find(&out).Error
 	return out, wrap(err, "unindexed objects after %d", afterID)
+}
+
+// RelatedPosts returns up to limit live top-level posts of o's community
+// that viewer may read, related to o: those sharing most of its hashtags
+// first, then those sharing words of its title (any of them, longer than
+// three letters), best first. o itself is left out.
+func (db *DB) RelatedPosts(ctx context.Context, o *Object, viewer *Actor, limit int) ([]int64, error) {
+	if o.CommunityActorID == nil || limit <= 0 {
+		return nil, nil
+	}
+	vis, vargs := visibleSQL(viewer)
+	var ids []int64
+	err := db.Gorm(ctx).Raw(`SELECT t.object_id FROM object_tags t JOIN objects ON objects.id = t.object_id
+		WHERE t.tag IN (SELECT tag FROM object_tags WHERE object_id = ?) AND t.object_id <> ?
+			AND objects.community_actor_id = ? AND objects.in_reply_to_uri = '' AND objects.deleted_at IS NULL AND `+vis+`
+		GROUP BY t.object_id ORDER BY COUNT(*) DESC, t.object_id DESC LIMIT ?`,
+		append(append([]any{o.ID, o.ID, *o.CommunityActorID}, vargs...), limit)...).Scan(&ids).Error
+	if err != nil {
+		return nil, wrap(err, "related posts of %d", o.ID)
+	}
+	var words []string
+	for _, w := range searchWords(o.Name) {
+		if len([]rune(w)) > 3 {
+			words = append(words, w)
+		}
+	}
+	if len(ids) >= limit || len(words) == 0 {
+		return ids, nil
+	}
+	hits, err := db.Search(ctx, SearchFilter{Query: strings.Join(words, " "), AnyWord: true, CommunityActorID: *o.CommunityActorID,
+		TopLevel: true, Exclude: o.ID, Viewer: viewer, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range hits {
+		if len(ids) < limit && !slices.Contains(ids, h.ObjectID) {
+			ids = append(ids, h.ObjectID)
+		}
+	}
+	return ids, nil
 }

@@ -140,3 +140,46 @@ func TestUnindexedObjects(t *testing.T) {
 		}
 	})
 }
+
+// Related posts: sharing hashtags first (most shared first), then words of
+// the title; never the post itself, replies or another community's.
+func TestRelatedPosts(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		f := newClientAPIFixture(t, db)
+		mk := func(uri, title string, tags []string, group *storage.Actor, parent *storage.Object) *storage.Object {
+			o := post(t, db, uri, f.member, group, parent)
+			if err := db.Gorm(ctx).Model(o).Update("name", title).Error; err != nil {
+				t.Fatal(err)
+			}
+			o.Name = title
+			if err := db.IndexObject(ctx, o.ID, title, "text"); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.PutObjectTags(ctx, o.ID, tags); err != nil {
+				t.Fatal(err)
+			}
+			return o
+		}
+		base := mk("http://example.test/o/1", "Night handover routines", []string{"handover", "nights"}, f.group, nil)
+		two := mk("http://example.test/o/2", "Unrelated", []string{"handover", "nights"}, f.group, nil)
+		one := mk("http://example.test/o/3", "Also unrelated", []string{"nights"}, f.group, nil)
+		words := mk("http://example.test/o/4", "Routines for handovers", nil, f.group, nil)
+		mk("http://example.test/o/5", "Handover routines elsewhere", []string{"handover"}, f.other, nil)
+		mk("http://example.test/o/6", "Handover reply", []string{"handover"}, f.group, base)
+		mk("http://example.test/o/7", "Coffee", nil, f.group, nil)
+		ids, err := db.RelatedPosts(ctx, base, nil, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []int64{two.ID, one.ID, words.ID}
+		if len(ids) != len(want) {
+			t.Fatalf("related %v, want %v", ids, want)
+		}
+		for i := range want {
+			if ids[i] != want[i] {
+				t.Fatalf("related %v, want %v", ids, want)
+			}
+		}
+	})
+}

@@ -152,3 +152,33 @@ func highlight(snippet string) template.HTML {
 	}
 	return template.HTML(b.String())
 }
+
+// relatedPosts is how many related posts a thread page shows.
+const relatedPosts = 5
+
+// related lists posts of a top-level post's community like it.
+func (w *Web) related(c echo.Context, o *storage.Object, viewer *storage.Actor) ([]Post, error) {
+	if o.InReplyToID != nil || o.CommunityActor == nil {
+		return nil, nil
+	}
+	ctx := c.Request().Context()
+	ids, err := w.db.RelatedPosts(ctx, o, viewer, relatedPosts)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	objs, err := w.db.ListObjectsByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int64]storage.Object, len(objs))
+	for _, x := range objs {
+		byID[x.ID] = x
+	}
+	ordered := make([]storage.Object, 0, len(ids))
+	for _, id := range ids {
+		if x, ok := byID[id]; ok {
+			ordered = append(ordered, x)
+		}
+	}
+	return w.postViews(ctx, ordered, viewer)
+}

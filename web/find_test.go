@@ -44,6 +44,8 @@ func TestCommunitySearchPage(t *testing.T) {
 		if p := visitor.get("/c/wards/search?q=handover&kind=question"); strings.Contains(p.body, "checklist") || !strings.Contains(p.body, "Night handover?") {
 			t.Fatalf("kind filter:\n%s", p.body)
 		}
+		// The question's page lists the story as related (words of its title).
+		visitor.get(strings.TrimPrefix(q.URI, s.url)).must(t, 200, `<h2 id="related-h">Related posts</h2>`, "Story by asa")
 		// Paragraphs do not run together: "checklist." and "It" stay apart.
 		visitor.get("/c/wards/search?q=helped").must(t, 200, "<mark>helped</mark>")
 

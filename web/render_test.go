@@ -34,7 +34,7 @@ func TestEveryPageRenders(t *testing.T) {
 		"oauth_authorize": OAuthAuthorize{Page: page, AppName: "<b>x</b>", Params: map[string]string{"state": `"><b>x</b>`}, Password: true, OIDCName: "<b>x</b>", ReturnTo: `"><b>x</b>`},
 		"oauth_code":      OAuthCode{Page: page, AppName: "A", Code: "c"},
 		"thread": ThreadPage{Page: withViewer, Post: Post{ID: 1, Title: "<b>x</b>", Mine: true}, Editing: true, Replies: []*Reply{{Post: Post{ID: 2, AuthorName: "<b>x</b>", Accepted: true}, More: 3, CanAccept: true, CSRF: "tok"}},
-			Question: true, CanAccept: true, Answer: &Post{ID: 2, AuthorName: "<b>x</b>", Accepted: true}, Curate: &CurateForm{Sections: []string{"<b>x</b>"}}},
+			Question: true, CanAccept: true, Answer: &Post{ID: 2, AuthorName: "<b>x</b>", Accepted: true}, Curate: &CurateForm{Sections: []string{"<b>x</b>"}}, Related: []Post{{ID: 4, Title: "<b>x</b>"}, {ID: 5, KindLabel: "<b>x</b>", AuthorName: "<b>x</b>"}}},
 		"tag":                 TagPage{Page: page, Tag: "x", Posts: []Post{{ID: 1, Title: "<b>x</b>"}}},
 		"interact":            InteractPage{Page: withViewer, Target: &Person{Name: "<b>x</b>"}},
 		"communities":         Home{Page: page, Communities: []Community{{Name: "a", Title: "<b>x</b>"}}},

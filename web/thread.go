@@ -33,6 +33,9 @@ type ThreadPage struct {
 	Mod *PostModeration
 	// Curate is what a curator of the post's community may do with it.
 	Curate *CurateForm
+	// Related are posts of the community like this one (shared tags,
+	// then words of its title).
+	Related []Post
 	// Poll is the post's poll, if it has one (polls.go).
 	Poll *PollView
 }
@@ -197,6 +200,9 @@ func (w *Web) renderThread(c echo.Context, o *storage.Object, status int, errMsg
 		return err
 	}
 	if page.Curate, err = w.curateForm(c, o, viewer); err != nil {
+		return err
+	}
+	if page.Related, err = w.related(c, o, viewer); err != nil {
 		return err
 	}
 	likers, err := w.db.ListLikers(ctx, o.ID, maxLikers)
