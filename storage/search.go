@@ -83,8 +83,8 @@ type SearchFilter struct {
 	// TopLevel finds posts only, no replies; Exclude leaves out one post.
 	TopLevel bool
 	Exclude  int64
-	Offset int
-	Limit  int
+	Offset   int
+	Limit    int
 }
 
 // SearchHit is one post found, best first.
