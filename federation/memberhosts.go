@@ -18,11 +18,15 @@ import (
 // the authority on who is in it: its followers collection, which member
 // servers (this one) may read, names the members. Their hosts are kept a
 // while per community, so that fetches, a stranger's included, cost at
-// most one read of the collection per community per window.
+// most one read of the collection per community every memberHostsRecheck.
 
 const (
-	// memberHostsTTL is how long a community's member hosts are kept.
-	memberHostsTTL = 5 * time.Minute
+	// memberHostsTTL is how long a community's member hosts are kept;
+	// a server not among them is looked for again after
+	// memberHostsRecheck, so that a server that just joined is not
+	// turned away for long.
+	memberHostsTTL     = 5 * time.Minute
+	memberHostsRecheck = 30 * time.Second
 	// maxMemberPages bounds the pages of a followers collection read.
 	maxMemberPages = 20
 	// maxCachedCommunities bounds the cache; past it, it starts over.
@@ -50,7 +54,8 @@ func (s *Service) communityHostsMember(ctx context.Context, group *storage.Actor
 	c.mu.Lock()
 	e, ok := c.byGroup[group.ID]
 	c.mu.Unlock()
-	if !ok || now.Sub(e.at) > memberHostsTTL {
+	host = strings.ToLower(host)
+	if !ok || now.Sub(e.at) > memberHostsTTL || !e.hosts[host] && now.Sub(e.at) > memberHostsRecheck {
 		hosts, err := s.readMemberHosts(ctx, group)
 		if err != nil {
 			return false, err
@@ -63,7 +68,7 @@ func (s *Service) communityHostsMember(ctx context.Context, group *storage.Actor
 		c.byGroup[group.ID] = e
 		c.mu.Unlock()
 	}
-	return e.hosts[strings.ToLower(host)], nil
+	return e.hosts[host], nil
 }
 
 // readMemberHosts reads the hosts of a remote community's members from
