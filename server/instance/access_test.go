@@ -222,6 +222,7 @@ func newFixture(t *testing.T, d storage.Dialect) *fixture {
 		"/posts/:id :id":                      statuses,
 		"/tags/:name :name":                   {"zqxtag"},
 		"/o/:id/replies :id":                  {lastSegment(post.URI)},
+		"/o/:id/context :id":                  {lastSegment(post.URI)},
 		"/a/:id :id":                          {lastSegment(create.URI)},
 		"/api/v1/statuses/:id :id":            statuses,
 		"/api/v1/statuses/:id/context :id":    statuses,
