@@ -52,6 +52,7 @@ func (w *Web) mountAdmin(get, post func(access, string, echo.HandlerFunc, ...ech
 	post(members, "/admin/settings/registrations", w.adminSetRegistrations, form, w.adminOnly)
 	post(members, "/admin/communities/transfer", w.adminTransfer, form, w.adminOnly)
 	post(members, "/admin/communities/delete", w.adminDeleteCommunity, form, w.adminOnly)
+	post(members, "/admin/communities/partners", w.adminPartner, form, w.adminOnly)
 }
 
 // operator names the signed-in admin in the audit log.
@@ -429,7 +430,9 @@ func (w *Web) adminAccountAction(c echo.Context) error {
 // AdminCommunitiesPage lists the local communities and creates new ones.
 type AdminCommunitiesPage struct {
 	Page
-	Communities   []Community
+	Communities []Community
+	// Partners are each community's partner instances, by name.
+	Partners      map[string][]string
 	Notice, Error string
 	// Form brings back a refused community.
 	Form federation.NewCommunity
@@ -445,11 +448,18 @@ func (w *Web) renderAdminCommunities(c echo.Context, status int, errMsg string, 
 	if err != nil {
 		return err
 	}
-	page := AdminCommunitiesPage{Page: w.page(c, "Communities"), Notice: adminNotice(c), Error: errMsg, Form: form}
+	page := AdminCommunitiesPage{Page: w.page(c, "Communities"), Notice: adminNotice(c), Error: errMsg, Form: form, Partners: map[string][]string{}}
 	for i := range list {
 		n, err := w.db.CountMembers(ctx, list[i].ActorID, storage.StateAccepted)
 		if err != nil {
 			return err
+		}
+		partners, err := w.svc.Policy.Partners(ctx, list[i].ActorID)
+		if err != nil {
+			return err
+		}
+		for _, p := range partners {
+			page.Partners[list[i].Actor.Username] = append(page.Partners[list[i].Actor.Username], p.Domain)
 		}
 		page.Communities = append(page.Communities, w.communityView(&list[i], n))
 	}
@@ -660,6 +670,38 @@ func (w *Web) adminTransfer(c echo.Context) error {
 		return err
 	}
 	return adminBack(c, "/admin/communities", strings.TrimPrefix(owner, "@")+" owns "+name+" now.")
+}
+
+// adminPartner is POST /admin/communities/partners: community, domain,
+// and remove=1 to remove it. A community with partners federates only
+// with them.
+func (w *Web) adminPartner(c echo.Context) error {
+	by, _, err := w.operator(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	name, domain := strings.TrimSpace(c.FormValue("community")), strings.TrimSpace(c.FormValue("domain"))
+	com, err := w.db.GetCommunityByName(ctx, name)
+	if userError(err) {
+		return w.renderAdminCommunities(c, http.StatusUnprocessableEntity, "No community is called "+name+".", federation.NewCommunity{})
+	} else if err != nil {
+		return err
+	}
+	var eff policy.Effects
+	done := domain + " is a partner of " + name + "."
+	if c.FormValue("remove") == "1" {
+		eff, err = w.svc.Policy.RemovePartner(ctx, by, com.Actor, domain)
+		done = domain + " is no longer a partner of " + name + "."
+	} else {
+		_, eff, err = w.svc.Policy.AddPartner(ctx, by, com.Actor, domain)
+	}
+	if userError(err) {
+		return w.renderAdminCommunities(c, http.StatusUnprocessableEntity, reason(err), federation.NewCommunity{})
+	} else if err != nil {
+		return err
+	}
+	return adminBack(c, "/admin/communities", effectsNotice(done, eff))
 }
 
 // adminDeleteCommunity is POST /admin/communities/delete: community and

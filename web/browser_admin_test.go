@@ -161,6 +161,15 @@ func moderationAdminFlows(t *testing.T, d storage.Dialect) {
 		t.Fatalf("mode %q", m)
 	}
 	tb.sees("web:ada")
+
+	// The other admin pages, checked by axe-core as they are opened.
+	for path, want := range map[string]string{
+		"/admin": "Federation mode", "/admin/accounts": "nina", "/admin/communities": "Sepsis care",
+		"/admin/reports": "No open reports", "/admin/settings": "Registrations",
+	} {
+		tb.open(a.URL + path)
+		tb.sees(want)
+	}
 }
 
 // deadInbox is an inbox on a loopback port where nothing listens.

@@ -61,7 +61,7 @@ func TestEveryPageRenders(t *testing.T) {
 			Allows: []storage.DomainRule{{Domain: "<b>x</b>", PublicComment: "<b>x</b>"}}, Blocks: []storage.DomainRule{{Domain: "<b>x</b>", Reason: "<b>x</b>"}},
 			Audit: []storage.PolicyAudit{{Actor: "<b>x</b>", Detail: "<b>x</b>"}}},
 		"admin_accounts":    AdminAccountsPage{Page: withViewer, Accounts: []AdminAccount{{Name: "<b>x</b>", Email: "<b>x</b>"}, {Name: "n", Self: true, Admin: true}}, More: true},
-		"admin_communities": AdminCommunitiesPage{Page: withViewer, Communities: []Community{{Name: "a", Title: "<b>x</b>"}}, Form: federation.NewCommunity{Title: "<b>x</b>", Summary: "<b>x</b>"}},
+		"admin_communities": AdminCommunitiesPage{Page: withViewer, Communities: []Community{{Name: "a", Title: "<b>x</b>"}}, Partners: map[string][]string{"a": {"<b>x</b>"}}, Form: federation.NewCommunity{Title: "<b>x</b>", Summary: "<b>x</b>"}},
 		"admin_reports":     AdminReportsPage{Page: withViewer, Reports: []ReportView{{ID: 1, Comment: "<b>x</b>", Community: "<b>x</b>"}}},
 		"admin_settings":    AdminSettingsPage{Page: withViewer, Settings: federation.InstanceSettings{Title: "<b>x</b>", Description: "<b>x</b>", ContactEmail: "<b>x</b>"}, RulesText: "<b>x</b>", Registrations: "open", Configured: "closed", Modes: []string{"closed", "open"}},
 		"admin_deliveries":  AdminDeliveriesPage{Page: withViewer, Hosts: []storage.HostHealth{{Domain: "<b>x</b>", Queued: 1, Failures: 2, LastError: "<b>x</b>"}}},
