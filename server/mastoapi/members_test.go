@@ -169,6 +169,21 @@ func testMembersOnlyReadPaths(t *testing.T, d storage.Dialect) {
 		}
 	}
 
+	// A followers-only post from the Mastodon member that mentions the
+	// community enters it as a members post, and reaches B, not N.
+	mastoURI, code := mm.PostWithVisibility(a.URL+"/inbox", "private", "secretmasto #mtest", map[string]string{group.URI: "circle@" + a.Domain})
+	if code != http.StatusAccepted {
+		t.Fatalf("Mastodon's followers-only post: %d", code)
+	}
+	fedtest.Eventually(t, "A and B have the Mastodon member's post", func() (bool, error) {
+		oa, err := a.DB.GetObjectByURI(ctx, mastoURI)
+		if err != nil {
+			return false, nil
+		}
+		_, err = b.DB.GetObjectByURI(ctx, mastoURI)
+		return err == nil && oa.Visibility == storage.VisibilityMembers && oa.CommunityActorID != nil && *oa.CommunityActorID == group.ID, nil
+	})
+
 	// A boost by a member is refused: the post is no one else's to show.
 	if _, err := b.Service.Reblog(ctx, bea, top.URI); err == nil {
 		t.Error("bea boosted a members post")
@@ -246,6 +261,7 @@ func testMembersOnlyReadPaths(t *testing.T, d storage.Dialect) {
 			return count > 0
 		}
 	}
+	posts["masto"] = mastoURI // (checked apart: its origin is the stand-in)
 	none := map[string]bool{}
 	every := map[string]bool{"top": true, "remote": true, "reply": true}
 	aOrigin := map[string]bool{"top": true} // a member's server fetches from A
@@ -321,11 +337,35 @@ func testMembersOnlyReadPaths(t *testing.T, d storage.Dialect) {
 		{"sent to P", every, sentTo(p)},
 	}
 	for _, row := range rows {
-		for k := range posts {
+		for _, k := range []string{"top", "remote", "reply"} {
 			if got := row.seen(k); got != row.want[k] {
 				t.Errorf("%s: %s post seen %v, want %v", row.path, k, got, row.want[k])
 			}
 		}
+	}
+
+	for _, node := range []*fedtest.Node{a, b, n, p} {
+		node.Settled()
+	}
+	if _, err := n.DB.GetObjectByURI(ctx, mastoURI); err == nil {
+		t.Error("N has the Mastodon member's post")
+	}
+	for _, c := range []struct {
+		node  *fedtest.Node
+		token string
+		want  bool
+	}{{a, nedTok, false}, {a, "", false}, {a, olgaTok, true}, {b, bobTok, false}, {b, beaTok, true}} {
+		o, err := c.node.DB.GetObjectByURI(ctx, mastoURI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, _ := get(t, c.node.URL+"/api/v1/statuses/"+strconv.FormatInt(o.ID, 10), "application/json", c.token, nil)
+		if (code == http.StatusOK) != c.want {
+			t.Errorf("the Mastodon member's post on %s: %d, want seen %v", c.node.Domain, code, c.want)
+		}
+	}
+	if sentTo(n)("masto") {
+		t.Error("N was sent the Mastodon member's post")
 	}
 
 	// The community's collections: for its members' servers only; its
