@@ -61,3 +61,24 @@ func (s *Service) welcomeMember(ctx context.Context, g, member *storage.Actor) {
 		s.Log.Info("welcome not sent", "community", g.URI, "member", member.URI, "err", err)
 	}
 }
+
+// SetIntroductions makes a post of a local community its introductions
+// thread (on false: no longer), as one of its moderators.
+func (s *Service) SetIntroductions(ctx context.Context, by *storage.Actor, postURI string, on bool) error {
+	o, err := s.DB.GetObjectByURI(ctx, postURI)
+	if err != nil {
+		return err
+	}
+	if o.DeletedAt != nil || o.InReplyToURI != "" || o.CommunityActor == nil || !o.CommunityActor.Local {
+		return fmt.Errorf("%w: %s is not a live post of a community here", ErrInvalid, postURI)
+	}
+	g, err := s.moderated(ctx, by, o.CommunityActor.URI)
+	if err != nil {
+		return err
+	}
+	id := o.ID
+	if !on {
+		id = 0
+	}
+	return s.DB.SetIntroductions(ctx, g.ID, id)
+}

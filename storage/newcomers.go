@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -100,4 +101,33 @@ func (db *DB) TopAnswerers(ctx context.Context, communityActorID int64, limit in
 		}
 	}
 	return out, nil
+}
+
+// Introductions returns the live post of a community where newcomers
+// introduce themselves, or nil.
+func (db *DB) Introductions(ctx context.Context, communityActorID int64) (*Object, error) {
+	var s RepertoireSetting
+	if err := db.Gorm(ctx).Where("community_actor_id = ?", communityActorID).Limit(1).Find(&s).Error; err != nil {
+		return nil, wrap(err, "introductions of %d", communityActorID)
+	}
+	if s.IntroductionsObjectID == nil {
+		return nil, nil
+	}
+	o, err := db.GetObjectByID(ctx, *s.IntroductionsObjectID)
+	if errors.Is(err, ErrNotFound) || err == nil && (o.DeletedAt != nil || o.CommunityActorID == nil || *o.CommunityActorID != communityActorID) {
+		return nil, nil
+	}
+	return o, err
+}
+
+// SetIntroductions makes the post with id objectID (0: none) a community's
+// introductions thread.
+func (db *DB) SetIntroductions(ctx context.Context, communityActorID, objectID int64) error {
+	var id *int64
+	if objectID != 0 {
+		id = &objectID
+	}
+	err := db.Gorm(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "community_actor_id"}}, DoUpdates: clause.AssignmentColumns([]string{"introductions_object_id"})}).
+		Create(&RepertoireSetting{CommunityActorID: communityActorID, IntroductionsObjectID: id}).Error
+	return wrap(err, "set introductions of %d", communityActorID)
 }

@@ -40,6 +40,9 @@ type RepertoireSetting struct {
 	TrustedCurate    bool
 	// Welcome is the message new members are shown (plain text).
 	Welcome string
+	// IntroductionsObjectID is the post where newcomers introduce
+	// themselves (nil: none).
+	IntroductionsObjectID *int64
 }
 
 // ListRepertoire returns a community's repertoire in order, at most

@@ -23,6 +23,8 @@ type NewcomerPage struct {
 	Welcome   []string
 	Joined    bool
 	Sections  []RepertoireSection
+	// Introductions is the thread where newcomers introduce themselves.
+	Introductions *Post
 	Questions []Post
 	Active    []Post
 	Answerers []Answerer
@@ -96,6 +98,19 @@ func (w *Web) renderStart(c echo.Context, status int, errMsg string) error {
 			page.Community.Members, page.Community.MembersHidden = 0, true
 		}
 		return w.render(c, status, "start", page)
+	}
+	if intro, err := w.db.Introductions(ctx, com.ActorID); err != nil {
+		return err
+	} else if intro != nil {
+		if ok, err := w.db.CanSee(ctx, viewer, intro); err != nil {
+			return err
+		} else if ok {
+			vs, err := w.postViews(ctx, []storage.Object{*intro}, viewer)
+			if err != nil {
+				return err
+			}
+			page.Introductions = &vs[0]
+		}
 	}
 	items, err := w.db.ListRepertoireFor(ctx, com.ActorID, viewer, federation.MaxRepertoire)
 	if err != nil {

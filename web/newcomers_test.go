@@ -108,6 +108,22 @@ func TestNewcomerView(t *testing.T) {
 		boB := s.browser()
 		boB.submit("/auth/sign_in", "/auth/sign_in", url.Values{"username": {"bo"}, "password": {pw}}).must(t, 303)
 		boB.submit("/c/wards/start", "/c/wards/answerers", url.Values{"listed": {"0"}}).must(t, 303)
+
+		// The introductions thread, chosen by a moderator.
+		intro, err := s.svc.Post(ctx, asa, federation.NewPost{Community: "wards", Title: "Introduce yourself", Text: "Who are you?"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		introPath := strings.TrimPrefix(intro.URI, s.url)
+		boB.submit(introPath, "/posts/"+itoa(intro.ID)+"/repertoire", url.Values{"op": {"introductions"}}).must(t, 403)
+		asaB.get(introPath).must(t, 200, "Make this the introductions thread")
+		asaB.submit(introPath, "/posts/"+itoa(intro.ID)+"/repertoire", url.Values{"op": {"introductions"}}).must(t, 303)
+		asaB.get(introPath).must(t, 200, "Newcomers introduce themselves here.")
+		s.browser().get("/c/wards/start").must(t, 200, `<h2 id="intro-h">Introduce yourself</h2>`, introPath+"#replies")
+		asaB.submit(introPath, "/posts/"+itoa(intro.ID)+"/repertoire", url.Values{"op": {"not_introductions"}}).must(t, 303)
+		if p := s.browser().get("/c/wards/start"); strings.Contains(p.body, "intro-h") {
+			t.Fatal("the introductions thread is still shown")
+		}
 		if p := s.browser().get("/c/wards/start"); strings.Contains(p.body, ">bo</a>") {
 			t.Fatalf("bo is listed after asking not to be:\n%s", p.body)
 		}

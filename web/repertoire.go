@@ -45,6 +45,9 @@ type CurateForm struct {
 	In       bool
 	Section  string
 	Sections []string
+	// Moderator may make the post the introductions thread (Intro: it
+	// is).
+	Moderator, Intro bool
 }
 
 // repertoire is GET /c/:name/repertoire.
@@ -121,6 +124,16 @@ func (w *Web) curateForm(c echo.Context, o *storage.Object, viewer *storage.Acto
 		return nil, err
 	}
 	f := &CurateForm{}
+	if ok, err := w.db.IsModerator(c.Request().Context(), g.ID, viewer.ID); err != nil {
+		return nil, err
+	} else if ok {
+		f.Moderator = true
+		intro, err := w.db.Introductions(c.Request().Context(), g.ID)
+		if err != nil {
+			return nil, err
+		}
+		f.Intro = intro != nil && intro.ID == o.ID
+	}
 	for _, it := range items {
 		if !slices.Contains(f.Sections, it.Section) && it.Section != "" {
 			f.Sections = append(f.Sections, it.Section)
@@ -146,6 +159,8 @@ func (w *Web) curate(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	switch c.FormValue("op") {
+	case "introductions", "not_introductions":
+		err = w.svc.SetIntroductions(ctx, me, o.URI, c.FormValue("op") == "introductions")
 	case "add":
 		err = w.svc.Curate(ctx, me, o.URI, federation.RepertoireChange{Section: c.FormValue("section")})
 	case "remove":
