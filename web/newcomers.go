@@ -20,14 +20,14 @@ type NewcomerPage struct {
 	Community Community
 	// Welcome is the moderators' message, as paragraphs; Joined: the
 	// viewer has just joined.
-	Welcome   []string
-	Joined    bool
-	Sections  []RepertoireSection
+	Welcome  []string
+	Joined   bool
+	Sections []RepertoireSection
 	// Introductions is the thread where newcomers introduce themselves.
 	Introductions *Post
-	Questions []Post
-	Active    []Post
-	Answerers []Answerer
+	Questions     []Post
+	Active        []Post
+	Answerers     []Answerer
 	// CanModerate shows the welcome form, with its text in WelcomeText.
 	CanModerate bool
 	WelcomeText string
