@@ -35,6 +35,9 @@ func (s *Service) tombstone(ctx context.Context, tx *storage.DB, id int64) error
 	if err := tx.TombstoneObject(ctx, id, time.Now()); err != nil {
 		return err
 	}
+	if err := s.dropObjectMedia(ctx, tx, id); err != nil {
+		return err
+	}
 	return s.Events.Publish(ctx, tx, events.Event{Kind: events.StatusDeleted, Object: id})
 }
 

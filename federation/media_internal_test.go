@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/commonplace/commonplace/federation/media/mediatest"
+	"github.com/commonplace/commonplace/federation/policy"
 	"github.com/commonplace/commonplace/federation/transport"
 	"github.com/commonplace/commonplace/federation/vocab"
 	"github.com/commonplace/commonplace/storage"
@@ -156,4 +157,51 @@ func TestFileURL(t *testing.T) {
 	if a := s.attachmentDoc(m); string(a.URL) != "https://media.cp.example/bucket/ab12/original.jpg" {
 		t.Errorf("attachment url: %s", a.URL)
 	}
+}
+
+// A domain rule that rejects media keeps the author's files from being
+// fetched; the post and its attachment rows stay, and lifting the rule
+// lets the file come.
+func TestRemoteMediaRejected(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		var hits atomic.Int64
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			w.Write(mediatest.JPEGWithGPS(20, 20, 1))
+		}))
+		defer srv.Close()
+		s := NewService(db, "http://cp.example", nil)
+		s.Client = transport.New(transport.Options{AllowPrivate: true})
+		var err error
+		if s.Blobs, err = blob.NewLocal(t.TempDir()); err != nil {
+			t.Fatal(err)
+		}
+		author := &storage.Actor{URI: "https://m.example/users/a", Type: storage.TypePerson, Username: "a", Domain: "m.example"}
+		if err := db.CreateActor(ctx, author); err != nil {
+			t.Fatal(err)
+		}
+		o := &storage.Object{URI: "https://m.example/s/1", Type: "Note", AuthorActorID: author.ID, Visibility: storage.VisibilityPublic, ContextURI: "https://m.example/s/1"}
+		if err := db.CreateObject(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.storeRemoteMedia(ctx, db, o, &vocab.Object{Attachment: vocab.Attachments{{Type: "Image", URL: vocab.IRI(srv.URL + "/a.jpg")}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Policy.Block(ctx, "admin", policy.BlockInput{Domain: "m.example", Severity: "limit", RejectMedia: true}); err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := db.MediaOfObjects(ctx, []int64{o.ID})
+		m := &rows[o.ID][0]
+		if _, err := s.EnsureMedia(ctx, m); !errors.Is(err, ErrMediaUnavailable) || hits.Load() != 0 {
+			t.Fatalf("rejected media fetched: %v, %d requests", err, hits.Load())
+		}
+		if _, err := s.Policy.Remove(ctx, "admin", storage.RuleBlock, "m.example"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.EnsureMedia(ctx, m)
+		if err != nil || got.FetchedAt == nil || hits.Load() != 1 {
+			t.Fatalf("after lifting the rule: %v, %d requests", err, hits.Load())
+		}
+	})
 }

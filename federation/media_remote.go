@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/commonplace/commonplace/federation/media"
+	"github.com/commonplace/commonplace/federation/policy"
 	"github.com/commonplace/commonplace/federation/sanitize"
 	"github.com/commonplace/commonplace/federation/transport"
 	"github.com/commonplace/commonplace/federation/vocab"
@@ -247,6 +248,12 @@ func (s *Service) EnsureMedia(ctx context.Context, m *storage.MediaAttachment) (
 	if m.Refused != "" && (strings.HasPrefix(m.Refused, "refused:") || time.Since(m.UpdatedAt) < remoteRetryAfter) {
 		return nil, ErrMediaUnavailable
 	}
+	if rejected, err := s.mediaRejected(ctx, m); err != nil {
+		return nil, err
+	} else if rejected {
+		// Not recorded: lifting the rule makes the file fetchable again.
+		return nil, fmt.Errorf("%w: the admins reject media from its server", ErrMediaUnavailable)
+	}
 	v, err, _ := s.mediaFetches.Do(strconv.FormatInt(m.ID, 10), func() (any, error) {
 		// The caller may go away; the fetch serves whoever asks next.
 		return s.fetchMedia(context.WithoutCancel(ctx), m.ID)
@@ -255,6 +262,31 @@ func (s *Service) EnsureMedia(ctx context.Context, m *storage.MediaAttachment) (
 		return nil, err
 	}
 	return v.(*storage.MediaAttachment), nil
+}
+
+// mediaRejected reports whether a domain rule with reject_media covers
+// the attachment's author or the host its file is on (Mastodon's "reject
+// media files": the posts arrive, their files are not fetched).
+func (s *Service) mediaRejected(ctx context.Context, m *storage.MediaAttachment) (bool, error) {
+	if s.Policy == nil {
+		return false, nil
+	}
+	hosts := []string{policy.HostOf(m.RemoteURL)}
+	if a, err := s.DB.GetActorByID(ctx, m.AccountActorID); err == nil {
+		hosts = append(hosts, policy.HostOf(a.URI))
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return false, err
+	}
+	for _, h := range hosts {
+		d, err := s.Policy.Check(ctx, h)
+		if err != nil {
+			return false, err
+		}
+		if d.Rule != nil && d.Rule.RejectMedia {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (s *Service) fetchMedia(ctx context.Context, id int64) (*storage.MediaAttachment, error) {

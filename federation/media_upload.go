@@ -353,3 +353,25 @@ func (s *Service) PruneUnattachedMedia(ctx context.Context, before time.Time, li
 	}
 	return n, nil
 }
+
+// dropObjectMedia removes a deleted post's attachments: the rows in tx,
+// the files once it commits (a deleted post's photo must not stay
+// reachable by its address).
+func (s *Service) dropObjectMedia(ctx context.Context, tx *storage.DB, objectID int64) error {
+	had, err := tx.MediaOfObjects(ctx, []int64{objectID})
+	if err != nil || len(had[objectID]) == 0 {
+		return err
+	}
+	rows := had[objectID]
+	if err := tx.DeleteMedia(ctx, mediaIDs(rows)); err != nil {
+		return err
+	}
+	if s.Blobs != nil {
+		tx.AfterCommit(func() {
+			for i := range rows {
+				s.deleteFiles(context.WithoutCancel(ctx), &rows[i])
+			}
+		})
+	}
+	return nil
+}

@@ -255,6 +255,14 @@ func mediaScenario(t *testing.T, n, other *fedtest.Node) {
 	if res, _ := fetch(t, via(str(m["url"]))); res.StatusCode != 200 {
 		t.Errorf("attached file after prune: %d", res.StatusCode)
 	}
+
+	// Deleting the post deletes its files.
+	anaO.ok("DELETE", "/api/v1/statuses/"+str(st["id"]), nil)
+	for _, u := range []string{str(m["url"]), str(m["preview_url"])} {
+		if res, _ := fetch(t, via(u)); res.StatusCode != 404 {
+			t.Errorf("a deleted post's file %s: %d", u, res.StatusCode)
+		}
+	}
 }
 
 // Limits per file and per member answer Mastodon's 422 with a message.
