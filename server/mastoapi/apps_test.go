@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/commonplace/commonplace/federation/media/mediatest"
 	"github.com/commonplace/commonplace/server/fedtest"
 	"github.com/commonplace/commonplace/storage"
 )
@@ -16,7 +17,8 @@ import (
 // (masto.js 8 under Elk and Phanpy, megalodon 10 under Whalebird and
 // Fedistar) against a live instance: sign-in through the authorize page,
 // home, notifications v1 and v2, compose, edit from the source,
-// @-autocomplete and the screens around them (testdata/apps). It needs
+// @-autocomplete, a photo with GPS EXIF and alt text, and the screens
+// around them (testdata/apps). It needs
 // Node.js and the pinned libraries, which `bash .ci/run` installs from the
 // lockfile; without them it is skipped with a message.
 func TestRealAppLibraries(t *testing.T) {
@@ -40,12 +42,17 @@ func TestRealAppLibraries(t *testing.T) {
 	member(t, n, "nadia")
 	n.Community("nightshift", false, "nadia")
 
+	photo := filepath.Join(t.TempDir(), "board.jpg")
+	if err := os.WriteFile(photo, mediatest.JPEGWithGPS(300, 200, 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "apps.test.mjs")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "COMMONPLACE_URL="+n.URL, "COMMONPLACE_USER=nadia",
-		"COMMONPLACE_PASSWORD="+password, "COMMONPLACE_COMMUNITY=nightshift", "NO_COLOR=1")
+		"COMMONPLACE_PASSWORD="+password, "COMMONPLACE_COMMUNITY=nightshift", "COMMONPLACE_PHOTO="+photo, "NO_COLOR=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("the app libraries failed against the instance:\n%s\n%v", out, err)

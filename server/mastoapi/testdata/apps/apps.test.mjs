@@ -12,6 +12,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { createRestAPIClient } from "masto";
 import generator, { detector } from "megalodon";
 
@@ -19,6 +20,7 @@ const base = process.env.COMMONPLACE_URL;
 const user = process.env.COMMONPLACE_USER;
 const password = process.env.COMMONPLACE_PASSWORD;
 const community = process.env.COMMONPLACE_COMMUNITY;
+const photo = process.env.COMMONPLACE_PHOTO; // a JPEG whose EXIF holds a GPS position
 const redirectUri = "urn:ietf:wg:oauth:2.0:oob";
 
 // signIn goes through the authorize page as a browser would: the page,
@@ -155,6 +157,26 @@ test("masto.js: a poll and a push subscription (Elk, Phanpy)", async () => {
   assert.equal((await masto.v1.push.subscription.fetch()).id, sub.id);
   await masto.v1.push.subscription.remove();
   await assert.rejects(masto.v1.push.subscription.fetch(), "removed");
+});
+
+test("masto.js: a photo with alt text (Elk, Phanpy)", async () => {
+  const masto = createRestAPIClient({ url: base, accessToken: token });
+  const original = await readFile(photo);
+  assert.ok(original.includes(Buffer.from("Exif\0")), "the fixture carries EXIF");
+  const media = await masto.v2.media.create({
+    file: new Blob([original], { type: "image/jpeg" }), description: "The night shift's board", focus: "0.0,0.5",
+  });
+  assert.equal(media.type, "image");
+  assert.ok(media.blurhash, "blurhash");
+  assert.equal(media.meta.original.width, 300);
+  assert.equal(media.meta.focus.y, 0.5);
+  const post = await masto.v1.statuses.create({ status: `@${community} Our board`, mediaIds: [media.id] });
+  assert.equal(post.mediaAttachments.length, 1);
+  assert.equal(post.mediaAttachments[0].description, "The night shift's board");
+  const served = Buffer.from(await (await fetch(post.mediaAttachments[0].url)).arrayBuffer());
+  assert.ok(served.length > 0 && !served.includes(Buffer.from("Exif\0")), "the served photo has no EXIF");
+  const preview = await fetch(post.mediaAttachments[0].previewUrl);
+  assert.equal(preview.headers.get("content-type"), "image/jpeg");
 });
 
 test("megalodon: detects Mastodon and loads the screens (Whalebird, Fedistar)", async () => {
