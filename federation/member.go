@@ -23,18 +23,6 @@ import (
 // MaxPins bounds a member's pinned posts, as Mastodon's 5.
 const MaxPins = 5
 
-// livePublic loads a live public post.
-func (s *Service) livePublic(ctx context.Context, objectURI string) (*storage.Object, error) {
-	o, err := s.DB.GetObjectByURI(ctx, objectURI)
-	if err != nil {
-		return nil, err
-	}
-	if o.DeletedAt != nil || o.Visibility != storage.VisibilityPublic {
-		return nil, fmt.Errorf("post %s: %w", objectURI, storage.ErrNotFound)
-	}
-	return o, nil
-}
-
 // followerInboxes are the inboxes of a local actor's remote followers,
 // one per server.
 func (s *Service) followerInboxes(ctx context.Context, actor *storage.Actor) ([]string, error) {
@@ -42,10 +30,13 @@ func (s *Service) followerInboxes(ctx context.Context, actor *storage.Actor) ([]
 }
 
 // Reblog boosts a post to the member's own followers: an Announce of the
-// post's id, as Mastodon sends it, also to the post's author. A repeat
-// returns the post unchanged.
+// post's id, as Mastodon sends it, also to the post's author. As
+// Mastodon's StatusPolicy#reblog? allows: a public or unlisted post the
+// member may read, or their own followers-only post (boosted to their
+// followers only); ErrNotFound for a post they may not read, ErrForbidden
+// for any other. A repeat returns the post unchanged.
 func (s *Service) Reblog(ctx context.Context, actor *storage.Actor, objectURI string) (*storage.Object, error) {
-	o, err := s.livePublic(ctx, objectURI)
+	o, err := s.reblogable(ctx, actor, objectURI)
 	if err != nil {
 		return nil, err
 	}
@@ -55,24 +46,13 @@ func (s *Service) Reblog(ctx context.Context, actor *storage.Actor, objectURI st
 	if _, err := s.DB.GetReblog(ctx, actor.ID, o.ID); err == nil {
 		return o, nil
 	}
-	inboxes, err := s.followerInboxes(ctx, actor)
+	to, cc, inboxes, err := s.reblogAudience(ctx, actor, o)
 	if err != nil {
 		return nil, err
 	}
-	cc := []string{actor.FollowersURI}
-	if o.AuthorActor != nil && o.AuthorActor.ID != actor.ID {
-		cc = append(cc, o.AuthorActor.URI)
-		inboxes = append(inboxes, o.AuthorActor.DeliveryInbox())
-	}
-	// A partner community's post is boosted to its partners only.
-	if c := o.CommunityActor; c != nil && c.Local {
-		if inboxes, err = s.partnerInboxes(ctx, s.DB, c, inboxes); err != nil {
-			return nil, err
-		}
-	}
 	body, err := vocab.Marshal(&vocab.Activity{
 		ID: s.URLs.NewActivity(), Type: vocab.TypeAnnounce, Actor: vocab.IRI(actor.URI),
-		Object: vocab.RefsTo(o.URI), To: vocab.IRIs{vocab.Public}, CC: cc, Published: vocab.At(time.Now()),
+		Object: vocab.RefsTo(o.URI), To: to, CC: cc, Published: vocab.At(time.Now()),
 	})
 	if err != nil {
 		return nil, err
@@ -100,6 +80,51 @@ func (s *Service) Reblog(ctx context.Context, actor *storage.Actor, objectURI st
 	return o, nil
 }
 
+// reblogable loads a live post actor may boost (see Reblog).
+func (s *Service) reblogable(ctx context.Context, actor *storage.Actor, objectURI string) (*storage.Object, error) {
+	o, err := s.DB.GetObjectByURI(ctx, objectURI)
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := s.DB.CanSee(ctx, actor, o); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, fmt.Errorf("post %s: %w", objectURI, storage.ErrNotFound)
+	}
+	switch {
+	case !limitedVisibility(o.Visibility):
+		return o, nil
+	case o.Visibility == storage.VisibilityPrivate && o.AuthorActorID == actor.ID:
+		return o, nil
+	}
+	return nil, fmt.Errorf("%w: a %s post cannot be boosted", ErrForbidden, o.Visibility)
+}
+
+// reblogAudience is the addressing and the inboxes of actor's boost of o
+// (and of its Undo): their followers and the post's author, to Public;
+// for their own followers-only post, their followers only, as Mastodon
+// addresses a boost with the post's visibility.
+func (s *Service) reblogAudience(ctx context.Context, actor *storage.Actor, o *storage.Object) (to, cc, inboxes []string, err error) {
+	if inboxes, err = s.followerInboxes(ctx, actor); err != nil {
+		return nil, nil, nil, err
+	}
+	if o.Visibility == storage.VisibilityPrivate {
+		return []string{actor.FollowersURI}, nil, inboxes, nil
+	}
+	to, cc = []string{vocab.Public}, []string{actor.FollowersURI}
+	if o.AuthorActor != nil && o.AuthorActor.ID != actor.ID {
+		cc = append(cc, o.AuthorActor.URI)
+		inboxes = append(inboxes, o.AuthorActor.DeliveryInbox())
+	}
+	// A partner community's post is boosted to its partners only.
+	if c := o.CommunityActor; c != nil && c.Local {
+		if inboxes, err = s.partnerInboxes(ctx, s.DB, c, inboxes); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return to, cc, inboxes, nil
+}
+
 // reblogged notifies a local author of a boost.
 func (s *Service) reblogged(ctx context.Context, tx *storage.DB, o *storage.Object, by *storage.Actor) error {
 	author := o.AuthorActor
@@ -125,23 +150,12 @@ func (s *Service) Unreblog(ctx context.Context, actor *storage.Actor, objectURI 
 	} else if err != nil {
 		return nil, err
 	}
-	inboxes, err := s.followerInboxes(ctx, actor)
+	to, cc, inboxes, err := s.reblogAudience(ctx, actor, o)
 	if err != nil {
 		return nil, err
 	}
-	cc := []string{actor.FollowersURI}
-	if o.AuthorActor != nil && o.AuthorActor.ID != actor.ID {
-		cc = append(cc, o.AuthorActor.URI)
-		inboxes = append(inboxes, o.AuthorActor.DeliveryInbox())
-	}
-	// A partner community's post is boosted to its partners only.
-	if c := o.CommunityActor; c != nil && c.Local {
-		if inboxes, err = s.partnerInboxes(ctx, s.DB, c, inboxes); err != nil {
-			return nil, err
-		}
-	}
 	inner := &vocab.Activity{ID: r.URI, Type: vocab.TypeAnnounce, Actor: vocab.IRI(actor.URI), Object: vocab.RefsTo(o.URI)}
-	body, err := s.activityDoc(vocab.TypeUndo, actor, inner, []string{vocab.Public}, cc)
+	body, err := s.activityDoc(vocab.TypeUndo, actor, inner, to, cc)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +182,10 @@ func (s *Service) Bookmark(ctx context.Context, actor *storage.Actor, objectURI 
 	if !on {
 		return o, s.DB.DeleteMark(ctx, storage.BookmarksTable, actor.ID, o.ID)
 	}
-	if o.DeletedAt != nil {
+	// Only a post the member may read (ErrNotFound, as for an unknown one).
+	if ok, err := s.DB.CanSee(ctx, actor, o); err != nil {
+		return nil, err
+	} else if !ok {
 		return nil, fmt.Errorf("post %s: %w", objectURI, storage.ErrNotFound)
 	}
 	return o, s.DB.PutMark(ctx, storage.BookmarksTable, actor.ID, o.ID)

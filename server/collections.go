@@ -298,7 +298,7 @@ func (s *Server) personFeatured(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pins, err := s.db.ListMarked(c.Request().Context(), "pins", a.ID, storage.Page{Limit: federation.MaxPins})
+	pins, err := s.db.ListMarked(c.Request().Context(), "pins", a.ID, nil, storage.Page{Limit: federation.MaxPins})
 	if err != nil {
 		return err
 	}

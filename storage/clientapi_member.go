@@ -107,17 +107,17 @@ type MarkedPage struct {
 
 // ListMarked returns a page of live posts actorID bookmarked
 // ("bookmarks"), liked ("likes"), pinned ("pins") or boosted ("reblogs"),
-// newest mark first.
-func (db *DB) ListMarked(ctx context.Context, table string, actorID int64, p Page) (MarkedPage, error) {
+// newest mark first: those viewer (nil: anyone) may read.
+func (db *DB) ListMarked(ctx context.Context, table string, actorID int64, viewer *Actor, p Page) (MarkedPage, error) {
 	switch table {
 	case "bookmarks", "likes", "pins", "reblogs":
 	default:
 		return MarkedPage{}, errors.New("storage: unknown mark table " + table)
 	}
 	type row struct{ ID, ObjectID int64 }
-	q := db.Gorm(ctx).Table(table).Select(table+".id, "+table+".object_id").
+	q := VisibleTo(db.Gorm(ctx).Table(table).Select(table+".id, "+table+".object_id").
 		Joins("JOIN objects ON objects.id = "+table+".object_id").
-		Where(table+".actor_id = ? AND objects.deleted_at IS NULL AND objects.visibility = ?", actorID, VisibilityPublic)
+		Where(table+".actor_id = ? AND objects.deleted_at IS NULL", actorID), viewer)
 	q, order := pageQuery(q, table+".id", p)
 	var rows []row
 	if err := q.Order(order).Limit(p.limit()).Scan(&rows).Error; err != nil {

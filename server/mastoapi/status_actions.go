@@ -94,8 +94,14 @@ func (a *API) reblog(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// A boost has the post's visibility when that is followers-only (its
+	// author's own), as on Mastodon.
+	vis := "public"
+	if o.Visibility == storage.VisibilityPrivate {
+		vis = "private"
+	}
 	return c.JSON(http.StatusOK, &Status{
-		ID: id(o.ID), URI: r.URI, CreatedAt: iso(r.CreatedAt), Account: me, Visibility: "public",
+		ID: id(o.ID), URI: r.URI, CreatedAt: iso(r.CreatedAt), Account: me, Visibility: vis,
 		MediaAttachments: []any{}, Mentions: []Mention{}, Tags: []Tag{}, Emojis: []Emoji{}, Reblog: s,
 		Favourited: s.Favourited, Reblogged: ptr(true), Muted: s.Muted, Bookmarked: s.Bookmarked, Pinned: s.Pinned,
 	})
@@ -153,7 +159,7 @@ func (a *API) markedStatuses(table string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		page, err := a.db.ListMarked(c.Request().Context(), table, viewerID(c), pg)
+		page, err := a.db.ListMarked(c.Request().Context(), table, viewerID(c), viewer(c), pg)
 		if err != nil {
 			return err
 		}
@@ -246,7 +252,7 @@ func (a *API) statusesByID(c echo.Context) error {
 // member's pinned posts, most recently pinned first (a community pins
 // nothing yet).
 func (a *API) pinnedStatuses(c echo.Context, actor *storage.Actor) error {
-	page, err := a.db.ListMarked(c.Request().Context(), "pins", actor.ID, storage.Page{Limit: federation.MaxPins})
+	page, err := a.db.ListMarked(c.Request().Context(), "pins", actor.ID, viewer(c), storage.Page{Limit: federation.MaxPins})
 	if err != nil {
 		return err
 	}
