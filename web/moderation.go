@@ -684,6 +684,7 @@ func (w *Web) modlog(c echo.Context) error {
 func (w *Web) mountModeration(get, post func(access, string, echo.HandlerFunc, ...echo.MiddlewareFunc), form echo.MiddlewareFunc) {
 	get(members, "/c/:name/modlog", w.modlog, form)
 	get(members, "/c/:name/moderation", w.moderation, form, w.signedIn)
+	get(members, "/c/:name/export.json", w.exportCommunity, form, w.signedIn)
 	post(members, "/c/:name/moderation/requests", w.decideRequest, form, w.signedIn)
 	post(members, "/c/:name/moderation/reports/:id", w.closeReport, form, w.signedIn)
 	post(members, "/c/:name/moderation/bans", w.ban, form, w.signedIn)
