@@ -77,8 +77,8 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 	switch {
 	case !author.Local:
 		return nil, fmt.Errorf("%w: only local members post here", ErrForbidden)
-	case text == "" || body == "":
-		return nil, fmt.Errorf("%w: a post needs text", ErrInvalid)
+	case (text == "" || body == "") && len(in.Media) == 0:
+		return nil, fmt.Errorf("%w: a post needs text or an attachment", ErrInvalid)
 	case utf8.RuneCountInString(text) > MaxPostLen:
 		return nil, fmt.Errorf("%w: a post is at most %d characters", ErrInvalid, MaxPostLen)
 	case utf8.RuneCountInString(title) > 300 || utf8.RuneCountInString(in.Summary) > 500:

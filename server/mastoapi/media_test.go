@@ -407,3 +407,30 @@ func TestProfileImages(t *testing.T) {
 		t.Errorf("community account avatar %v", ga["avatar"])
 	}
 }
+
+// With attachments the text may be left out, as on Mastodon: a reply
+// that is only a photo, and a post to a community that only mentions it.
+func TestMediaOnlyPosts(t *testing.T) {
+	n := fedtest.Start(t, dialects[0])
+	member(t, n, "ana")
+	n.Community("practice", false, "ana")
+	ana := newClient(t, n, tokenFor(t, n, "ana", "read write"))
+	upload := func() string {
+		return str(ana.upload("/api/v2/media", "p.jpg", mediatest.JPEGWithGPS(40, 30, 1)).object(t)["id"])
+	}
+	top := ana.ok("POST", "/api/v1/statuses", url.Values{"status": {"@practice our room"}}).object(t)
+	reply := expect(t, ana.do("POST", "/api/v1/statuses", url.Values{"in_reply_to_id": {str(top["id"])}, "media_ids[]": {upload()}}), 200, "Status").(map[string]any)
+	if l, _ := reply["media_attachments"].([]any); len(l) != 1 || str(reply["in_reply_to_id"]) != str(top["id"]) {
+		t.Errorf("photo-only reply: %v", reply)
+	}
+	only := ana.ok("POST", "/api/v1/statuses", url.Values{"status": {"@practice"}, "media_ids[]": {upload()}}).object(t)
+	if l, _ := only["media_attachments"].([]any); len(l) != 1 {
+		t.Errorf("photo-only post: %v", only)
+	}
+	if r := ana.do("POST", "/api/v1/statuses", url.Values{"in_reply_to_id": {str(top["id"])}}); r.StatusCode != 422 {
+		t.Errorf("nothing at all: %d", r.StatusCode)
+	}
+	if r := ana.do("POST", "/api/v1/statuses", url.Values{"status": {"@practice"}}); r.StatusCode != 422 {
+		t.Errorf("only the mention, no photo: %d", r.StatusCode)
+	}
+}

@@ -88,7 +88,11 @@ func (a *API) createStatus(c echo.Context) error {
 	ctx := c.Request().Context()
 	text, err := statusText(p.Get("status"))
 	if err != nil {
-		return err
+		// With attachments the text may be left out, as on Mastodon.
+		if media, merr := mediaIDs(p); merr != nil || len(media) == 0 || strings.TrimSpace(p.Get("status")) != "" {
+			return err
+		}
+		text = ""
 	}
 	switch p.Get("visibility") {
 	case "", "public", "unlisted", "private", "direct":
@@ -192,7 +196,7 @@ func (a *API) post(ctx context.Context, me *storage.Actor, p params, text, lang,
 		// for its members only, whatever the app chose.
 		in.Community = community.URI
 		text = stripMention(text, community, a.domain)
-		if strings.TrimSpace(text) == "" {
+		if strings.TrimSpace(text) == "" && len(in.Media) == 0 {
 			return nil, errorf(http.StatusUnprocessableEntity, "Validation failed: Text can't be blank")
 		}
 	case community != nil && limited:
@@ -206,7 +210,7 @@ func (a *API) post(ctx context.Context, me *storage.Actor, p params, text, lang,
 		// The post opens with a link to the community; the mention
 		// itself need not be repeated in its text.
 		text = stripMention(text, community, a.domain)
-		if strings.TrimSpace(text) == "" {
+		if strings.TrimSpace(text) == "" && len(in.Media) == 0 {
 			return nil, errorf(http.StatusUnprocessableEntity, "Validation failed: Text can't be blank")
 		}
 	case in.InReplyTo == "":
