@@ -14,9 +14,9 @@ import (
 const (
 	// scrapeTimeout bounds the queries one scrape runs.
 	scrapeTimeout = 5 * time.Second
-	// cacheFor is how long one scrape's database figures are served again:
-	// /metrics is public, and a flood of scrapes must not become a flood
-	// of aggregate queries.
+	// cacheFor is how long one scrape's database figures are served again,
+	// so that scrapes by several Prometheus servers (or a misconfigured
+	// one) do not become a flood of aggregate queries.
 	cacheFor = 5 * time.Second
 	// maxHostSeries bounds the per-host series: the hosts with the most
 	// failures in a row. A fan-out to thousands of dead servers must not
