@@ -32,6 +32,9 @@ func (s *Service) updateObject(ctx context.Context, tx *storage.DB, id int64, u 
 
 // tombstone deletes a post and tells the timelines.
 func (s *Service) tombstone(ctx context.Context, tx *storage.DB, id int64) error {
+	if err := s.entryGone(ctx, tx, id); err != nil {
+		return err
+	}
 	if err := tx.TombstoneObject(ctx, id, time.Now()); err != nil {
 		return err
 	}

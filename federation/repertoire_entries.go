@@ -120,3 +120,21 @@ func (s *Service) tellEntry(ctx context.Context, tx *storage.DB, g *storage.Acto
 	_, err = s.send(ctx, tx, g, del, inboxes)
 	return err
 }
+
+// entryGone withdraws the entry of a post leaving a local community's
+// repertoire because it is deleted: Mastodon unpins and drops it.
+func (s *Service) entryGone(ctx context.Context, tx *storage.DB, objectID int64) error {
+	in, err := tx.RepertoireOf(ctx, []int64{objectID})
+	if err != nil || !in[objectID] {
+		return err
+	}
+	o, err := tx.GetObjectByID(ctx, objectID)
+	if err != nil {
+		return ignoreNotFound(err)
+	}
+	g, err := localCommunityOf(ctx, tx, o)
+	if err != nil || g == nil || o.DeletedAt != nil {
+		return err
+	}
+	return s.tellEntry(ctx, tx, g, objectID, false)
+}

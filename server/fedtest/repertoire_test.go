@@ -171,6 +171,11 @@ func TestRepertoireAcrossInstances(t *testing.T) {
 				t.Fatal(err)
 			}
 			fedtest.Eventually(t, "A's repertoire is empty", repertoireIs(a, group.URI))
+			storyOnA, _ := object(a, story.URI)
+			m.WaitFor("Mastodon gets the Delete of the deleted post's entry", func(r fedtest.Received) bool {
+				obj, _ := r.Doc["object"].(map[string]any)
+				return r.Type == "Delete" && r.Doc["actor"] == group.URI && obj != nil && obj["id"] == federation.EntryURI(group, storyOnA.ID)
+			})
 			fedtest.Eventually(t, "B's repertoire is empty", repertoireIs(b, group.URI))
 		})
 	}
