@@ -25,7 +25,7 @@ const (
 )
 
 // opsCollector reports the state of the queues, failing hosts and
-// sessions, read from the database at each scrape, and this process's
+// sessions, read from the database at most every cacheFor, and this process's
 // delivery outcomes. The database figures are the instance's (every
 // replica reports the same); the outcomes are this replica's.
 type opsCollector struct {
