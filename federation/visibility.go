@@ -185,7 +185,9 @@ func (s *Service) FetchAllowed(ctx context.Context, r *http.Request, o *storage.
 	if signer.Local {
 		return fmt.Errorf("%w: local actors do not fetch from here", ErrForbidden)
 	}
-	ok, err := s.DB.CanServerSee(ctx, hostOf(signer.URI), o)
+	// A deleted post is answered as deleted only to the servers that
+	// could read it.
+	ok, err := s.DB.CouldServerSee(ctx, hostOf(signer.URI), o)
 	if err != nil {
 		return err
 	}

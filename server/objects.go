@@ -22,17 +22,14 @@ func (s *Server) object(c echo.Context) error {
 	}
 	c.Response().Header().Add(echo.HeaderVary, echo.HeaderAccept)
 	if !wantsActivityJSON(c.Request()) {
-		if o.DeletedAt != nil {
-			return echo.NewHTTPError(http.StatusGone, "this post was deleted")
-		}
+		// (The page answers 410 or 404 for a deleted post, as its
+		// visibility says.)
 		return s.page(c, func(p Pages) error { return p.Object(c, o) })
 	}
-	if o.DeletedAt == nil {
-		// Followers-only and direct posts: only for their readers'
-		// servers, on a signed request.
-		if err := s.svc.FetchAllowed(c.Request().Context(), c.Request(), o); err != nil {
-			return peerError(err)
-		}
+	// Followers-only and direct posts, deleted or not: only for their
+	// readers' servers, on a signed request (to others, no such post).
+	if err := s.svc.FetchAllowed(c.Request().Context(), c.Request(), o); err != nil {
+		return peerError(err)
 	}
 	doc, err := s.svc.PollDocument(c.Request().Context(), o)
 	if err != nil {
@@ -54,11 +51,11 @@ func (s *Server) objectReplies(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if o.DeletedAt != nil {
-		return echo.NewHTTPError(http.StatusGone, "this post was deleted")
-	}
 	if err := s.svc.FetchAllowed(c.Request().Context(), c.Request(), o); err != nil {
 		return peerError(err)
+	}
+	if o.DeletedAt != nil {
+		return echo.NewHTTPError(http.StatusGone, "this post was deleted")
 	}
 	id := o.URI + "/replies"
 	// The replies in a members-only community's thread are members posts,
@@ -133,10 +130,8 @@ func (s *Server) objectContext(c echo.Context) error {
 		return notFound("no such thread")
 	}
 	ctx := c.Request().Context()
-	if root.DeletedAt == nil {
-		if err := s.svc.FetchAllowed(ctx, c.Request(), root); err != nil {
-			return peerError(err)
-		}
+	if err := s.svc.FetchAllowed(ctx, c.Request(), root); err != nil {
+		return peerError(err)
 	}
 	host, err := s.svc.FetchingServer(ctx, c.Request())
 	if err != nil {

@@ -80,6 +80,13 @@ func (db *DB) CanSee(ctx context.Context, viewer *Actor, o *Object) (bool, error
 	if o.DeletedAt != nil {
 		return false, nil
 	}
+	return db.CouldSee(ctx, viewer, o)
+}
+
+// CouldSee is CanSee of a post, deleted or not: for a deleted post,
+// whether viewer could read it before (who may learn that it is gone;
+// to anyone else it never existed).
+func (db *DB) CouldSee(ctx context.Context, viewer *Actor, o *Object) (bool, error) {
 	if o.Visibility == VisibilityPublic || o.Visibility == VisibilityUnlisted {
 		return true, nil // as visibleSQL says, without a query
 	}
@@ -97,6 +104,12 @@ func (db *DB) CanServerSee(ctx context.Context, host string, o *Object) (bool, e
 	if o.DeletedAt != nil {
 		return false, nil
 	}
+	return db.CouldServerSee(ctx, host, o)
+}
+
+// CouldServerSee is CanServerSee of a post, deleted or not (see
+// CouldSee).
+func (db *DB) CouldServerSee(ctx context.Context, host string, o *Object) (bool, error) {
 	if o.Visibility == VisibilityPublic || o.Visibility == VisibilityUnlisted {
 		return true, nil
 	}
@@ -105,7 +118,7 @@ func (db *DB) CanServerSee(ctx context.Context, host string, o *Object) (bool, e
 		return false, nil
 	}
 	var n int64
-	err := serverVisible(db.Gorm(ctx).Model(&Object{}).Where("objects.id = ? AND objects.deleted_at IS NULL", o.ID), host).
+	err := serverVisible(db.Gorm(ctx).Model(&Object{}).Where("objects.id = ?", o.ID), host).
 		Count(&n).Error
 	return n > 0, wrap(err, "can %s see %d", host, o.ID)
 }

@@ -94,13 +94,20 @@ func (w *Web) objectOf(c echo.Context) (*storage.Object, error) {
 }
 
 func (w *Web) renderThread(c echo.Context, o *storage.Object, status int, errMsg, text string) error {
-	if o.DeletedAt != nil {
-		return echo.NewHTTPError(http.StatusGone, "This post was deleted.")
-	}
 	ctx := c.Request().Context()
 	viewer, err := w.viewerActor(c)
 	if err != nil {
 		return err
+	}
+	if o.DeletedAt != nil {
+		// Gone to those who could read it; to anyone else a followers-only
+		// or direct post never existed.
+		if ok, err := w.db.CouldSee(ctx, viewer, o); err != nil {
+			return err
+		} else if !ok {
+			return echo.NewHTTPError(http.StatusNotFound, "no such post")
+		}
+		return echo.NewHTTPError(http.StatusGone, "This post was deleted.")
 	}
 	// Followers-only and direct posts are shown only to their readers
 	// (storage/visibility.go decides), to anyone else as no post at all.
