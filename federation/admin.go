@@ -353,30 +353,36 @@ func (s *Service) UpdateCommunity(ctx context.Context, by *storage.Actor, commun
 		if err := s.logMod(ctx, tx, c.Actor, by, ModEditCommunity, nil, "", Reason{}, nil); err != nil {
 			return err
 		}
-		if s.GroupDocument == nil {
-			return nil
-		}
-		doc, err := s.GroupDocument(c)
-		if err != nil {
-			return err
-		}
-		inboxes, err := tx.MemberInboxes(ctx, c.ActorID)
-		if err != nil || len(inboxes) == 0 {
-			return err
-		}
-		to, cc := communityAudience(c.Actor)
-		body, err := s.activityDoc(vocab.TypeUpdate, c.Actor, json.RawMessage(doc), to, cc)
-		if err != nil {
-			return err
-		}
-		_, err = s.send(ctx, tx, c.Actor, body, inboxes)
-		return err
+		return s.sendGroupUpdate(ctx, tx, c)
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.notifyDeliveries()
 	return s.DB.GetCommunityByActorID(ctx, g.ID)
+}
+
+// sendGroupUpdate queues the community's Group, as served, in an Update
+// to its members' servers.
+func (s *Service) sendGroupUpdate(ctx context.Context, tx *storage.DB, c *storage.Community) error {
+	if s.GroupDocument == nil {
+		return nil
+	}
+	doc, err := s.GroupDocument(c)
+	if err != nil {
+		return err
+	}
+	inboxes, err := tx.MemberInboxes(ctx, c.ActorID)
+	if err != nil || len(inboxes) == 0 {
+		return err
+	}
+	to, cc := communityAudience(c.Actor)
+	body, err := s.activityDoc(vocab.TypeUpdate, c.Actor, json.RawMessage(doc), to, cc)
+	if err != nil {
+		return err
+	}
+	_, err = s.send(ctx, tx, c.Actor, body, inboxes)
+	return err
 }
 
 // AuditResetLink records that an admin made a password reset link.

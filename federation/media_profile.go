@@ -40,8 +40,9 @@ func actorImageKey(a *storage.Actor, purpose string) string {
 
 // SetActorImage makes an uploaded image a local actor's avatar or header
 // (purpose storage.MediaAvatar or MediaHeader), replacing the one it had;
-// a nil up removes it. It returns the actor as stored now. A member's
-// followers learn of it when the profile's Update is sent (UpdateProfile).
+// a nil up removes it. It returns the actor as stored now. A community's
+// members' servers are sent the Group in an Update; a member's followers
+// learn of it when the profile's Update is sent (UpdateProfile).
 func (s *Service) SetActorImage(ctx context.Context, actor *storage.Actor, purpose string, up *Upload) (*storage.Actor, error) {
 	if purpose != storage.MediaAvatar && purpose != storage.MediaHeader {
 		return nil, fmt.Errorf("%w: no image %q", ErrInvalid, purpose)
@@ -105,6 +106,17 @@ func (s *Service) SetActorImage(ctx context.Context, actor *storage.Actor, purpo
 	}
 	if oldRow != nil {
 		s.deleteFiles(ctx, oldRow)
+	}
+	if actor.Type == storage.TypeGroup {
+		// The members' servers show the new icon: an Update of the Group.
+		c, err := s.DB.GetCommunityByActorID(ctx, actor.ID)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.DB.Tx(ctx, func(tx *storage.DB) error { return s.sendGroupUpdate(ctx, tx, c) }); err != nil {
+			return nil, err
+		}
+		s.notifyDeliveries()
 	}
 	return s.DB.GetActorByID(ctx, actor.ID)
 }

@@ -109,18 +109,7 @@ func New(opts Options) (*Server, error) {
 
 		bodyLimits: map[string]int64{},
 	}
-	// Profile edits send the member's Person as we serve it.
-	opts.Service.ActorDocument = func(a *storage.Actor) ([]byte, error) {
-		doc := personToAS(a)
-		opts.Service.ActorImages(a, &doc.Actor)
-		return vocab.Marshal(doc)
-	}
-	// Settings edits send the community's Group as we serve it.
-	opts.Service.GroupDocument = func(c *storage.Community) ([]byte, error) {
-		doc := groupToAS(c, moderatorsURI(c.Actor))
-		opts.Service.ActorImages(c.Actor, &doc.Actor)
-		return vocab.Marshal(doc)
-	}
+	SetActorDocuments(opts.Service)
 	// The client's address is the connection's unless a trusted proxy
 	// vouches for it: a header anyone can send must not choose the key
 	// rate limits count under.
@@ -141,6 +130,24 @@ func New(opts Options) (*Server, error) {
 	s.echo.HTTPErrorHandler = s.handleError
 	s.routes()
 	return s, nil
+}
+
+// SetActorDocuments gives svc the renderers of local actors' documents as
+// they are served, so that profile and settings edits (from the server or
+// an admin command) send them in an Update.
+func SetActorDocuments(svc *federation.Service) {
+	// Profile edits send the member's Person as we serve it.
+	svc.ActorDocument = func(a *storage.Actor) ([]byte, error) {
+		doc := personToAS(a)
+		svc.ActorImages(a, &doc.Actor)
+		return vocab.Marshal(doc)
+	}
+	// Settings edits send the community's Group as we serve it.
+	svc.GroupDocument = func(c *storage.Community) ([]byte, error) {
+		doc := groupToAS(c, moderatorsURI(c.Actor))
+		svc.ActorImages(c.Actor, &doc.Actor)
+		return vocab.Marshal(doc)
+	}
 }
 
 // OnShutdown registers fn to run when the server begins to shut down:

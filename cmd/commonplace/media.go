@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/commonplace/commonplace/federation"
+	"github.com/commonplace/commonplace/server"
 	"github.com/commonplace/commonplace/server/instance"
 	"github.com/commonplace/commonplace/storage"
 )
@@ -34,6 +35,8 @@ func (a *app) openMedia(cmd *cobra.Command) (*federation.Service, func(), error)
 		return nil, nil, err
 	}
 	svc.MediaPublicBase = cfg.MediaPublicURL
+	// Image changes are sent in an Update of the actor as served.
+	server.SetActorDocuments(svc)
 	svc.MediaLimits = federation.MediaLimits{
 		MaxImageBytes: cfg.MediaMaxImageBytes, MaxFileBytes: cfg.MediaMaxFileBytes, QuotaBytes: cfg.MediaQuotaBytes,
 		RemoteAge: cfg.MediaRemoteMaxAge,

@@ -327,6 +327,18 @@ func TestMediaToMastodon(t *testing.T) {
 	if _, err := exif.Decode(bytes.NewReader(body)); err == nil {
 		t.Error("the file Mastodon fetches has EXIF")
 	}
+
+	// The community's new icon reaches its members' servers in an Update.
+	logo := mediatest.PNG(mediatest.Photo(300, 300))
+	g, err := a.Service.SetActorImage(ctx, group, storage.MediaAvatar, &federation.Upload{Name: "logo.png", File: bytes.NewReader(logo), Size: int64(len(logo))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.WaitFor("the Update of the Group with its icon", func(r fedtest.Received) bool {
+		obj, _ := r.Doc["object"].(map[string]any)
+		icon, _ := obj["icon"].(map[string]any)
+		return r.Type == "Update" && obj["type"] == "Group" && icon["url"] == a.Service.FileURL(g.AvatarKey)
+	})
 }
 
 // A Mastodon member's avatar is recorded when their actor is fetched,
