@@ -3,6 +3,9 @@ package instance_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdh"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -186,6 +189,16 @@ func newFixture(t *testing.T, d storage.Dialect) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A poll (issue 11), so that /api/v1/polls/:id answers a member.
+	pollPost, err := a.Service.Post(ctx, alice, federation.NewPost{Community: a.Handle("circle"), Text: "ZQXPOLL which?",
+		Poll: &federation.NewPoll{Options: []string{"ZQXOPTIONA", "ZQXOPTIONB"}, ExpiresIn: 24 * time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll, err := a.DB.GetPollByObject(ctx, pollPost.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	photo := mediatest.JPEGWithGPS(40, 30, 1)
 	upload, err := a.Service.UploadMedia(ctx, alice, federation.Upload{Name: "p.jpg", File: bytes.NewReader(photo), Size: int64(len(photo))})
 	if err != nil {
@@ -198,10 +211,13 @@ func newFixture(t *testing.T, d storage.Dialect) *fixture {
 	}
 
 	f := &fixture{a: a, b: b}
-	f.memberToken, err = mastoapi.IssueToken(ctx, a.DB, "alice", "read write follow admin:read admin:write")
+	f.memberToken, err = mastoapi.IssueToken(ctx, a.DB, "alice", "read write follow push admin:read admin:write")
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A Web Push subscription of alice's token (issue 11), so that
+	// /api/v1/push/subscription answers her.
+	subscribe(t, a.URL, f.memberToken)
 	f.appToken = appToken(t, a)
 	aliceAcct, err := a.DB.GetAccountByUsername(ctx, "alice")
 	if err != nil {
@@ -230,6 +246,7 @@ func newFixture(t *testing.T, d storage.Dialect) *fixture {
 		"/api/v1/accounts/:id/statuses :id":   accounts,
 		"/api/v1/notifications/:id :id":       {id(notes[0].ID)},
 		"/api/v1/media/:id :id":               {id(upload.ID)},
+		"/api/v1/polls/:id :id":               {id(poll.ID)},
 		"/media/:dir/:file :dir":              {mediaDir},
 		"/media/:dir/:file :file":             {mediaFile},
 		"/api/v1/admin/domain_blocks/:id :id": {id(block.Rule.ID)},
@@ -515,5 +532,37 @@ func TestAllowlistContract(t *testing.T) {
 				t.Errorf("blocklist mode: the public timeline shows no post (%d %s); the fixture is broken", res.status, res.body)
 			}
 		})
+	}
+}
+
+// subscribe makes a Web Push subscription for token as an app does (the
+// endpoint is never called here: nothing is notified after it).
+func subscribe(t *testing.T, base, token string) {
+	t.Helper()
+	key, err := ecdh.P256().GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := make([]byte, 16)
+	rand.Read(auth)
+	v := url.Values{
+		"subscription[endpoint]":     {"https://push.example/zqx"},
+		"subscription[keys][p256dh]": {base64.RawURLEncoding.EncodeToString(key.PublicKey().Bytes())},
+		"subscription[keys][auth]":   {base64.RawURLEncoding.EncodeToString(auth)},
+		"data[alerts][mention]":      {"true"},
+	}
+	req, err := http.NewRequest(http.MethodPost, base+"/api/v1/push/subscription", strings.NewReader(v.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if body, _ := io.ReadAll(res.Body); res.StatusCode != http.StatusOK {
+		t.Fatalf("push subscription: %d %s", res.StatusCode, body)
 	}
 }
