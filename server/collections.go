@@ -166,7 +166,8 @@ func (s *Server) personOutbox(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.serve(c, s.outbox(a.OutboxURI, storage.ObjectFilter{AuthorActorID: a.ID},
+	// Public and unlisted posts, as Mastodon's outbox.
+	return s.serve(c, s.outbox(a.OutboxURI, storage.ObjectFilter{AuthorActorID: a.ID, Unlisted: true},
 		func(ctx context.Context, o *storage.Object) (*vocab.Activity, error) {
 			return s.withSentID(ctx, createOf(o, a), o)
 		}))

@@ -101,6 +101,10 @@ func createOf(o *storage.Object, author *storage.Actor) *vocab.Activity {
 	if author.FollowersURI != "" {
 		act.CC = append(act.CC, author.FollowersURI)
 	}
+	if o.Visibility == storage.VisibilityUnlisted {
+		// As the post is addressed: Public in cc.
+		act.To, act.CC = act.CC, vocab.IRIs{vocab.Public}
+	}
 	if o.CommunityActor != nil {
 		act.CC = append(act.CC, o.CommunityActor.URI)
 		act.Audience = vocab.IRI(o.CommunityActor.URI)

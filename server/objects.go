@@ -58,16 +58,17 @@ func (s *Server) objectReplies(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusGone, "this post was deleted")
 	}
 	id := o.URI + "/replies"
-	// The replies in a members-only community's thread are members posts,
-	// for the servers FetchAllowed let see the post.
+	// Public and unlisted replies, as Mastodon's replies collection; the
+	// replies in a members-only community's thread are members posts, for
+	// the servers FetchAllowed let see the post.
 	members := o.Visibility == storage.VisibilityMembers
 	return s.serve(c, collection{
 		id: id,
 		count: func(ctx context.Context) (int64, error) {
-			return s.db.CountObjects(ctx, storage.ObjectFilter{InReplyToID: o.ID, Members: members})
+			return s.db.CountObjects(ctx, storage.ObjectFilter{InReplyToID: o.ID, Members: members, Unlisted: true})
 		},
 		page: func(ctx context.Context, before int64, limit int) ([]pageItem, error) {
-			replies, err := s.db.ListObjects(ctx, storage.ObjectFilter{InReplyToID: o.ID, Members: members, BeforeID: before, Limit: limit})
+			replies, err := s.db.ListObjects(ctx, storage.ObjectFilter{InReplyToID: o.ID, Members: members, Unlisted: true, BeforeID: before, Limit: limit})
 			if err != nil {
 				return nil, err
 			}

@@ -61,14 +61,17 @@ type StatusFilter struct {
 	// timelines of a member's own (home, lists, profiles). Unset, only
 	// public posts are listed.
 	VisibleTo *Actor
-	Page      Page
+	// Unlisted, without VisibleTo, lists unlisted posts too (an account's
+	// page: what anyone may read).
+	Unlisted bool
+	Page     Page
 }
 
 // ListStatuses returns a page of live posts, newest first: public ones,
 // or those f.VisibleTo may read.
 func (db *DB) ListStatuses(ctx context.Context, f StatusFilter) ([]Object, error) {
 	q := db.Gorm(ctx).Model(&Object{}).Where("objects.deleted_at IS NULL")
-	if f.VisibleTo != nil {
+	if f.VisibleTo != nil || f.Unlisted {
 		q = VisibleTo(q, f.VisibleTo)
 	} else {
 		q = Listed(q)

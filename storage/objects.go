@@ -35,6 +35,10 @@ type ObjectFilter struct {
 	// Members lists members posts too: for a members-only community's
 	// pages and outbox, shown to its members only.
 	Members bool
+	// Unlisted lists unlisted posts too: an account's outbox, a post's
+	// replies (Mastodon keeps them out of public timelines and search
+	// only).
+	Unlisted bool
 	// BeforeID pages backwards: only objects with a smaller id.
 	BeforeID int64
 	Limit    int
@@ -61,11 +65,14 @@ func (db *DB) CountObjects(ctx context.Context, f ObjectFilter) (int64, error) {
 
 func (db *DB) filterObjects(ctx context.Context, f ObjectFilter) *gorm.DB {
 	q := db.Gorm(ctx).Model(&Object{}).Where("objects.deleted_at IS NULL")
+	visibilities := []string{VisibilityPublic}
 	if f.Members {
-		q = q.Where("objects.visibility IN (?, ?)", VisibilityPublic, VisibilityMembers)
-	} else {
-		q = Listed(q)
+		visibilities = append(visibilities, VisibilityMembers)
 	}
+	if f.Unlisted {
+		visibilities = append(visibilities, VisibilityUnlisted)
+	}
+	q = q.Where("objects.visibility IN ?", visibilities)
 	if f.AuthorActorID > 0 {
 		q = q.Where("objects.author_actor_id = ?", f.AuthorActorID)
 	}

@@ -44,8 +44,9 @@ type ObjectRecipient struct {
 }
 
 // Listed restricts a query on objects to what public listings show
-// (public timelines, hashtag pages, search, outboxes, community pages):
-// public posts only.
+// (public timelines, hashtag pages, search, community pages): public
+// posts only. Unlisted posts are shown wherever else anyone looks (an
+// account's posts and outbox, threads, replies), as on Mastodon.
 func Listed(q *gorm.DB) *gorm.DB {
 	return q.Where("objects.visibility = ?", VisibilityPublic)
 }

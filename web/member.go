@@ -45,11 +45,14 @@ func (w *Web) renderMember(c echo.Context, a *storage.Actor) error {
 			page.Communities = append(page.Communities, w.person(m.CommunityActor))
 		}
 	}
-	objs, err := w.db.ListStatuses(ctx, storage.StatusFilter{AuthorActorID: a.ID, Page: storage.Page{Limit: communityPagePosts}})
+	viewer, err := w.viewerActor(c)
 	if err != nil {
 		return err
 	}
-	viewer, err := w.viewerActor(c)
+	// As Mastodon's profile: unlisted posts too, and what the viewer may
+	// read.
+	objs, err := w.db.ListStatuses(ctx, storage.StatusFilter{AuthorActorID: a.ID, VisibleTo: viewer, Unlisted: true,
+		Page: storage.Page{Limit: communityPagePosts}})
 	if err != nil {
 		return err
 	}

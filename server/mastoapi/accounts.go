@@ -106,7 +106,8 @@ func (a *API) accountStatuses(c echo.Context) error {
 		f.CommunityActorID, f.TopLevelOnly = actor.ID, true
 		reblog = func(*storage.Object) bool { return true }
 	} else {
-		f.AuthorActorID = actor.ID
+		// Unlisted posts too, to anyone, as on Mastodon.
+		f.AuthorActorID, f.Unlisted = actor.ID, true
 	}
 	f.ViewerID = viewerID(c)
 	f.VisibleTo = viewer(c)

@@ -230,7 +230,10 @@ func (a *API) statusesByID(c echo.Context) error {
 	}
 	byID := map[int64]storage.Object{}
 	for _, o := range objs {
-		if o.DeletedAt == nil && o.Visibility == storage.VisibilityPublic {
+		// Each one the viewer may read, as GET /api/v1/statuses/:id.
+		if ok, err := a.db.CanSee(c.Request().Context(), viewer(c), &o); err != nil {
+			return err
+		} else if ok {
 			byID[o.ID] = o
 		}
 	}
