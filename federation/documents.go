@@ -25,7 +25,7 @@ func (s *Service) ObjectDocument(o *storage.Object) *vocab.Object {
 		MediaType: "text/html",
 		InReplyTo: vocab.IRI(o.InReplyToURI),
 		Published: vocab.At(o.PublishedAt),
-		Context:   vocab.IRI(s.ContextIRI(o)),
+		Context:   vocab.IRI(servedContext(s, o)),
 		URL:       vocab.LinkTo(o.URI),
 		Replies:   repliesOf(o.URI),
 	}

@@ -217,7 +217,7 @@ func (s *Service) Post(ctx context.Context, author *storage.Actor, in NewPost) (
 	}
 	if parent != nil {
 		note.InReplyTo = vocab.IRI(parent.URI)
-		note.Context = vocab.IRI(s.ContextIRI(parent))
+		note.Context = vocab.IRI(s.sentContext(ctx, parent))
 	}
 	doc, err := s.activityDoc(vocab.TypeCreate, author, note, note.To, note.CC)
 	if err != nil {

@@ -34,6 +34,34 @@ func (s *Service) ContextIRI(o *storage.Object) string {
 	return o.ContextURI
 }
 
+// sentContext is the context a new local reply to parent is sent with:
+// its thread's (ContextIRI), or none when the thread is keyed by the id
+// of a remote post that named no context (a post, not a collection of
+// one, which FEP-f228 forbids naming as a context).
+func (s *Service) sentContext(ctx context.Context, parent *storage.Object) string {
+	named := s.ContextIRI(parent)
+	if named == "" || s.URLs.IsLocal(named) {
+		return named
+	}
+	if _, err := s.DB.GetObjectByURI(ctx, named); err == nil {
+		return ""
+	}
+	return named
+}
+
+// servedContext is the context a local post is served with: a local
+// thread's collection, or else the context it was sent with.
+func servedContext(s *Service, o *storage.Object) string {
+	if s.localPostID(o.ContextURI) || !o.Local || o.Raw == "" {
+		return s.ContextIRI(o)
+	}
+	sent, err := vocab.ParseObject([]byte(o.Raw))
+	if err != nil {
+		return s.ContextIRI(o)
+	}
+	return string(sent.Context)
+}
+
 // localPostID reports whether id is the id of a post of ours
 // (base/o/UUID).
 func (s *Service) localPostID(id string) bool {

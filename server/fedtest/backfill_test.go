@@ -275,6 +275,34 @@ func TestThreadBackfillFromSamples(t *testing.T) {
 	})
 	discourse.collection("/ap/collection/8850f6e85b57c490da915a5dfbbd5045", false, opening, answer)
 	inOneThread("Discourse", opening, answer, replyTo(opening))
+
+	// bea's replies name the thread's collection, or no context at all
+	// when the thread's first post named none (its id is a post, not a
+	// collection of posts).
+	ctx := context.Background()
+	reply, err := b.Service.Post(ctx, bea, federation.NewPost{InReplyTo: second, Text: "Agreed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(servedNote(t, reply.URI).Context); got != lemmy.srv.URL+"/post/55143/context" {
+		t.Errorf("bea's reply in the Lemmy thread is served with context %q", got)
+	}
+	lone := m.NewID("statuses")
+	if code := m.Send(bea.InboxURI, map[string]any{"@context": "https://www.w3.org/ns/activitystreams",
+		"id": lone + "/activity", "type": "Create", "actor": m.ActorURI(), "object": map[string]any{
+			"id": lone, "type": "Note", "attributedTo": m.ActorURI(), "content": "<p>@bea hello</p>",
+			"published": time.Now().UTC().Format(time.RFC3339), "to": []string{"https://www.w3.org/ns/activitystreams#Public"},
+			"cc": []string{bea.URI}, "tag": []map[string]string{{"type": "Mention", "href": bea.URI, "name": "@bea"}}}}); code != http.StatusAccepted {
+		t.Fatalf("Create: %d", code)
+	}
+	b.Settled()
+	reply, err = b.Service.Post(ctx, bea, federation.NewPost{InReplyTo: lone, Text: "Hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := servedNote(t, reply.URI).Context; got != "" {
+		t.Errorf("bea's reply to a post that named no context is served with context %q", got)
+	}
 }
 
 // Backfill is bounded: a chain longer than federation's bound is fetched
