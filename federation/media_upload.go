@@ -375,3 +375,32 @@ func (s *Service) dropObjectMedia(ctx context.Context, tx *storage.DB, objectID 
 	}
 	return nil
 }
+
+// UpdatePostMedia changes the alt text and focus of an attachment of
+// author's post objectID (or of an upload about to be attached to it),
+// Mastodon's media_attributes of a status edit. Nil leaves a value.
+func (s *Service) UpdatePostMedia(ctx context.Context, author *storage.Actor, objectID, id int64, description, focus *string) error {
+	m, err := s.DB.GetMedia(ctx, id)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	if err != nil || m.AccountActorID != author.ID || m.Purpose != "" || m.RemoteURL != "" || (m.ObjectID != nil && *m.ObjectID != objectID) {
+		return fmt.Errorf("%w: Media %d not found", ErrInvalid, id)
+	}
+	d, f := m.Description, ""
+	if description != nil {
+		d = *description
+	}
+	if focus != nil {
+		f = *focus
+	}
+	desc, fx, fy, err := mediaMeta(d, f)
+	if err != nil {
+		return err
+	}
+	m.Description = desc
+	if focus != nil {
+		m.FocusX, m.FocusY = fx, fy
+	}
+	return s.DB.UpdateMedia(ctx, m)
+}

@@ -256,6 +256,16 @@ func mediaScenario(t *testing.T, n, other *fedtest.Node) {
 		t.Errorf("attached file after prune: %d", res.StatusCode)
 	}
 
+	// Alt text edited with the post (media_attributes), as apps do.
+	ed2 := anaO.ok("PUT", "/api/v1/statuses/"+str(st["id"]), url.Values{"status": {"@practice our room"},
+		"media_attributes[][id]": {mid}, "media_attributes[][description]": {"Tables in a U, seen from the door"}}).object(t)
+	if l, _ := ed2["media_attachments"].([]any); len(l) != 1 || field(l[0], "description") != "Tables in a U, seen from the door" {
+		t.Errorf("media_attributes: %v", ed2["media_attachments"])
+	}
+	if _, doc := fetch(t, via(str(st["uri"])), "Accept", "application/activity+json"); !strings.Contains(string(doc), `"name":"Tables in a U, seen from the door"`) {
+		t.Errorf("the edited alt text is not in the Note: %s", doc)
+	}
+
 	// Deleting the post deletes its files.
 	anaO.ok("DELETE", "/api/v1/statuses/"+str(st["id"]), nil)
 	for _, u := range []string{str(m["url"]), str(m["preview_url"])} {

@@ -313,6 +313,39 @@ func (a *API) editStatus(c echo.Context) error {
 			media = []int64{} // all removed
 		}
 	}
+	// media_attributes: alt text and focus of the attachments, edited
+	// with the post; the list is sent again with them.
+	if attrs := p.objects("media_attributes"); len(attrs) > 0 {
+		if len(attrs) > federation.MaxAttachments {
+			return errorf(http.StatusUnprocessableEntity, "Validation failed: Cannot attach more than %d files", federation.MaxAttachments)
+		}
+		for _, at := range attrs {
+			n, err := strconv.ParseInt(at["id"], 10, 64)
+			if err != nil {
+				return errorf(http.StatusUnprocessableEntity, "Validation failed: Media %s not found", at["id"])
+			}
+			var desc, focus *string
+			if v, ok := at["description"]; ok {
+				desc = &v
+			}
+			if v, ok := at["focus"]; ok {
+				focus = &v
+			}
+			if err := a.svc.UpdatePostMedia(c.Request().Context(), viewer(c), o.ID, n, desc, focus); err != nil {
+				return err
+			}
+		}
+		if media == nil {
+			had, err := a.db.MediaOfObjects(c.Request().Context(), []int64{o.ID})
+			if err != nil {
+				return err
+			}
+			media = []int64{}
+			for _, m := range had[o.ID] {
+				media = append(media, m.ID)
+			}
+		}
+	}
 	edited, err := a.svc.EditPostMedia(c.Request().Context(), viewer(c), o.URI, text, false, media)
 	if err != nil {
 		return err
