@@ -55,6 +55,8 @@ type CommunityPage struct {
 	// one chosen.
 	Kinds    []KindOption
 	FormKind string
+	// Visibilities are the composer's choices of who may read a post.
+	Visibilities []VisibilityChoice
 	// Moderates: the viewer moderates this community.
 	Moderates bool
 }
@@ -94,7 +96,7 @@ func (w *Web) renderCommunity(c echo.Context, com *storage.Community, status int
 		return err
 	}
 	page := CommunityPage{Page: w.page(c, com.Title), Community: w.communityView(com, members), Error: errMsg, FormTitle: title, FormText: text,
-		Kinds: kindOptions(), FormKind: cmp.Or(kind, "discussion")}
+		Kinds: kindOptions(), FormKind: cmp.Or(kind, "discussion"), Visibilities: communityVisibilities(com, c.FormValue("visibility"))}
 	page.Alternate = com.Actor.URI
 	mods, err := w.db.Moderators(ctx, com.ActorID)
 	if err != nil {
@@ -286,6 +288,7 @@ func (w *Web) post(c echo.Context) error {
 	}
 	o, err := w.svc.Post(c.Request().Context(), me, federation.NewPost{
 		Community: com.Actor.URI, Kind: kind, Title: title, Text: text, Markdown: true, Language: "en", Poll: poll,
+		Visibility: c.FormValue("visibility"),
 	})
 	if errors.Is(err, federation.ErrHeld) {
 		// Queued for a moderator: nothing to post again.

@@ -38,6 +38,8 @@ type ThreadPage struct {
 	Related []Post
 	// Poll is the post's poll, if it has one (polls.go).
 	Poll *PollView
+	// Visibilities are the reply form's choices of who may read it.
+	Visibilities []VisibilityChoice
 }
 
 // Reply is a reply in the tree, with its own replies down to maxDepth;
@@ -169,7 +171,8 @@ func (w *Web) renderThread(c echo.Context, o *storage.Object, status int, errMsg
 	if title == "" {
 		title = "Post by " + views[0].AuthorName
 	}
-	page := ThreadPage{Page: w.page(c, title), Post: views[0], Error: errMsg, Text: text, Editing: c.QueryParam("edit") == "1" && views[0].Mine}
+	page := ThreadPage{Page: w.page(c, title), Post: views[0], Error: errMsg, Text: text, Editing: c.QueryParam("edit") == "1" && views[0].Mine,
+		Visibilities: replyVisibilities(o, c.FormValue("visibility"))}
 	if o.Local {
 		page.Alternate = o.URI
 	}
@@ -233,7 +236,8 @@ func (w *Web) reply(c echo.Context) error {
 		return err
 	}
 	text := c.FormValue("text")
-	r, err := w.svc.Post(c.Request().Context(), me, federation.NewPost{InReplyTo: o.URI, Text: text, Markdown: true, Language: "en"})
+	r, err := w.svc.Post(c.Request().Context(), me, federation.NewPost{InReplyTo: o.URI, Text: text, Markdown: true, Language: "en",
+		Visibility: c.FormValue("visibility")})
 	if errors.Is(err, federation.ErrHeld) {
 		return w.renderThread(c, o, http.StatusAccepted, reason(err), "")
 	} else if errors.Is(err, federation.ErrInvalid) || errors.Is(err, federation.ErrForbidden) || errors.Is(err, federation.ErrTooManyAttempts) {
