@@ -572,14 +572,16 @@ func (s *Service) Delete(ctx context.Context, actor *storage.Actor, objectURI st
 	return s.act(ctx, actor, o.CommunityActor, body, inboxes)
 }
 
-// Like records a member's like of a post in a community.
+// Like records a member's like of a post: sent to its community and its
+// author; a like of one's own post outside a community is kept here (as
+// Mastodon lets an author favourite their own post).
 func (s *Service) Like(ctx context.Context, actor *storage.Actor, objectURI string) error {
 	o, err := s.DB.GetObjectByURI(ctx, objectURI)
 	if err != nil {
 		return err
 	}
-	if o.DeletedAt != nil || o.CommunityActor == nil && (o.AuthorActor == nil || o.AuthorActor.ID == actor.ID) {
-		return fmt.Errorf("%w: %s is not a live post of someone else or in a community", ErrInvalid, objectURI)
+	if o.DeletedAt != nil {
+		return fmt.Errorf("%w: %s is not a live post", ErrInvalid, objectURI)
 	}
 	var to, inboxes []string
 	if o.CommunityActor != nil {

@@ -229,9 +229,20 @@ func TestLikeAndReplyOutsideCommunities(t *testing.T) {
 		r, err := object(a, reply.URI)
 		return err == nil && r.InReplyToID != nil && *r.InReplyToID == post.ID, err
 	})
-	// Liking one's own post outside communities is refused.
+	// Liking one's own post outside communities is kept on one's own
+	// server, as Mastodon lets an author favourite their own post; nobody
+	// else is told.
 	own, _ := object(b, reply.URI)
-	if err := b.Service.Like(ctx, bea, own.URI); err == nil {
-		t.Fatal("liking one's own reply outside communities was accepted")
+	if err := b.Service.Like(ctx, bea, own.URI); err != nil {
+		t.Fatalf("like of one's own reply: %v", err)
+	}
+	b.Settled()
+	if n, err := b.DB.CountLikes(ctx, own.ID); err != nil || n != 1 {
+		t.Fatalf("likes of bea's own reply on B: %d (%v), want 1", n, err)
+	}
+	if r, err := object(a, reply.URI); err != nil {
+		t.Fatal(err)
+	} else if n, err := a.DB.CountLikes(ctx, r.ID); err != nil || n != 0 {
+		t.Fatalf("A heard of bea's like of her own reply: %d (%v)", n, err)
 	}
 }

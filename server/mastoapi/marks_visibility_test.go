@@ -118,6 +118,17 @@ func testMarksFollowVisibility(t *testing.T, d storage.Dialect) {
 		}
 	}
 
+	// An author favourites their own post too, as on Mastodon (kept here:
+	// nobody else is told).
+	anaC.ok("POST", path("private", "favourite"), nil)
+	if got := listed(anaC, "favourites"); len(got) != 1 || got[0] != strconv.FormatInt(posts["private"].ID, 10) {
+		t.Errorf("ana's favourites: %v, want her own followers-only post", got)
+	}
+	anaC.ok("POST", path("private", "unfavourite"), nil)
+	if got := listed(anaC, "favourites"); len(got) != 0 {
+		t.Errorf("ana's favourites after taking it back: %v", got)
+	}
+
 	// Boosts, as Mastodon's StatusPolicy#reblog? allows them.
 	for _, c := range []struct {
 		who  *client
