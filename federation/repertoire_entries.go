@@ -29,17 +29,13 @@ func EntryURI(g *storage.Actor, objectID int64) string {
 	return FeaturedURI(g) + "/" + strconv.FormatInt(objectID, 10)
 }
 
-// isEntryOf reports whether ref is one of group's entries (a Note by the
-// group itself), which readers of its repertoire skip.
+// isEntryOf reports whether ref is one of group's entries (its Note at an
+// address under the featured collection), which readers of its repertoire
+// skip. Authorship is not the test: every post of an imported community is
+// the Group's own, and those are repertoire items, not entries.
 func isEntryOf(ref vocab.Ref, group *storage.Actor) bool {
-	if strings.HasPrefix(ref.ID(), FeaturedURI(group)+"/") {
-		return true
-	}
-	if !ref.IsEmbedded() {
-		return false
-	}
-	o, err := ref.Object()
-	return err == nil && o.AttributedTo.ID() == group.URI
+	featured := FeaturedURI(group)
+	return featured != "" && strings.HasPrefix(ref.ID(), featured+"/")
 }
 
 // entryDocument is the community's Note for one item of its repertoire.
