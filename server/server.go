@@ -250,6 +250,12 @@ func (s *Server) routes() {
 	// files), and their session cookie is a way to recognise a member.
 	if s.pages != nil {
 		s.pages.Mount(e)
+		// Pages with upload forms say which routes need larger bodies.
+		if l, ok := s.pages.(interface{ BodyLimits() map[string]int64 }); ok {
+			for route, n := range l.BodyLimits() {
+				s.SetBodyLimit(route, n)
+			}
+		}
 		s.Declare(Public, s.pages.PublicRoutes()...)
 		s.AddViewer(s.pages.Viewer)
 	}

@@ -30,6 +30,8 @@ type Community struct {
 	// MembersOnly: its posts are for its members; MembersHidden: the
 	// viewer is none of them, so not even their number is shown.
 	MembersOnly, MembersHidden bool
+	// Icon is the address of its icon (avatar), if it has one.
+	Icon string
 }
 
 // CommunityPage is a community's page: what it is about, who moderates
@@ -203,7 +205,16 @@ func (w *Web) communityView(com *storage.Community, members int64) Community {
 		Members:     members,
 		Closed:      com.Closed,
 		MembersOnly: com.Visibility == storage.VisibilityMembers,
+		Icon:        w.iconURL(com.Actor.AvatarKey),
 	}
+}
+
+// iconURL is the address of a local image's file, or "" for none.
+func (w *Web) iconURL(key string) string {
+	if key == "" {
+		return ""
+	}
+	return w.svc.FileURL(key)
 }
 
 func (w *Web) person(a *storage.Actor) Person {

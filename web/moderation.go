@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -75,6 +76,8 @@ type ModeratorView struct {
 type CommunityForm struct {
 	Title, Summary, Tags string
 	Closed, MembersOnly  bool
+	// Icon and Header are the addresses of its images, if it has them.
+	Icon, Header string
 }
 
 // HeldView is a post held for a moderator: who wrote it, why it waits.
@@ -205,6 +208,7 @@ func (w *Web) renderModeration(c echo.Context, com *storage.Community, status in
 	}
 	page.Settings = CommunityForm{Title: com.Title, Summary: com.Summary, Tags: strings.Join(com.TagNames(), ", "),
 		Closed: com.Closed, MembersOnly: com.Visibility == storage.VisibilityMembers}
+	page.Settings.Icon, page.Settings.Header = w.iconURL(com.Actor.AvatarKey), w.iconURL(com.Actor.HeaderKey)
 	held, err := w.db.HeldPosts(ctx, com.ActorID, storage.HeldWaiting, 0, maxQueueShown)
 	if err != nil {
 		return err
@@ -256,6 +260,7 @@ var moderationNotices = map[string]string{
 	"rejected_post": "Post rejected.",
 	"rules":         "Posting rules saved.",
 	"settings":      "Settings saved; the members' servers are told.",
+	"images":        "Icon and header saved; the members' servers are told.",
 	"appointed":     "Appointed: they moderate this community now.",
 	"dismissed_mod": "They no longer moderate this community.",
 	"open":          "Every member can start threads again.",
@@ -432,6 +437,60 @@ func (w *Web) communitySettings(c echo.Context) error {
 		return w.modFailed(c, com, err)
 	}
 	return modBack(c, com, "settings")
+}
+
+// communityImages is POST /c/:name/moderation/images, a multipart form:
+// an icon and a header, each a file or remove_icon/remove_header. The
+// service processes them as uploads and tells the members' servers, as
+// "commonplace community image" does.
+func (w *Web) communityImages(c echo.Context) error {
+	com, _, err := w.moderatedCommunity(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	actor, did := com.Actor, false
+	for _, x := range []struct{ field, purpose string }{{"icon", storage.MediaAvatar}, {"header", storage.MediaHeader}} {
+		var up *federation.Upload
+		fh, err := c.FormFile(x.field)
+		switch {
+		case err == nil && fh.Size > 0:
+			f, err := fh.Open()
+			if err != nil {
+				return fmt.Errorf("open uploaded %s: %w", x.field, err)
+			}
+			defer f.Close()
+			up = &federation.Upload{Name: fh.Filename, File: f, Size: fh.Size}
+		case err != nil && !errors.Is(err, http.ErrMissingFile) && !errors.Is(err, http.ErrNotMultipart):
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return w.renderModeration(c, com, http.StatusRequestEntityTooLarge, "The files are too large.")
+			}
+			return fmt.Errorf("read uploaded %s: %w", x.field, err)
+		case c.FormValue("remove_"+x.field) != "1":
+			continue
+		}
+		if actor, err = w.svc.SetActorImage(ctx, actor, x.purpose, up); err != nil {
+			if errors.Is(err, federation.ErrNoMediaStore) {
+				return w.renderModeration(c, com, http.StatusServiceUnavailable, "This server stores no media: ask its administrator.")
+			}
+			return w.modFailed(c, com, err)
+		}
+		did = true
+	}
+	if !did {
+		return w.renderModeration(c, com, http.StatusUnprocessableEntity, "Choose an image, or tick remove.")
+	}
+	return modBack(c, com, "images")
+}
+
+// imagesRoute is the images form's route, whose body may hold two images.
+const imagesRoute = "/c/:name/moderation/images"
+
+// BodyLimits are the routes ("METHOD /path") whose bodies may be larger
+// than server's default: the images form, bounded by the media limits.
+func (w *Web) BodyLimits() map[string]int64 {
+	return map[string]int64{http.MethodPost + " " + imagesRoute: 2*w.svc.MediaLimitsInForce().MaxImageBytes + 64<<10}
 }
 
 // closeReport is POST /c/:name/moderation/reports/:id.
@@ -693,6 +752,7 @@ func (w *Web) mountModeration(get, post func(access, string, echo.HandlerFunc, .
 	post(members, "/c/:name/moderation/held/:id", w.decideHeld, form, w.signedIn)
 	post(members, "/c/:name/moderation/rules", w.postingRules, form, w.signedIn)
 	post(members, "/c/:name/moderation/settings", w.communitySettings, form, w.signedIn)
+	post(members, imagesRoute, w.communityImages, form, w.signedIn)
 	post(members, "/c/:name/moderation/moderators", w.appoint, form, w.signedIn)
 	post(members, "/posts/:id/moderate", w.moderatePost, form, w.signedIn)
 }
