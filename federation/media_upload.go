@@ -318,6 +318,29 @@ func (s *Service) FileURL(key string) string {
 	return strings.TrimSuffix(s.MediaPublicBase, "/") + "/" + key
 }
 
+// AttachmentLinks is where readers get an attachment, for the client
+// API and the web pages alike: the kind to show it as, its file's
+// address and its preview's ("" when it has none). Own files come from
+// FileURL; remote ones through MediaURL, which fetches them, unless the
+// admin turned the cache off (linked where they are); one refused here
+// is a plain link to where it is, as Mastodon shows a file it could not
+// take.
+func (s *Service) AttachmentLinks(m *storage.MediaAttachment) (kind, url, preview string) {
+	switch {
+	case m.RemoteURL != "" && s.mediaLimits().NoRemoteCache:
+		if m.Kind == storage.MediaImage {
+			return m.Kind, m.RemoteURL, m.RemoteURL
+		}
+		return m.Kind, m.RemoteURL, ""
+	case m.RemoteURL != "" && strings.HasPrefix(m.Refused, "refused:"):
+		return storage.MediaUnknown, m.RemoteURL, ""
+	case m.RemoteURL != "":
+		return m.Kind, s.MediaURL(m.FileKey), s.MediaURL(m.ThumbKey)
+	default:
+		return m.Kind, s.FileURL(m.FileKey), s.FileURL(m.ThumbKey)
+	}
+}
+
 // attachmentDoc is an attachment as Mastodon sends it in a Note.
 func (s *Service) attachmentDoc(m *storage.MediaAttachment) vocab.Attachment {
 	a := vocab.Attachment{

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"html/template"
+	neturl "net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +45,18 @@ type Post struct {
 	// that is one.
 	Answered, Accepted bool
 	Locked             bool
+	// Attachments are the post's media, in order (none once deleted).
+	Attachments []Attachment
+}
+
+// Attachment is a post's file as pages show it: an image with a preview
+// as a picture linking to the file, anything else as a download link.
+type Attachment struct {
+	URL, Preview  string
+	Width, Height int
+	// Alt is the author's description; Name the file's name, Type its
+	// media type and Size its size ("" when not known yet).
+	Alt, Name, Type, Size string
 }
 
 // postPath is where a browser reads a post.
@@ -68,11 +82,58 @@ func (w *Web) postViews(ctx context.Context, objs []storage.Object, viewer *stor
 	if err != nil {
 		return nil, err
 	}
+	// Attachments follow their posts: whoever may see the post sees them.
+	attached, err := w.db.MediaOfObjects(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Post, len(objs))
 	for i := range objs {
 		out[i] = w.postView(&objs[i], stats[objs[i].ID], viewer)
+		if !out[i].Deleted {
+			for j := range attached[objs[i].ID] {
+				out[i].Attachments = append(out[i].Attachments, w.attachmentView(&attached[objs[i].ID][j]))
+			}
+		}
 	}
 	return out, nil
+}
+
+// attachmentView renders an attachment from the links the client API
+// gives (federation.AttachmentLinks).
+func (w *Web) attachmentView(m *storage.MediaAttachment) Attachment {
+	kind, url, preview := w.svc.AttachmentLinks(m)
+	a := Attachment{URL: url, Alt: m.Description, Type: m.ContentType}
+	if kind == storage.MediaImage && preview != "" {
+		a.Preview = preview
+		a.Width, a.Height = m.Width, m.Height
+		if preview != url && m.ThumbWidth > 0 {
+			a.Width, a.Height = m.ThumbWidth, m.ThumbHeight
+		}
+		return a
+	}
+	// Uploads keep no name of their own: a remote file is named by its
+	// address, an own one by its key.
+	a.Name = path.Base(cmp.Or(m.RemoteURL, m.FileKey))
+	if u, err := neturl.Parse(m.RemoteURL); err == nil && m.RemoteURL != "" {
+		a.Name = path.Base(u.Path)
+	}
+	if m.FileSize > 0 {
+		a.Size = fileSize(m.FileSize)
+	}
+	return a
+}
+
+// fileSize is a size as people read it.
+func fileSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
+	case n >= 1<<10:
+		return strconv.FormatInt((n+1<<9)>>10, 10) + " KB"
+	default:
+		return strconv.FormatInt(n, 10) + " bytes"
+	}
 }
 
 func (w *Web) postView(o *storage.Object, st *storage.StatusStats, viewer *storage.Actor) Post {

@@ -33,9 +33,11 @@ func TestEveryPageRenders(t *testing.T) {
 		"error":           ErrorPage{Page: page, Status: 404, Message: "not found"},
 		"oauth_authorize": OAuthAuthorize{Page: page, AppName: "<b>x</b>", Params: map[string]string{"state": `"><b>x</b>`}, Password: true, OIDCName: "<b>x</b>", ReturnTo: `"><b>x</b>`},
 		"oauth_code":      OAuthCode{Page: page, AppName: "A", Code: "c"},
-		"thread": ThreadPage{Page: withViewer, Post: Post{ID: 1, Title: "<b>x</b>", Mine: true}, Editing: true, Replies: []*Reply{{Post: Post{ID: 2, AuthorName: "<b>x</b>", Accepted: true}, More: 3, CanAccept: true, CSRF: "tok"}},
+		"thread": ThreadPage{Page: withViewer, Post: Post{ID: 1, Title: "<b>x</b>", Mine: true, Attachments: []Attachment{
+			{URL: "/media/a/b.png", Preview: "/media/a/c.jpg", Width: 640, Height: 360, Alt: `"><b>x</b>`},
+			{URL: "/media/a/d.pdf", Name: "<b>x</b>", Type: "application/pdf", Size: "1.5 MB", Alt: "<b>x</b>"}}}, Editing: true, Replies: []*Reply{{Post: Post{ID: 2, AuthorName: "<b>x</b>", Accepted: true}, More: 3, CanAccept: true, CSRF: "tok"}},
 			Question: true, CanAccept: true, Answer: &Post{ID: 2, AuthorName: "<b>x</b>", Accepted: true}, Curate: &CurateForm{Sections: []string{"<b>x</b>"}, Moderator: true}, Related: []Post{{ID: 4, Title: "<b>x</b>"}, {ID: 5, KindLabel: "<b>x</b>", AuthorName: "<b>x</b>"}}},
-		"tag":                 TagPage{Page: page, Tag: "x", Posts: []Post{{ID: 1, Title: "<b>x</b>"}}},
+		"tag":                 TagPage{Page: page, Tag: "x", Posts: []Post{{ID: 1, Title: "<b>x</b>", Attachments: []Attachment{{URL: "https://remote.example/f", Name: "f"}}}}},
 		"interact":            InteractPage{Page: withViewer, Target: &Person{Name: "<b>x</b>"}},
 		"communities":         Home{Page: page, Communities: []Community{{Name: "a", Title: "<b>x</b>"}}},
 		"search":              SearchPage{Page: page, Query: "<b>x</b>", Remote: &Person{Name: "<b>x</b>"}},

@@ -54,27 +54,10 @@ func (a *API) mediaRoutes() {
 // mediaEntity renders an attachment.
 func (a *API) mediaEntity(m *storage.MediaAttachment) *MediaAttachment {
 	out := &MediaAttachment{ID: id(m.ID), Type: m.Kind, Meta: map[string]any{}}
-	switch {
-	case m.RemoteURL != "" && a.svc.MediaLimitsInForce().NoRemoteCache:
-		// Linked where it is, as the admin chose.
-		out.URL = ptr(m.RemoteURL)
-		if m.Kind == storage.MediaImage {
-			out.PreviewURL = ptr(m.RemoteURL)
-		}
-	case m.RemoteURL != "" && strings.HasPrefix(m.Refused, "refused:"):
-		// Refused here: a link for the member to follow, as Mastodon
-		// shows a file it could not take.
-		out.Type, out.URL = storage.MediaUnknown, ptr(m.RemoteURL)
-	case m.RemoteURL != "":
-		out.URL = ptr(a.svc.MediaURL(m.FileKey))
-		if m.ThumbKey != "" {
-			out.PreviewURL = ptr(a.svc.MediaURL(m.ThumbKey))
-		}
-	default:
-		out.URL = ptr(a.svc.FileURL(m.FileKey))
-		if m.ThumbKey != "" {
-			out.PreviewURL = ptr(a.svc.FileURL(m.ThumbKey))
-		}
+	kind, url, preview := a.svc.AttachmentLinks(m)
+	out.Type, out.URL = kind, ptr(url)
+	if preview != "" {
+		out.PreviewURL = ptr(preview)
 	}
 	if m.RemoteURL != "" {
 		out.RemoteURL = ptr(m.RemoteURL)
