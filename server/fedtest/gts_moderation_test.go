@@ -53,6 +53,12 @@ func TestGoToSocialSeesRemovalAndBan(t *testing.T) {
 		t.Fatal(err)
 	}
 	x.waitHome(gina, "cai's post in gina's home", withURI(spam.URI))
+	// bea moderates from B: B must hold the post first (GoToSocial may
+	// have it before B does).
+	fedtest.Eventually(t, "cai's post on B", func() (bool, error) {
+		_, err := object(b, spam.URI)
+		return err == nil, nil
+	})
 	if err := b.Service.RemovePost(ctx, bea, spam.URI, federation.Reason{Text: "spam"}); err != nil {
 		t.Fatal(err)
 	}
