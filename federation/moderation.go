@@ -202,23 +202,33 @@ func (s *Service) announceToMembers(ctx context.Context, tx *storage.DB, communi
 
 // --- Removing posts ---
 
+// moderatedPost is a live post in a community that mod, a local member,
+// moderates, and that community.
+func (s *Service) moderatedPost(ctx context.Context, mod *storage.Actor, objectURI string) (*storage.Object, *storage.Actor, error) {
+	o, err := s.DB.GetObjectByURI(ctx, objectURI)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.DeletedAt != nil || o.CommunityActor == nil {
+		return nil, nil, fmt.Errorf("%w: %s is not a live post in a community", ErrInvalid, objectURI)
+	}
+	if !mod.Local {
+		return nil, nil, fmt.Errorf("%w: only local members act from here", ErrForbidden)
+	}
+	g, err := s.moderated(ctx, mod, o.CommunityActor.URI)
+	if err != nil {
+		return nil, nil, err
+	}
+	return o, g, nil
+}
+
 // RemovePost takes a post or reply out of its community, as a moderator
 // of it, with a reason. The author's own copy on their server stays.
 func (s *Service) RemovePost(ctx context.Context, mod *storage.Actor, objectURI string, r Reason) error {
 	if err := r.check(); err != nil {
 		return err
 	}
-	o, err := s.DB.GetObjectByURI(ctx, objectURI)
-	if err != nil {
-		return err
-	}
-	if o.DeletedAt != nil || o.CommunityActor == nil {
-		return fmt.Errorf("%w: %s is not a live post in a community", ErrInvalid, objectURI)
-	}
-	if !mod.Local {
-		return fmt.Errorf("%w: only local members act from here", ErrForbidden)
-	}
-	g, err := s.moderated(ctx, mod, o.CommunityActor.URI)
+	o, g, err := s.moderatedPost(ctx, mod, objectURI)
 	if err != nil {
 		return err
 	}
@@ -284,17 +294,7 @@ func (s *Service) LockPost(ctx context.Context, mod *storage.Actor, objectURI st
 	if err := r.check(); err != nil {
 		return err
 	}
-	o, err := s.DB.GetObjectByURI(ctx, objectURI)
-	if err != nil {
-		return err
-	}
-	if o.DeletedAt != nil || o.CommunityActor == nil {
-		return fmt.Errorf("%w: %s is not a live post in a community", ErrInvalid, objectURI)
-	}
-	if !mod.Local {
-		return fmt.Errorf("%w: only local members act from here", ErrForbidden)
-	}
-	g, err := s.moderated(ctx, mod, o.CommunityActor.URI)
+	o, g, err := s.moderatedPost(ctx, mod, objectURI)
 	if err != nil {
 		return err
 	}
