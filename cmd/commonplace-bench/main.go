@@ -25,6 +25,9 @@
 //	        (a second delivery of an activity to one host).
 //	follows the same with -activities Follows of the community from as
 //	        many actors (membership stored, Accept queued).
+//	        With -replicas N (PostgreSQL), N server processes share the
+//	        database and the backlog; the run reports each one's share and
+//	        where the machine's processor time went (-pin to pin them).
 //	start   an empty instance: time from exec to /readyz answering, and
 //	        its idle memory.
 //	media   -uploads photos of about 5 MB uploaded and posted through the
@@ -79,13 +82,15 @@ type options struct {
 	serverEnv   string
 	software    string
 	uploads     int
+	replicas    int
+	pin         string
 }
 
 func defaultOptions() options {
 	return options{
 		scenarios: "fanout,inbox,start", dbs: "sqlite", postgres: os.Getenv("COMMONPLACE_TEST_POSTGRES"), runs: 1,
 		hosts: 1000, followers: 10000, actors: 1000, activities: 10000, concurrency: 64,
-		software: "mastodon", uploads: 5,
+		software: "mastodon", uploads: 5, replicas: 1,
 	}
 }
 
@@ -103,11 +108,19 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.concurrency, "concurrency", o.concurrency, "inbox: requests in flight")
 	fs.StringVar(&o.software, "software", o.software, `fanout: what the hosts' NodeInfo names: "mastodon" (reads the boost), "lemmy" (reads FEP-1b12 Announces) or "" (no NodeInfo: gets both)`)
 	fs.IntVar(&o.uploads, "uploads", o.uploads, "media: photos uploaded and posted, one after the other")
+	fs.IntVar(&o.replicas, "replicas", o.replicas, "process, follows: server processes sharing the database (PostgreSQL only), each on a port of its own")
+	fs.StringVar(&o.pin, "pin", o.pin, `process, follows: pin with taskset: "auto" (replica i on core i mod nproc, this run's PostgreSQL backends and the harness on the last core) or "replicas=0/1;postgres=1;harness=1"`)
 	fs.BoolVar(&o.verbose, "v", o.verbose, "show the server's log")
 	fs.StringVar(&o.serverEnv, "server-env", o.serverEnv, "comma-separated KEY=VALUE settings added to the server's environment, e.g. COMMONPLACE_DELIVERY_WORKERS=64, to compare settings (results are for the defaults without it)")
 }
 
 func (o *options) check() error {
+	if o.replicas < 1 {
+		return fmt.Errorf("-replicas %d: want at least 1", o.replicas)
+	}
+	if _, err := parsePin(o.pin); err != nil {
+		return err
+	}
 	switch o.software {
 	case "mastodon", "lemmy", "":
 		return nil

@@ -4,8 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/commonplace/commonplace/server/faulttest"
@@ -26,19 +32,47 @@ import (
 //	         host, known to run Mastodon: one delivery, the boost).
 //	follows  -activities Follows of the community from as many remote
 //	         actors (membership stored, Accept queued to each).
+//
+// With -replicas N (PostgreSQL only) N server processes serve the same
+// database schema, each on a port of its own (the first on the instance's
+// public address), as replicas behind a balancer would; the backlog is
+// written once and each replica is woken by an activity of its own. The
+// clock stops when the last activity is done, whichever replica did it.
+// Each replica connects with an application_name of its own, so that the
+// queue log (faulttest.InstallQueueLog) counts what each one processed and
+// the PostgreSQL backends serving each can be found and their processor
+// time read. The run reports where the machine's processor time went:
+// server processes, their backends, the harness (with the stand-in remote
+// servers), and the rest of the machine.
 
 // backlog is a seeded queue: the rows to insert, and one signed request
-// that wakes the workers.
+// per replica that wakes it.
 type backlog struct {
 	farm     *faulttest.Farm
 	rows     []storage.Activity
-	wake     prepared
+	wakes    []prepared
 	follower *faulttest.Host // process: the community's one follower host
 }
 
 // seedBacklog stores the senders (keys cached) and builds the backlog of
 // kind "process" or "follows".
 func (b *bench) seedBacklog(ctx context.Context, e *env, kind string, res result) (*backlog, error) {
+	pg := e.db.Dialect() == storage.Postgres
+	if b.o.replicas > 1 && !pg {
+		return nil, errors.New("-replicas needs -db postgres")
+	}
+	if pg {
+		// The first replica is started by run with e's settings: named
+		// here, before it starts.
+		dsn, err := faulttest.ReplicaDSN(e.dsn, b.replicaName(0))
+		if err != nil {
+			return nil, err
+		}
+		e.dsn = dsn
+		if err := faulttest.InstallQueueLog(ctx, e.db, false); err != nil {
+			return nil, err
+		}
+	}
 	keys, err := b.sharedKeys()
 	if err != nil {
 		return nil, err
@@ -80,33 +114,36 @@ func (b *bench) seedBacklog(ctx context.Context, e *env, kind string, res result
 			return fail(err)
 		}
 	}
-	// n rows in the queue, and the (n+1)-th sent through the inbox.
-	bodies := make([][]byte, n+1)
-	for i := range bodies {
+	// n rows in the queue, and one more per replica sent through its
+	// inbox.
+	for i := range n + b.o.replicas {
 		a := senders[i%len(senders)]
 		var id string
+		var body []byte
 		if kind == "process" {
-			id, bodies[i] = a.Create(e.community.URI, "", i+1)
+			id, body = a.Create(e.community.URI, "", i+1)
 		} else {
-			id, bodies[i] = follow(a, e.community.URI, i+1)
+			id, body = follow(a, e.community.URI, i+1)
 		}
-		if i == n {
-			req, err := a.Request("http://"+e.addr+"/inbox", bodies[i], time.Now())
+		if i >= n {
+			// Signed for the instance's public address, whichever
+			// replica it is sent to.
+			req, err := a.Request("http://"+e.addr+"/inbox", body, time.Now())
 			if err != nil {
 				return fail(err)
 			}
-			bl.wake = prepared{body: bodies[i], header: req.Header}
-			break
+			bl.wakes = append(bl.wakes, prepared{body: body, header: req.Header})
+			continue
 		}
 		typ, object := "Create", id[:len(id)-len("/activity")]
 		if kind == "follows" {
 			typ, object = "Follow", e.community.URI
 		}
 		bl.rows = append(bl.rows, storage.Activity{
-			URI: id, Type: typ, ActorURI: a.URI, ObjectURI: object, Raw: string(bodies[i]),
+			URI: id, Type: typ, ActorURI: a.URI, ObjectURI: object, Raw: string(body),
 		})
 	}
-	res["actors"], res["activities"] = actors, n+1
+	res["actors"], res["activities"] = actors, n+b.o.replicas
 	return bl, nil
 }
 
@@ -120,9 +157,101 @@ func follow(a *faulttest.RemoteActor, community string, n int) (id string, body 
 	return id, body
 }
 
-// process queues the backlog, wakes the workers and waits until every
-// activity is done; then it checks what processing left behind.
-func (b *bench) process(ctx context.Context, e *env, p *faulttest.Proc, kind string, bl *backlog, res result) error {
+// replicaName is the application_name replica i of this run connects
+// with; namePrefix is what the run's names share.
+func (b *bench) replicaName(i int) string { return fmt.Sprintf("%sr%d", b.namePrefix(), i) }
+func (b *bench) namePrefix() string       { return fmt.Sprintf("cpbench%d_%d_", os.Getpid(), b.n) }
+
+// replica starts replica i (from 1; run starts the first) of e: the
+// settings of proc, on a port of its own, connecting with its own name.
+func (b *bench) replica(ctx context.Context, e *env, i int) (*faulttest.Proc, error) {
+	addr, err := faulttest.FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	dsn, err := faulttest.ReplicaDSN(e.dsn, b.replicaName(i))
+	if err != nil {
+		return nil, err
+	}
+	p := &faulttest.Proc{Bin: b.bin, Listen: addr, Env: []string{
+		"COMMONPLACE_DOMAIN=" + e.addr, "COMMONPLACE_PROTOCOL=http", "COMMONPLACE_LISTEN=" + addr,
+		"COMMONPLACE_DATABASE=" + dsn, "COMMONPLACE_ALLOW_PRIVATE_ADDRESSES=true", "COMMONPLACE_LOG_LEVEL=warn",
+		"COMMONPLACE_MEDIA_DIR=" + filepath.Join(b.dir, fmt.Sprintf("media%d", b.n)),
+	}}
+	for _, kv := range strings.Split(b.o.serverEnv, ",") {
+		if kv = strings.TrimSpace(kv); kv != "" {
+			p.Env = append(p.Env, kv)
+		}
+	}
+	if b.o.verbose {
+		p.Log = b.logw
+	}
+	if err := p.Start(ctx); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// process starts the other replicas, queues the backlog, wakes every
+// replica and waits until every activity is done; then it checks what
+// processing left behind and where the processor time went.
+func (b *bench) process(ctx context.Context, e *env, first *faulttest.Proc, kind string, bl *backlog, res result) error {
+	pg := e.db.Dialect() == storage.Postgres
+	procs := []*faulttest.Proc{first}
+	for i := 1; i < b.o.replicas; i++ {
+		p, err := b.replica(ctx, e, i)
+		if err != nil {
+			return err
+		}
+		defer p.Stop()
+		procs = append(procs, p)
+	}
+	res["replicas"] = len(procs)
+	res["cores"] = runtime.NumCPU()
+	layout, err := parsePin(b.o.pin)
+	if err != nil {
+		return err
+	}
+	if layout != nil {
+		for i, p := range procs {
+			// Unpinned is every core: a replica started by a pinned
+			// harness (the run before) would inherit its core.
+			cpus := layout.replica(i)
+			if cpus == "" {
+				cpus = fmt.Sprintf("0-%d", runtime.NumCPU()-1)
+			}
+			if err := taskset(cpus, p.Pid(), true); err != nil {
+				return err
+			}
+		}
+		if layout.harness != "" {
+			if err := taskset(layout.harness, os.Getpid(), true); err != nil {
+				return err
+			}
+		}
+		res["pin"] = layout.String()
+	}
+	// The harness watches the queue through a handle of its own, named so
+	// that its backends are told apart from the replicas'.
+	poll := e.db
+	var backends *backendSampler
+	if pg {
+		dsn, err := faulttest.ReplicaDSN(e.dsn, b.namePrefix()+"harness")
+		if err != nil {
+			return err
+		}
+		if poll, err = storage.Open(ctx, dsn); err != nil {
+			return err
+		}
+		defer poll.Close()
+		pinPG := ""
+		if layout != nil {
+			pinPG = layout.postgres
+		}
+		backends = newBackendSampler(poll, b.namePrefix(), pinPG)
+		backends.run(ctx)
+	}
+
 	now := time.Now().UTC()
 	for i := range bl.rows {
 		bl.rows[i].State, bl.rows[i].RunAfter = storage.ActivityPending, &now
@@ -130,51 +259,128 @@ func (b *bench) process(ctx context.Context, e *env, p *faulttest.Proc, kind str
 	if err := e.db.Gorm(ctx).CreateInBatches(bl.rows, 500).Error; err != nil {
 		return fmt.Errorf("queue the backlog: %w", err)
 	}
-	cpu0, err := p.CPU()
+	cpu0 := make([]time.Duration, len(procs))
+	for i, p := range procs {
+		if cpu0[i], err = p.CPU(); err != nil {
+			return err
+		}
+	}
+	self0 := selfCPU()
+	busy0, all0, err := machineCPU()
 	if err != nil {
 		return err
+	}
+	if backends != nil {
+		backends.mark(ctx)
 	}
 	start := time.Now()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+e.addr+"/inbox", bytes.NewReader(bl.wake.body))
-	req.Header = bl.wake.header.Clone()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
+	errs := make([]error, len(procs))
+	var wg sync.WaitGroup
+	for i, p := range procs {
+		wg.Go(func() { errs[i] = wake(ctx, p.Listen, e.addr, bl.wakes[i]) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		return fmt.Errorf("wake-up POST answered %d", resp.StatusCode)
-	}
-	total := int64(len(bl.rows) + 1)
-	var done, failed int64
+	// Done when nothing inbound is pending: every row and wake-up was
+	// queued before this. (Asking whether one row is pending costs the
+	// database little; counting thousands every few milliseconds cost it
+	// as much as a share of the work measured.)
 	if err := waitFor(ctx, "the backlog to be processed", func() (bool, error) {
-		var err error
-		if done, err = countInbound(ctx, e.db, storage.ActivityDone); err != nil {
+		var pending bool
+		if err := poll.Gorm(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM activities WHERE state = ? AND NOT local)`, storage.ActivityPending).Scan(&pending).Error; err != nil {
 			return false, err
 		}
-		if failed, err = countInbound(ctx, e.db, storage.ActivityFailed); err != nil {
-			return false, err
-		}
-		if done+failed < total {
+		if pending {
 			time.Sleep(10 * time.Millisecond)
-			return false, nil
 		}
-		return true, nil
+		return !pending, nil
 	}); err != nil {
 		return err
 	}
 	elapsed := time.Since(start)
-	cpu, err := p.CPU()
+	var serverCPU time.Duration
+	replicaCPU := make([]float64, len(procs))
+	for i, p := range procs {
+		c, err := p.CPU()
+		if err != nil {
+			return err
+		}
+		serverCPU += c - cpu0[i]
+		replicaCPU[i] = ms(c - cpu0[i])
+	}
+	harnessCPU := selfCPU() - self0
+	busy1, all1, err := machineCPU()
 	if err != nil {
 		return err
+	}
+	total := int64(len(bl.rows) + len(bl.wakes))
+	done, err := countInbound(ctx, e.db, storage.ActivityDone)
+	if err != nil {
+		return err
+	}
+	failed, err := countInbound(ctx, e.db, storage.ActivityFailed)
+	if err != nil {
+		return err
+	}
+	perActivity := func(d time.Duration) float64 {
+		return round2(float64(d) / float64(time.Millisecond) / float64(total))
 	}
 	// The server's own processor time per activity: on a machine shared
 	// with other work, wall time says how busy the machine was as much
 	// as how fast the server is.
-	res["server_cpu_ms_per_activity"] = round2(float64(cpu-cpu0) / float64(time.Millisecond) / float64(total))
+	res["server_cpu_ms_per_activity"] = perActivity(serverCPU)
 	res["processed"], res["failed"] = done, failed
 	res["processed_per_s"] = round2(float64(done) / elapsed.Seconds())
 	res["elapsed_ms"] = ms(elapsed)
+
+	// Where the machine's processor time went meanwhile.
+	res["harness_cpu_ms_per_activity"] = perActivity(harnessCPU)
+	machineBusy := busy1 - busy0
+	accounted := serverCPU + harnessCPU
+	if backends != nil {
+		byName, err := backends.finish(ctx)
+		if err != nil {
+			return err
+		}
+		var serving, watching time.Duration
+		for name, d := range byName {
+			if strings.HasSuffix(name, "harness") {
+				watching += d
+			} else {
+				serving += d
+			}
+		}
+		res["pg_cpu_ms_per_activity"] = perActivity(serving)
+		res["pg_harness_cpu_ms_per_activity"] = perActivity(watching)
+		accounted += serving + watching
+		marks, twice, err := faulttest.DoneMarks(ctx, e.db)
+		if err != nil {
+			return err
+		}
+		processedBy := make([]int64, len(procs))
+		for i := range procs {
+			processedBy[i] = marks[b.replicaName(i)]
+		}
+		res["replica_processed"] = processedBy
+		res["marked_done_twice"] = twice
+	}
+	res["replica_cpu_ms"] = replicaCPU
+	res["other_cpu_ms_per_activity"] = perActivity(max(0, machineBusy-accounted))
+	res["machine_busy_cores"] = round2(float64(machineBusy) / float64(elapsed))
+	if all := all1 - all0; all > 0 {
+		res["machine_busy_pct"] = round2(100 * float64(machineBusy) / float64(all))
+	}
+	var peaks []float64
+	for _, p := range procs {
+		_, peak, err := p.Memory()
+		if err != nil {
+			return err
+		}
+		peaks = append(peaks, mb(peak))
+	}
+	res["replica_rss_peak_mb"] = peaks
 
 	// What processing left: the work it queued, one delivery per host and
 	// activity.
@@ -208,8 +414,28 @@ func (b *bench) process(ctx context.Context, e *env, p *faulttest.Proc, kind str
 		return err
 	}
 	res["duplicate_deliveries"] = dup
-	if failed > 0 {
-		return fmt.Errorf("%d of %d activities failed", failed, total)
+	if failed > 0 || done+failed != total {
+		return fmt.Errorf("%d of %d activities done, %d failed", done, total, failed)
+	}
+	return nil
+}
+
+// wake sends w, signed for the instance's public address publicAddr, to
+// the inbox of the replica listening on listen.
+func wake(ctx context.Context, listen, publicAddr string, w prepared) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+listen+"/inbox", bytes.NewReader(w.body))
+	if err != nil {
+		return err
+	}
+	req.Header = w.header.Clone()
+	req.Host = publicAddr
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		return fmt.Errorf("wake-up POST to %s answered %d", listen, resp.StatusCode)
 	}
 	return nil
 }
