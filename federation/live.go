@@ -44,6 +44,24 @@ func (s *Service) tombstone(ctx context.Context, tx *storage.DB, id int64) error
 	return s.Events.Publish(ctx, tx, events.Event{Kind: events.StatusDeleted, Object: id})
 }
 
+// putBoost records a person's boost and tells the home timelines of the
+// booster and their followers.
+func (s *Service) putBoost(ctx context.Context, tx *storage.DB, r *storage.Reblog) error {
+	if err := tx.PutReblog(ctx, r); err != nil {
+		return err
+	}
+	return s.Events.Publish(ctx, tx, events.Event{Kind: events.Boosted, Actor: r.ActorID, Object: r.ObjectID, Reblog: r.ID})
+}
+
+// dropBoost removes a person's boost and tells the home timelines it was
+// in.
+func (s *Service) dropBoost(ctx context.Context, tx *storage.DB, r *storage.Reblog) error {
+	if err := tx.DeleteReblogByURI(ctx, r.URI); err != nil {
+		return err
+	}
+	return s.Events.Publish(ctx, tx, events.Event{Kind: events.Unboosted, Actor: r.ActorID, Object: r.ObjectID, Reblog: r.ID})
+}
+
 // notify records a notification for a local member and, when it is new,
 // tells the member's live clients and queues its Web Push.
 func (s *Service) notify(ctx context.Context, tx *storage.DB, n *storage.Notification) error {

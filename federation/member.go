@@ -62,7 +62,7 @@ func (s *Service) Reblog(ctx context.Context, actor *storage.Actor, objectURI st
 		return nil, err
 	}
 	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
-		if err := tx.PutReblog(ctx, &storage.Reblog{URI: head.ID, ActorID: actor.ID, ObjectID: o.ID, CreatedAt: time.Now().UTC()}); err != nil {
+		if err := s.putBoost(ctx, tx, &storage.Reblog{URI: head.ID, ActorID: actor.ID, ObjectID: o.ID, CreatedAt: time.Now().UTC()}); err != nil {
 			return err
 		}
 		if _, err := s.send(ctx, tx, actor, body, inboxes); err != nil {
@@ -160,7 +160,7 @@ func (s *Service) Unreblog(ctx context.Context, actor *storage.Actor, objectURI 
 		return nil, err
 	}
 	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
-		if err := tx.DeleteReblogByURI(ctx, r.URI); err != nil {
+		if err := s.dropBoost(ctx, tx, r); err != nil {
 			return err
 		}
 		_, err := s.send(ctx, tx, actor, body, inboxes)

@@ -40,6 +40,10 @@ type StatusFilter struct {
 	// communities they follow, the posts and replies of the people they
 	// follow, and their own posts.
 	HomeOf int64
+	// Boosts, with HomeOf, adds the boosts by the member and the people
+	// they follow, each an entry of its own with Boost set, paged by the
+	// boost's id (see homeBoosts).
+	Boosts bool
 	// Local: "local" only this instance's posts, "remote" only others'.
 	Origin       string
 	Tag          string
@@ -83,12 +87,7 @@ func (db *DB) ListStatuses(ctx context.Context, f StatusFilter) ([]Object, error
 		q = q.Where("objects.community_actor_id = ?", f.CommunityActorID)
 	}
 	if f.HomeOf > 0 {
-		followed := db.Gorm(ctx).Model(&Membership{}).Select("community_actor_id").
-			Where("member_actor_id = ? AND state = ?", f.HomeOf, StateAccepted)
-		tagged := db.Gorm(ctx).Model(&ObjectTag{}).Select("object_id").
-			Where("tag IN (?)", db.Gorm(ctx).Table(string(FollowedTags)).Select("tag").Where("actor_id = ?", f.HomeOf))
-		q = q.Where("((objects.in_reply_to_uri = '' AND objects.community_actor_id IN (?)) OR objects.author_actor_id = ? OR objects.author_actor_id IN (?) OR objects.id IN (?))",
-			followed, f.HomeOf, followed, tagged)
+		q = q.Where(db.inHome(ctx, f.HomeOf))
 	}
 	if f.ListID > 0 {
 		on := db.Gorm(ctx).Model(&ListMember{}).Select("actor_id").Where("list_id = ?", f.ListID)
@@ -119,10 +118,113 @@ func (db *DB) ListStatuses(ctx context.Context, f StatusFilter) ([]Object, error
 	q, order := pageQuery(q, "objects.id", f.Page)
 	var out []Object
 	err := q.Preload("AuthorActor").Preload("CommunityActor").Order(order).Limit(f.Page.limit()).Find(&out).Error
+	if err != nil {
+		return nil, wrap(err, "list statuses")
+	}
 	if f.Page.Ascending() {
 		reverse(out)
 	}
-	return out, wrap(err, "list statuses")
+	if f.HomeOf > 0 && f.Boosts {
+		boosts, err := db.homeBoosts(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		out = mergeTimeline(out, boosts, f.Page)
+	}
+	return out, nil
+}
+
+// inHome is the condition on objects of the posts in member's home
+// timeline by themselves: top-level posts of the communities they follow,
+// posts of the people they follow and their own, and posts with the
+// hashtags they follow. Never NULL.
+func (db *DB) inHome(ctx context.Context, member int64) clause.Expr {
+	followed := db.Gorm(ctx).Model(&Membership{}).Select("community_actor_id").
+		Where("member_actor_id = ? AND state = ?", member, StateAccepted)
+	// CROSS JOIN makes SQLite read the few followed tags first and seek
+	// their posts, rather than read every post's tags.
+	tagged := db.Gorm(ctx).Raw(`SELECT object_tags.object_id FROM followed_tags CROSS JOIN object_tags
+		WHERE object_tags.tag = followed_tags.tag AND followed_tags.actor_id = ?`, member)
+	return gorm.Expr("((objects.in_reply_to_uri = '' AND objects.community_actor_id IS NOT NULL AND objects.community_actor_id IN (?)) OR objects.author_actor_id = ? OR objects.author_actor_id IN (?) OR objects.id IN (?))",
+		followed, member, followed, tagged)
+}
+
+// homeBoosts returns the boosts in f.HomeOf's home timeline as entries
+// with Boost set, newest boost first (oldest first from MinID, reversed),
+// paged by the boost's id. As Mastodon's home feed shows them: boosts by
+// the member and by the people they follow, of live posts the member may
+// read (VisibleTo), by authors and boosters the member has not muted or
+// blocked (ViewerID); a post that is in the home timeline by itself is not
+// shown again as a boost, and of several boosts of one post only the
+// first is shown.
+func (db *DB) homeBoosts(ctx context.Context, f StatusFilter) ([]Object, error) {
+	boosters := db.Gorm(ctx).Model(&Membership{}).Select("community_actor_id").
+		Where("member_actor_id = ? AND state = ?", f.HomeOf, StateAccepted)
+	q := db.Gorm(ctx).Model(&Reblog{}).Joins("JOIN objects ON objects.id = reblogs.object_id").
+		Where("objects.deleted_at IS NULL").
+		Where("(reblogs.actor_id = ? OR reblogs.actor_id IN (?))", f.HomeOf, boosters).
+		Where("NOT ?", db.inHome(ctx, f.HomeOf)).
+		Where("reblogs.id = (SELECT MIN(r1.id) FROM reblogs r1 WHERE r1.object_id = reblogs.object_id AND (r1.actor_id = ? OR r1.actor_id IN (?)))",
+			f.HomeOf, boosters)
+	if f.VisibleTo != nil || f.Unlisted {
+		q = VisibleTo(q, f.VisibleTo)
+	} else {
+		q = Listed(q)
+	}
+	if f.ViewerID > 0 {
+		hidden := db.hiddenAuthors(ctx, f.ViewerID)
+		q = q.Where("objects.author_actor_id NOT IN (?) AND reblogs.actor_id NOT IN (?)", hidden, hidden)
+	}
+	q, order := pageQuery(q, "reblogs.id", f.Page)
+	var rows []Reblog
+	if err := q.Select("reblogs.*").Preload("Actor").Order(order).Limit(f.Page.limit()).Find(&rows).Error; err != nil {
+		return nil, wrap(err, "list home boosts of %d", f.HomeOf)
+	}
+	if f.Page.Ascending() {
+		reverse(rows)
+	}
+	ids := make([]int64, 0, len(rows))
+	for _, r := range rows {
+		ids = append(ids, r.ObjectID)
+	}
+	objs, err := db.ListObjectsByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int64]*Object, len(objs))
+	for i := range objs {
+		byID[objs[i].ID] = &objs[i]
+	}
+	out := make([]Object, 0, len(rows))
+	for i := range rows {
+		if o := byID[rows[i].ObjectID]; o != nil {
+			e := *o
+			e.Boost = &rows[i]
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// mergeTimeline merges two lists of entries, each newest first by
+// TimelineID, into one page of p.Limit: the newest, or from MinID the
+// oldest (closest to it).
+func mergeTimeline(a, b []Object, p Page) []Object {
+	out := make([]Object, 0, len(a)+len(b))
+	for len(a) > 0 || len(b) > 0 {
+		if len(b) == 0 || len(a) > 0 && a[0].TimelineID() > b[0].TimelineID() {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	if n := p.limit(); len(out) > n {
+		if p.Ascending() {
+			return out[len(out)-n:]
+		}
+		return out[:n]
+	}
+	return out
 }
 
 func escapeLike(s string) string {

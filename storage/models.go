@@ -203,6 +203,18 @@ type Object struct {
 	AnsweredAt        *time.Time
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+	// Boost, in a home timeline, makes this entry a boost of the post
+	// (ListStatuses with Boosts); nil for the post itself.
+	Boost *Reblog `gorm:"-"`
+}
+
+// TimelineID is what a timeline entry is paged by: its boost's id, or
+// the post's.
+func (o *Object) TimelineID() int64 {
+	if o.Boost != nil {
+		return o.Boost.ID
+	}
+	return o.ID
 }
 
 // Like is a recorded Like of an object.

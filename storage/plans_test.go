@@ -30,7 +30,7 @@ import (
 // at least largeRows rows when the plans are checked count as large: below
 // that, reading a table whole is what a planner rightly prefers (the
 // default, CI-sized instance has fewer remote actors than that).
-var largeTables = []string{"objects", "actors", "memberships", "object_tags", "activities", "deliveries", "likes"}
+var largeTables = []string{"objects", "actors", "memberships", "object_tags", "activities", "deliveries", "likes", "reblogs"}
 
 const largeRows = 10000
 
@@ -93,8 +93,8 @@ func planSizeFromEnv(t *testing.T) planSize {
 // generate fills db with a large instance in a few set-based statements:
 // remote actors on 100 domains, each a member of one local community; a
 // local viewer following five communities and a tag; posts spread over
-// authors and communities, every tenth tagged, every fifth a reply; and
-// one thread of 500 replies. It returns the viewer, a community and the
+// authors and communities, every tenth tagged, every fifth a reply, every
+// third boosted; and one thread of 500 replies. It returns the viewer, a community and the
 // thread's context.
 func generate(t *testing.T, db *DB, sz planSize) (viewer, community int64, thread string) {
 	ctx := context.Background()
@@ -129,6 +129,9 @@ func generate(t *testing.T, db *DB, sz planSize) (viewer, community int64, threa
 	exec(seq(5)+` INSERT INTO memberships (community_actor_id, member_actor_id, state, created_at, updated_at)
 		SELECT ? + i, ?, 'accepted', ?, ? FROM n`, firstCommunity, viewer, now, now)
 	exec(`INSERT INTO followed_tags (actor_id, tag, created_at) VALUES (?, 'tag7', ?)`, viewer, now)
+	// The viewer follows 20 people; every third post is boosted.
+	exec(seq(20)+` INSERT INTO memberships (community_actor_id, member_actor_id, state, created_at, updated_at)
+		SELECT ? + i * 7, ?, 'accepted', ?, ? FROM n`, base, viewer, now, now)
 	// Posts: every fifth replies to the post before it (same thread).
 	exec(seq(sz.posts)+` INSERT INTO objects (uri, type, author_actor_id, community_actor_id, in_reply_to_uri, context_uri, content, published_at, created_at, updated_at)
 		SELECT 'https://d' || (i % 100) || '.test/p/' || i, 'Note', ? + (i % ?), ? + (i % ?),
@@ -137,6 +140,8 @@ func generate(t *testing.T, db *DB, sz planSize) (viewer, community int64, threa
 			'<p>Post ' || i || '</p>', ?, ?, ? FROM n ORDER BY i`,
 		base, sz.actors, firstCommunity, sz.communities, now, now, now)
 	exec(`INSERT INTO object_tags (object_id, tag) SELECT id, 'tag' || (id % 50) FROM objects WHERE id % 10 = 0`)
+	exec(`INSERT INTO reblogs (uri, actor_id, object_id, created_at)
+		SELECT 'https://d0.test/announces/' || id, ? + (id % ?), id, ? FROM objects WHERE id % 3 = 0`, base, sz.actors, now)
 	// A thread of 500 replies to post 0.
 	thread = "https://d0.test/p/0"
 	exec(seq(500)+` INSERT INTO objects (uri, type, author_actor_id, community_actor_id, in_reply_to_uri, context_uri, content, published_at, created_at, updated_at)
@@ -237,6 +242,10 @@ func TestQueryPlansAtScale(t *testing.T) {
 			{"web community page, active", func() error { _, err := rdb.ListActiveTopLevel(ctx, community, true, false, 0, 21); return err }, false},
 			{"home timeline", func() error {
 				_, err := rdb.ListStatuses(ctx, StatusFilter{HomeOf: viewer, ViewerID: viewer, Page: Page{Limit: 20}})
+				return err
+			}, true},
+			{"home timeline with boosts", func() error {
+				_, err := rdb.ListStatuses(ctx, StatusFilter{HomeOf: viewer, ViewerID: viewer, VisibleTo: &Actor{ID: viewer, URI: "https://here.test/u/viewer"}, Boosts: true, Page: Page{Limit: 20}})
 				return err
 			}, true},
 			{"public timeline", func() error {

@@ -42,6 +42,10 @@ const (
 	ConversationUpdated Kind = "conversation"
 	// TokenRevoked: the OAuth token Token may no longer be used.
 	TokenRevoked Kind = "token.revoked"
+	// Boosted: Actor boosted the post Object; Reblog is the boost.
+	Boosted Kind = "boost.created"
+	// Unboosted: Actor's boost Reblog of the post Object was withdrawn.
+	Unboosted Kind = "boost.deleted"
 )
 
 // Event is one thing that happened, by id.
@@ -51,6 +55,7 @@ type Event struct {
 	Actor        int64 `json:"a,omitempty"`
 	Notification int64 `json:"n,omitempty"`
 	Token        int64 `json:"t,omitempty"`
+	Reblog       int64 `json:"r,omitempty"`
 	// At is when the event was published, for measuring latency.
 	At time.Time `json:"at"`
 }

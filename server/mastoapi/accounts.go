@@ -134,7 +134,7 @@ func (a *API) statusPageIn(c echo.Context, filterContext string, f storage.Statu
 	}
 	out = visible(out)
 	if n := len(objs); n > 0 {
-		a.setLink(c, f.Page, objs[0].ID, objs[n-1].ID, n)
+		a.setLink(c, f.Page, objs[0].TimelineID(), objs[n-1].TimelineID(), n)
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -222,7 +222,12 @@ func (r *renderer) statusesOf(objs []storage.Object, reblog func(*storage.Object
 		if s.Muted != nil {
 			s.Muted = ptr(muted[threadOf(o)])
 		}
-		if reblog != nil && reblog(o) {
+		switch {
+		case o.Boost != nil:
+			if s, err = r.boosted(o.Boost, s); err != nil {
+				return nil, err
+			}
+		case reblog != nil && reblog(o):
 			if s, err = r.reblogged(o, s); err != nil {
 				return nil, err
 			}
@@ -319,12 +324,43 @@ func (r *renderer) reblogged(o *storage.Object, s *Status) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Status{
-		ID: s.ID, URI: s.URI, CreatedAt: s.CreatedAt, Account: account, Visibility: s.Visibility,
+	return wrapReblog(s, account, s.ID, s.URI, s.CreatedAt), nil
+}
+
+// boosted wraps s as a person's boost b (a member's or one they follow),
+// as Mastodon shows a reblog: a status of its own, with the boost's id,
+// Announce id and time, by the booster. Its Reblogged is the viewer's
+// state of the post.
+func (r *renderer) boosted(b *storage.Reblog, s *Status) (*Status, error) {
+	by := b.Actor
+	if by == nil {
+		a, err := r.a.db.GetActorByID(r.ctx, b.ActorID)
+		if err != nil {
+			return nil, err
+		}
+		by = a
+	}
+	account, err := r.account(by)
+	if err != nil {
+		return nil, err
+	}
+	w := wrapReblog(s, account, id(b.ID), b.URI, iso(b.CreatedAt))
+	// A boost has the post's visibility when that is followers-only (its
+	// author's own), as on Mastodon; any other is public.
+	if w.Visibility != "private" {
+		w.Visibility = "public"
+	}
+	return w, nil
+}
+
+// wrapReblog is the reblog status of s by account: no content of its own,
+// the viewer's state of s.
+func wrapReblog(s *Status, account *Account, statusID, uri, createdAt string) *Status {
+	return &Status{
+		ID: statusID, URI: uri, CreatedAt: createdAt, Account: account, Visibility: s.Visibility,
 		MediaAttachments: []any{}, Mentions: []Mention{}, Tags: []Tag{}, Emojis: []Emoji{},
 		Reblog: s, Favourited: s.Favourited, Reblogged: s.Reblogged, Muted: s.Muted, Bookmarked: s.Bookmarked, Pinned: s.Pinned,
 	}
-	return w, nil
 }
 
 // mentions lists the known actors a post's Mention tags name.

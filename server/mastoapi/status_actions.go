@@ -82,29 +82,12 @@ func (a *API) reblog(c echo.Context) error {
 	if _, err := a.svc.Reblog(c.Request().Context(), viewer(c), o.URI); err != nil {
 		return err
 	}
-	s, err := a.renderer(c).statusOf(o)
-	if err != nil {
-		return err
-	}
-	me, err := a.renderer(c).account(viewer(c))
-	if err != nil {
-		return err
-	}
 	r, err := a.db.GetReblog(c.Request().Context(), viewerID(c), o.ID)
 	if err != nil {
 		return err
 	}
-	// A boost has the post's visibility when that is followers-only (its
-	// author's own), as on Mastodon.
-	vis := "public"
-	if o.Visibility == storage.VisibilityPrivate {
-		vis = "private"
-	}
-	return c.JSON(http.StatusOK, &Status{
-		ID: id(o.ID), URI: r.URI, CreatedAt: iso(r.CreatedAt), Account: me, Visibility: vis,
-		MediaAttachments: []any{}, Mentions: []Mention{}, Tags: []Tag{}, Emojis: []Emoji{}, Reblog: s,
-		Favourited: s.Favourited, Reblogged: ptr(true), Muted: s.Muted, Bookmarked: s.Bookmarked, Pinned: s.Pinned,
-	})
+	o.Boost = r
+	return a.renderStatus(c, o)
 }
 
 // unreblog is POST /api/v1/statuses/:id/unreblog.

@@ -53,9 +53,32 @@ func (a *API) renderStatus(c echo.Context, o *storage.Object) error {
 // getStatus is GET /api/v1/statuses/:id.
 func (a *API) getStatus(c echo.Context) error {
 	o, err := a.objectParam(c)
+	if errors.Is(err, storage.ErrNotFound) {
+		return a.getBoost(c)
+	} else if err != nil {
+		return err
+	}
+	return a.renderStatus(c, o)
+}
+
+// getBoost answers GET /api/v1/statuses/:id for the id of a person's
+// boost (which home timelines show): the reblog, as Mastodon answers for
+// a reblog's id, to anyone who may read the boosted post.
+func (a *API) getBoost(c echo.Context) error {
+	ctx := c.Request().Context()
+	n, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return errNotFound
+	}
+	b, err := a.db.GetReblogByID(ctx, n)
 	if err != nil {
 		return err
 	}
+	o, err := a.objectByID(ctx, viewer(c), id(b.ObjectID))
+	if err != nil {
+		return err
+	}
+	o.Boost = b
 	return a.renderStatus(c, o)
 }
 

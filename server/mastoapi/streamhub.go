@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -160,6 +161,10 @@ func (h *hub) handle(ctx context.Context, ev events.Event) error {
 	switch ev.Kind {
 	case events.StatusCreated, events.StatusUpdated, events.StatusDeleted:
 		return h.status(ctx, ev)
+	case events.Boosted:
+		return h.boost(ctx, ev)
+	case events.Unboosted:
+		return h.unboost(ctx, ev)
 	case events.Notified:
 		return h.notification(ctx, ev)
 	case events.ConversationUpdated:
@@ -303,6 +308,104 @@ func (h *hub) status(ctx context.Context, ev events.Event) error {
 				return err
 			}
 			c.send(&streamMsg{stream: k.label(), event: event, payload: p, hasPayload: true})
+		}
+	}
+	return nil
+}
+
+// homeCandidates are the members with a user stream open here.
+func (h *hub) homeCandidates(conns []*streamConn) []int64 {
+	var out []int64
+	seen := map[int64]bool{}
+	for _, c := range conns {
+		if id := c.viewerID(); id > 0 && !seen[id] && c.has(streamKey{name: "user"}) {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// boost streams a person's boost to the user streams of the home
+// timelines it enters (see storage's homeBoosts): the booster's and their
+// followers', who may read the post and do not have it in their home by
+// itself or by an earlier boost.
+func (h *hub) boost(ctx context.Context, ev events.Event) error {
+	conns := h.snapshot()
+	candidates := h.homeCandidates(conns)
+	if len(candidates) == 0 {
+		return nil
+	}
+	r, err := h.a.db.GetReblogByID(ctx, ev.Reblog)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil // withdrawn meanwhile
+	} else if err != nil {
+		return err
+	}
+	o, err := h.a.db.GetObjectByID(ctx, r.ObjectID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if o.DeletedAt != nil {
+		return nil
+	}
+	audience, err := h.a.db.BoostAudience(ctx, r, candidates)
+	if err != nil || len(audience) == 0 {
+		return err
+	}
+	already, err := h.a.db.HomeAudience(ctx, o, audience)
+	if err != nil {
+		return err
+	}
+	home := map[int64]bool{}
+	for _, id := range audience {
+		home[id] = !slices.Contains(already, id)
+	}
+	rendered := map[int64]string{}
+	for _, c := range conns {
+		id := c.viewerID()
+		if !home[id] || !c.has(streamKey{name: "user"}) {
+			continue
+		}
+		p, ok := rendered[id]
+		if !ok {
+			if see, err := h.a.db.CanSee(ctx, c.viewer, o); err != nil {
+				return err
+			} else if !see {
+				home[id] = false
+				continue
+			}
+			entry := *o
+			entry.Boost = r
+			list, err := h.a.rendererFor(ctx, id).statusesOf([]storage.Object{entry}, nil)
+			if err != nil {
+				return err
+			}
+			b, err := json.Marshal(list[0])
+			if err != nil {
+				return err
+			}
+			p = string(b)
+			rendered[id] = p
+		}
+		c.send(&streamMsg{stream: []string{"user"}, event: "update", payload: p, hasPayload: true})
+	}
+	return nil
+}
+
+// unboost tells the user streams of the booster and their followers that
+// a boost is gone, by its id, as Mastodon does.
+func (h *hub) unboost(ctx context.Context, ev events.Event) error {
+	conns := h.snapshot()
+	ids, err := h.a.db.FollowersAmong(ctx, ev.Actor, h.homeCandidates(conns))
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	for _, c := range conns {
+		if slices.Contains(ids, c.viewerID()) && c.has(streamKey{name: "user"}) {
+			c.send(&streamMsg{stream: []string{"user"}, event: "delete", payload: strconv.FormatInt(ev.Reblog, 10), hasPayload: true})
 		}
 	}
 	return nil

@@ -12,14 +12,16 @@ import (
 // homeTimeline is GET /api/v1/timelines/home: the posts of the
 // communities the member follows, each shown as the community's reblog
 // (as Mastodon shows a group's boost), the posts and replies of the people
-// they follow, as themselves, and the member's own posts.
+// they follow, as themselves, the member's own posts, and the boosts by
+// the member and the people they follow, each a reblog with the boost's
+// own id.
 func (a *API) homeTimeline(c echo.Context) error {
 	pg, err := a.pageOf(c)
 	if err != nil {
 		return err
 	}
 	me := viewer(c)
-	return a.statusPageIn(c, "home", storage.StatusFilter{HomeOf: me.ID, ViewerID: me.ID, VisibleTo: me, Page: pg}, a.homeReblog(c.Request().Context(), me))
+	return a.statusPageIn(c, "home", storage.StatusFilter{HomeOf: me.ID, Boosts: true, ViewerID: me.ID, VisibleTo: me, Page: pg}, a.homeReblog(c.Request().Context(), me))
 }
 
 // homeReblog reports whether a post in me's home timeline shows as its
