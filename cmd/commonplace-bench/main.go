@@ -84,6 +84,7 @@ type options struct {
 	uploads     int
 	replicas    int
 	pin         string
+	replicaCPU  float64
 }
 
 func defaultOptions() options {
@@ -110,6 +111,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.uploads, "uploads", o.uploads, "media: photos uploaded and posted, one after the other")
 	fs.IntVar(&o.replicas, "replicas", o.replicas, "process, follows: server processes sharing the database (PostgreSQL only), each on a port of its own")
 	fs.StringVar(&o.pin, "pin", o.pin, `process, follows: pin with taskset: "auto" (replica i on core i mod nproc, this run's PostgreSQL backends and the harness on the last core) or "replicas=0/1;postgres=1;harness=1"`)
+	fs.Float64Var(&o.replicaCPU, "replica-cpu", o.replicaCPU, "process, follows: limit each replica to this many cores' worth of processor time (a cgroup v1 cpu quota; needs root), to model replicas with cores of their own")
 	fs.BoolVar(&o.verbose, "v", o.verbose, "show the server's log")
 	fs.StringVar(&o.serverEnv, "server-env", o.serverEnv, "comma-separated KEY=VALUE settings added to the server's environment, e.g. COMMONPLACE_DELIVERY_WORKERS=64, to compare settings (results are for the defaults without it)")
 }

@@ -208,6 +208,18 @@ func (b *bench) process(ctx context.Context, e *env, first *faulttest.Proc, kind
 	}
 	res["replicas"] = len(procs)
 	res["cores"] = runtime.NumCPU()
+	var quotas []*cpuQuota
+	if b.o.replicaCPU > 0 {
+		for i, p := range procs {
+			q, err := limitCPU(b.replicaName(i), p.Pid(), b.o.replicaCPU)
+			if err != nil {
+				return err
+			}
+			e.cleanup = append(e.cleanup, q.remove) // after the replicas have stopped
+			quotas = append(quotas, q)
+		}
+		res["replica_cpu_quota"] = b.o.replicaCPU
+	}
 	layout, err := parsePin(b.o.pin)
 	if err != nil {
 		return err
@@ -265,6 +277,12 @@ func (b *bench) process(ctx context.Context, e *env, first *faulttest.Proc, kind
 			return err
 		}
 	}
+	throttled0 := make([]time.Duration, len(quotas))
+	for i, q := range quotas {
+		if throttled0[i], err = q.throttled(); err != nil {
+			return err
+		}
+	}
 	self0 := selfCPU()
 	busy0, all0, err := machineCPU()
 	if err != nil {
@@ -297,7 +315,7 @@ func (b *bench) process(ctx context.Context, e *env, first *faulttest.Proc, kind
 		}
 		return !pending, nil
 	}); err != nil {
-		return err
+		return fmt.Errorf("%w; %s", err, stuck(e.db))
 	}
 	elapsed := time.Since(start)
 	var serverCPU time.Duration
@@ -311,6 +329,19 @@ func (b *bench) process(ctx context.Context, e *env, first *faulttest.Proc, kind
 		replicaCPU[i] = ms(c - cpu0[i])
 	}
 	harnessCPU := selfCPU() - self0
+	if len(quotas) > 0 {
+		// Time the replicas waited for their quota: how far their own
+		// processor time bounded them.
+		waited := make([]float64, len(quotas))
+		for i, q := range quotas {
+			t, err := q.throttled()
+			if err != nil {
+				return err
+			}
+			waited[i] = ms(t - throttled0[i])
+		}
+		res["replica_throttled_ms"] = waited
+	}
 	busy1, all1, err := machineCPU()
 	if err != nil {
 		return err
@@ -414,6 +445,13 @@ func (b *bench) process(ctx context.Context, e *env, first *faulttest.Proc, kind
 		return err
 	}
 	res["duplicate_deliveries"] = dup
+	// Activities that failed for a passing reason (a deadlock, a lost
+	// connection) before they were done: retried after a delay.
+	var retried int64
+	if err := g.Model(&storage.Activity{}).Where("NOT local AND attempts > 0").Count(&retried).Error; err != nil {
+		return err
+	}
+	res["retried_activities"] = retried
 	if failed > 0 || done+failed != total {
 		return fmt.Errorf("%d of %d activities done, %d failed", done, total, failed)
 	}
@@ -438,4 +476,21 @@ func wake(ctx context.Context, listen, publicAddr string, w prepared) error {
 		return fmt.Errorf("wake-up POST to %s answered %d", listen, resp.StatusCode)
 	}
 	return nil
+}
+
+// stuck describes what is still pending, for a run that timed out.
+func stuck(db *storage.DB) string {
+	var rows []storage.Activity
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := db.Gorm(ctx).Select("id", "type", "attempts", "run_after", "locked_until", "last_error").
+		Where("NOT local AND state = ?", storage.ActivityPending).Order("id").Limit(3).Find(&rows).Error
+	if err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	for _, a := range rows {
+		fmt.Fprintf(&b, "pending %d %s: %d attempts, run after %v, leased until %v, last error %q; ", a.ID, a.Type, a.Attempts, a.RunAfter, a.LockedUntil, a.LastError)
+	}
+	return b.String()
 }

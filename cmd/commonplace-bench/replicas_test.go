@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -24,7 +25,14 @@ func TestSmallReplicas(t *testing.T) {
 	}
 	o := defaultOptions()
 	o.small, o.dbs, o.scenarios, o.replicas = true, "postgres", "process,follows", 2
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	// With a processor quota per replica where cgroups allow it (root,
+	// cgroup v1's cpu controller).
+	quota := false
+	if f, err := os.OpenFile(filepath.Join(cpuCgroupRoot, "cgroup.procs"), os.O_WRONLY, 0); err == nil {
+		f.Close()
+		o.replicaCPU, quota = 1, true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
 	if err := run(ctx, o, &out, io.Discard); err != nil {
@@ -48,6 +56,7 @@ func TestSmallReplicas(t *testing.T) {
 			ServerCPU        *float64  `json:"server_cpu_ms_per_activity"`
 			PostgresCPU      *float64  `json:"pg_cpu_ms_per_activity"`
 			MachineBusyCores *float64  `json:"machine_busy_cores"`
+			Throttled        []float64 `json:"replica_throttled_ms"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			t.Fatalf("summary is not one JSON line: %q", sc.Text())
@@ -65,6 +74,9 @@ func TestSmallReplicas(t *testing.T) {
 		}
 		if r.ServerCPU == nil || r.PostgresCPU == nil || r.MachineBusyCores == nil || *r.PostgresCPU <= 0 {
 			t.Errorf("%s: processor time not accounted for: %s", r.Scenario, sc.Text())
+		}
+		if quota && len(r.Throttled) != 2 {
+			t.Errorf("%s: no quota reported: %s", r.Scenario, sc.Text())
 		}
 	}
 	if lines != 2 {
