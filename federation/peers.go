@@ -77,10 +77,14 @@ const (
 	// maxPeerCache bounds the cache; past it, it starts over.
 	maxPeerCache = 20000
 	// probeQueue bounds the hosts waiting to be asked; one left out is
-	// wanted again at its next fan-out.
-	probeQueue = 1024
-	// probeWorkers is how many servers are asked at once.
-	probeWorkers = 2
+	// wanted again at its next fan-out. A community's first post to ten
+	// thousand new servers queues them all, so that its second post is sent
+	// in the form each displays.
+	probeQueue = maxPeerCache
+	// probeWorkers is how many servers are asked at once: each probe is
+	// two small GETs, mostly waiting on the network, and at two at a time
+	// ten thousand servers took minutes to learn.
+	probeWorkers = 8
 	// maxSoftwareName bounds what we store of a server's self-description.
 	maxSoftwareName = 64
 )
@@ -90,8 +94,12 @@ const (
 type peerBook struct {
 	mu      sync.Mutex
 	entries map[string]peerEntry // by delivery host
-	queued  map[string]bool
-	probes  chan peerProbe
+	queued  map[string]bool      // hosts waiting or being asked
+	// waiting are the hosts to ask, oldest first (at most probeQueue); a
+	// slice rather than a channel of that size, which an idle instance
+	// would hold allocated.
+	waiting []peerProbe
+	wake    chan struct{}
 }
 
 type peerEntry struct {
@@ -102,7 +110,31 @@ type peerEntry struct {
 type peerProbe struct{ scheme, host string }
 
 func newPeerBook() peerBook {
-	return peerBook{entries: map[string]peerEntry{}, queued: map[string]bool{}, probes: make(chan peerProbe, probeQueue)}
+	return peerBook{entries: map[string]peerEntry{}, queued: map[string]bool{}, wake: make(chan struct{}, 1)}
+}
+
+// next takes the oldest waiting probe, if any, and wakes another prober
+// when more wait.
+func (b *peerBook) next() (peerProbe, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.waiting) == 0 {
+		b.waiting = nil // let a drained queue's array go
+		return peerProbe{}, false
+	}
+	p := b.waiting[0]
+	b.waiting = b.waiting[1:]
+	if len(b.waiting) > 0 {
+		b.signal()
+	}
+	return p, true
+}
+
+func (b *peerBook) signal() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
 }
 
 // peerForms returns the form each inbox's server reads, reading what the
@@ -183,11 +215,12 @@ func (s *Service) wantSoftwareLocked(uri, host string) {
 	if err != nil {
 		return
 	}
-	select {
-	case s.peers.probes <- peerProbe{scheme: u.Scheme, host: u.Host}:
-		s.peers.queued[host] = true
-	default: // full: wanted again at the host's next fan-out
+	if len(s.peers.waiting) >= probeQueue {
+		return // full: wanted again at the host's next fan-out
 	}
+	s.peers.waiting = append(s.peers.waiting, peerProbe{scheme: u.Scheme, host: u.Host})
+	s.peers.queued[host] = true
+	s.peers.signal()
 }
 
 // RunPeerProbes asks queued servers what software they run until ctx is
@@ -200,12 +233,15 @@ func (s *Service) RunPeerProbes(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
+			for ctx.Err() == nil {
+				if p, ok := s.peers.next(); ok {
+					s.probe(ctx, p)
+					continue
+				}
 				select {
 				case <-ctx.Done():
 					return
-				case p := <-s.peers.probes:
-					s.probe(ctx, p)
+				case <-s.peers.wake:
 				}
 			}
 		}()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -173,4 +174,34 @@ func TestPeerFormsLearnt(t *testing.T) {
 		cancel()
 		<-done
 	})
+}
+
+// A fan-out to many new servers queues every one of them to be asked, in
+// the order they were wanted and once each, up to probeQueue; what does
+// not fit is wanted again at the next fan-out.
+func TestPeerProbeQueue(t *testing.T) {
+	s := NewService(nil, "https://local.example", nil)
+	url := func(i int) string { return "https://h" + strconv.Itoa(i) + ".example/inbox" }
+	for i := range probeQueue + 10 {
+		s.wantSoftware(url(i))
+		s.wantSoftware(url(i)) // already queued
+	}
+	s.wantSoftware("https://local.example/inbox") // ourselves: never asked
+	if n := len(s.peers.waiting); n != probeQueue {
+		t.Fatalf("%d hosts waiting, want %d", n, probeQueue)
+	}
+	for i := range probeQueue {
+		p, ok := s.peers.next()
+		if want := "h" + strconv.Itoa(i) + ".example"; !ok || p.host != want || p.scheme != "https" {
+			t.Fatalf("probe %d: %+v %v, want %s", i, p, ok, want)
+		}
+	}
+	if p, ok := s.peers.next(); ok {
+		t.Fatalf("a probe past the bound: %+v", p)
+	}
+	// Taken but not yet asked: still not queued twice.
+	s.wantSoftware(url(0))
+	if _, ok := s.peers.next(); ok {
+		t.Error("a host being asked was queued again")
+	}
 }
