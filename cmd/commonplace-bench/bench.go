@@ -46,7 +46,10 @@ type env struct {
 	db        *storage.DB
 	addr      string
 	community *storage.Actor
-	cleanup   []func()
+	// debug is the server's profiler address (COMMONPLACE_DEBUG_LISTEN),
+	// when the run is profiled.
+	debug   string
+	cleanup []func()
 }
 
 func (e *env) close() {
@@ -127,6 +130,9 @@ func (b *bench) proc(ctx context.Context, e *env) (*faulttest.Proc, error) {
 		"COMMONPLACE_DATABASE=" + e.dsn, "COMMONPLACE_ALLOW_PRIVATE_ADDRESSES=true", "COMMONPLACE_LOG_LEVEL=warn",
 		"COMMONPLACE_MEDIA_DIR=" + filepath.Join(b.dir, fmt.Sprintf("media%d", b.n)),
 	}}
+	if e.debug != "" {
+		p.Env = append(p.Env, "COMMONPLACE_DEBUG_LISTEN="+e.debug)
+	}
 	for _, kv := range strings.Split(b.o.serverEnv, ",") {
 		if kv = strings.TrimSpace(kv); kv != "" {
 			p.Env = append(p.Env, kv)
@@ -168,8 +174,14 @@ func (b *bench) run(ctx context.Context, scenario, dbKind string) (result, error
 		if err != nil {
 			return nil, err
 		}
+		if b.o.profile != "" {
+			if e.debug, err = faulttest.FreeAddr(); err != nil {
+				farm.Close()
+				return nil, err
+			}
+		}
 		defer farm.Close()
-		body = func(*faulttest.Proc) error { return b.fanout(ctx, e, farm, res) }
+		body = func(p *faulttest.Proc) error { return b.fanout(ctx, e, p, farm, res) }
 	case "inbox":
 		farm, reqs, err := b.seedInbox(ctx, e, res)
 		if err != nil {
@@ -274,7 +286,7 @@ var fanoutPoster = map[*env]*faulttest.RemoteActor{}
 // software and for unknown software, which gets it first; the Announce of
 // the Create for FEP-1b12 software), and to the last acknowledgement of
 // any form; requests per host.
-func (b *bench) fanout(ctx context.Context, e *env, farm *faulttest.Farm, res result) error {
+func (b *bench) fanout(ctx context.Context, e *env, p *faulttest.Proc, farm *faulttest.Farm, res result) error {
 	poster := fanoutPoster[e]
 	delete(fanoutPoster, e)
 	hosts := farm.Hosts[:b.o.hosts]
@@ -291,7 +303,9 @@ func (b *bench) fanout(ctx context.Context, e *env, farm *faulttest.Farm, res re
 	for i, h := range hosts {
 		domains[i] = h.Domain
 	}
-	if err := waitFor(ctx, "the hosts' software to be known", func() (bool, error) {
+	// A query, not a counter: asked every 100 ms, not to load the
+	// database the server uses.
+	if err := waitEvery(ctx, "the hosts' software to be known", 100*time.Millisecond, func() (bool, error) {
 		rows, err := e.db.HostsSoftware(ctx, domains)
 		return len(rows) == len(domains), err
 	}); err != nil {
@@ -311,6 +325,11 @@ func (b *bench) fanout(ctx context.Context, e *env, farm *faulttest.Farm, res re
 	case "lemmy":
 		displayed, lastDisplayed, displayed0 = &farm.ActivityAnnounces, farm.LastActivityAnnounce, acts0
 	}
+	prof := b.startProfile(e, dbKindOf(res))
+	cpu0, err := p.CPU()
+	if err != nil {
+		return err
+	}
 	accepted, err := b.post(ctx, e, poster, 2)
 	if err != nil {
 		return err
@@ -326,15 +345,94 @@ func (b *bench) fanout(ctx context.Context, e *env, farm *faulttest.Farm, res re
 	}); err != nil {
 		return err
 	}
+	cpu, err := p.CPU()
+	if err != nil {
+		return err
+	}
 	time.Sleep(200 * time.Millisecond) // a duplicate or a stray request would show now
 	res["software"] = b.o.software
+	// Each host's last requests (forms of them) are of the measured post.
+	var first time.Time
+	for _, h := range hosts {
+		if ts := h.Times(); len(ts) >= forms && (first.IsZero() || ts[len(ts)-forms].Before(first)) {
+			first = ts[len(ts)-forms]
+		}
+	}
+	res["accept_to_first_request_ms"] = ms(first.Sub(accepted))
+	res["server_cpu_ms_per_request"] = round2(float64(cpu-cpu0) / float64(time.Millisecond) / float64(max(1, farm.Requests.Load()-requests)))
 	res["accept_to_last_ack_ms"] = ms(farm.LastAck().Sub(accepted))
 	res["requests"] = farm.Requests.Load() - requests
 	res["signatures_verified"] = farm.Verified.Load() - verified
 	res["refused"] = farm.Refused.Load()
 	res["requests_per_host"] = round2(float64(farm.Requests.Load()-requests) / float64(len(hosts)))
 	res["boosts"], res["activity_announces"] = farm.Boosts.Load()-b0, farm.ActivityAnnounces.Load()-acts0
+	return prof.finish(res)
+}
+
+func dbKindOf(res result) string { s, _ := res["db"].(string); return s }
+
+// profile is a CPU profile of the server being taken, and where it and a
+// heap profile taken after it go.
+type profile struct {
+	debug, prefix string
+	cpu           chan error
+}
+
+// startProfile starts the server's CPU profile for -profile-seconds, if
+// profiles were asked for; the zero profile does nothing.
+func (b *bench) startProfile(e *env, db string) *profile {
+	if b.o.profile == "" || e.debug == "" {
+		return &profile{}
+	}
+	p := &profile{debug: e.debug, prefix: fmt.Sprintf("%s-%s-%d", b.o.profile, db, b.n), cpu: make(chan error, 1)}
+	started := make(chan struct{})
+	go func() {
+		p.cpu <- fetchTo(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.debug, b.o.profileSecs), p.prefix+".cpu.prof", started)
+	}()
+	<-started
+	time.Sleep(50 * time.Millisecond) // the request reaches the profiler
+	return p
+}
+
+// finish waits for the CPU profile and takes the heap's (after a
+// collection: what the server keeps, not what it has freed).
+func (p *profile) finish(res result) error {
+	if p.cpu == nil {
+		return nil
+	}
+	if err := <-p.cpu; err != nil {
+		return fmt.Errorf("CPU profile: %w", err)
+	}
+	if err := fetchTo("http://"+p.debug+"/debug/pprof/heap?gc=1", p.prefix+".heap.prof", nil); err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	res["profile"] = p.prefix
 	return nil
+}
+
+// fetchTo GETs url into the file path; started, if not nil, is closed
+// once the request is about to be sent.
+func fetchTo(url, path string, started chan struct{}) error {
+	if started != nil {
+		close(started)
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // post makes the poster send a post (number n) to the community and
@@ -359,6 +457,11 @@ func (b *bench) post(ctx context.Context, e *env, poster *faulttest.RemoteActor,
 
 // waitFor polls cond every 2 ms for up to 10 minutes.
 func waitFor(ctx context.Context, what string, cond func() (bool, error)) error {
+	return waitEvery(ctx, what, 2*time.Millisecond, cond)
+}
+
+// waitEvery polls cond every interval for up to 10 minutes.
+func waitEvery(ctx context.Context, what string, interval time.Duration, cond func() (bool, error)) error {
 	deadline := time.Now().Add(10 * time.Minute)
 	for {
 		ok, err := cond()
@@ -368,7 +471,7 @@ func waitFor(ctx context.Context, what string, cond func() (bool, error)) error 
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return fmt.Errorf("timed out waiting for %s (%v)", what, err)
 		}
-		time.Sleep(2 * time.Millisecond)
+		time.Sleep(interval)
 	}
 }
 

@@ -85,6 +85,8 @@ type options struct {
 	replicas    int
 	pin         string
 	replicaCPU  float64
+	profile     string
+	profileSecs int
 }
 
 func defaultOptions() options {
@@ -112,6 +114,8 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.replicas, "replicas", o.replicas, "process, follows: server processes sharing the database (PostgreSQL only), each on a port of its own")
 	fs.StringVar(&o.pin, "pin", o.pin, `process, follows: pin with taskset: "auto" (replica i on core i mod nproc, this run's PostgreSQL backends and the harness on the last core) or "replicas=0/1;postgres=1;harness=1"`)
 	fs.Float64Var(&o.replicaCPU, "replica-cpu", o.replicaCPU, "process, follows: limit each replica to this many cores' worth of processor time (a cgroup v1 cpu quota; needs root), to model replicas with cores of their own")
+	fs.StringVar(&o.profile, "profile", o.profile, "fanout: write the server's CPU profile during the measured post, and its heap after it, to PREFIX-DB-N.cpu.prof and PREFIX-DB-N.heap.prof (N counts the runs)")
+	fs.IntVar(&o.profileSecs, "profile-seconds", 5, "fanout: length of the CPU profile, from just before the measured post")
 	fs.BoolVar(&o.verbose, "v", o.verbose, "show the server's log")
 	fs.StringVar(&o.serverEnv, "server-env", o.serverEnv, "comma-separated KEY=VALUE settings added to the server's environment, e.g. COMMONPLACE_DELIVERY_WORKERS=64, to compare settings (results are for the defaults without it)")
 }
@@ -144,7 +148,7 @@ func run(ctx context.Context, o options, out, logw io.Writer) error {
 	}
 	o.scale()
 	log := slog.New(slog.NewTextHandler(logw, nil))
-	raiseFileLimit(log)
+	raiseFileLimit(log, uint64(3*o.hosts+4096))
 	dir, err := os.MkdirTemp("", "commonplace-bench-")
 	if err != nil {
 		return err
@@ -188,12 +192,23 @@ func run(ctx context.Context, o options, out, logw io.Writer) error {
 	return nil
 }
 
-// raiseFileLimit lifts the soft limit on open files to the hard one: a
-// thousand stand-in servers and the connections to them need thousands.
-func raiseFileLimit(log *slog.Logger) {
+// raiseFileLimit lifts the limit on open files to want, or as far as the
+// process may: each stand-in server is a listener, and each delivery a
+// connection on both sides, so ten thousand hosts need tens of thousands
+// of files. Only a privileged process can raise the hard limit. The
+// server inherits the limit (and Go raises its soft limit to the hard one
+// at start).
+func raiseFileLimit(log *slog.Logger, want uint64) {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		return
+	}
+	if lim.Max < want {
+		raised := syscall.Rlimit{Cur: want, Max: want}
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &raised); err == nil {
+			return
+		}
+		log.Warn("open file limit below what the run may need", "limit", lim.Max, "want", want)
 	}
 	if lim.Cur < lim.Max {
 		lim.Cur = lim.Max

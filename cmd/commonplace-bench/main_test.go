@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -22,6 +23,7 @@ func TestSmallScale(t *testing.T) {
 	o.small = true
 	o.dbs = "sqlite"
 	o.scenarios = "fanout,inbox,process,follows,media,start"
+	o.profile, o.profileSecs = filepath.Join(t.TempDir(), "p"), 1
 	if os.Getenv("COMMONPLACE_TEST_POSTGRES") != "" {
 		o.scenarios, o.dbs = "fanout,process,follows,media,start", "sqlite,postgres"
 	}
@@ -49,6 +51,12 @@ func TestSmallScale(t *testing.T) {
 			if r["refused"] != 0.0 || r["requests_per_host"] != 1.0 || r["signatures_verified"] != r["requests"] || r["boosts"] != float64(r["hosts"].(float64)) || r["activity_announces"] != 0.0 ||
 				r["first_post_requests_per_host"] != 2.0 {
 				t.Errorf("fan-out: %s", sc.Text())
+			}
+			prefix, _ := r["profile"].(string)
+			for _, ext := range []string{".cpu.prof", ".heap.prof"} {
+				if fi, err := os.Stat(prefix + ext); prefix == "" || err != nil || fi.Size() == 0 {
+					t.Errorf("fan-out profile %s: %v", ext, err)
+				}
 			}
 		case "inbox":
 			// A refusal under load (refused_by_status) is reported, not
