@@ -248,6 +248,10 @@ func (b *bench) seedFanout(ctx context.Context, e *env, res result) (*faulttest.
 	}
 	for _, h := range farm.Hosts {
 		h.Software = b.o.software
+		if d := b.o.hostDelay; d > 0 {
+			// A server across a network: each answer takes d.
+			h.Respond = func(int) faulttest.Reply { return faulttest.Reply{Delay: d} }
+		}
 	}
 	var followers []*faulttest.RemoteActor
 	for i := range b.o.followers {
@@ -271,6 +275,9 @@ func (b *bench) seedFanout(ctx context.Context, e *env, res result) (*faulttest.
 		return nil, err
 	}
 	res["hosts"], res["followers"] = b.o.hosts, b.o.followers
+	if b.o.hostDelay > 0 {
+		res["host_delay_ms"] = ms(b.o.hostDelay)
+	}
 	e.cleanup = append(e.cleanup, func() {}) // farm closed by the caller
 	fanoutPoster[e] = poster
 	return farm, nil

@@ -50,6 +50,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -87,6 +88,7 @@ type options struct {
 	replicaCPU  float64
 	profile     string
 	profileSecs int
+	hostDelay   time.Duration
 }
 
 func defaultOptions() options {
@@ -114,6 +116,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.replicas, "replicas", o.replicas, "process, follows: server processes sharing the database (PostgreSQL only), each on a port of its own")
 	fs.StringVar(&o.pin, "pin", o.pin, `process, follows: pin with taskset: "auto" (replica i on core i mod nproc, this run's PostgreSQL backends and the harness on the last core) or "replicas=0/1;postgres=1;harness=1"`)
 	fs.Float64Var(&o.replicaCPU, "replica-cpu", o.replicaCPU, "process, follows: limit each replica to this many cores' worth of processor time (a cgroup v1 cpu quota; needs root), to model replicas with cores of their own")
+	fs.DurationVar(&o.hostDelay, "host-delay", o.hostDelay, "fanout: each stand-in host answers an inbox POST this long after it arrives, as a server across a network would (default 0: at once, on loopback)")
 	fs.StringVar(&o.profile, "profile", o.profile, "fanout: write the server's CPU profile during the measured post, and its heap after it, to PREFIX-DB-N.cpu.prof and PREFIX-DB-N.heap.prof (N counts the runs)")
 	fs.IntVar(&o.profileSecs, "profile-seconds", 5, "fanout: length of the CPU profile, from just before the measured post")
 	fs.BoolVar(&o.verbose, "v", o.verbose, "show the server's log")
