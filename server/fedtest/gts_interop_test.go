@@ -279,6 +279,20 @@ func TestGoToSocialInterop(t *testing.T) {
 	if len(unreadable) > 0 {
 		t.Errorf("GoToSocial was sent Announces of activities: %v", unreadable)
 	}
+	// One request for olga's post, sent once GoToSocial's software was
+	// known: the community's boost (olga's own Create went to no one
+	// there, gina did not follow her yet).
+	if olgasPost != nil {
+		var about []string
+		if err := cp.DB.Gorm(context.Background()).Table("deliveries").Joins("JOIN activities ON activities.id = deliveries.activity_id").
+			Where("deliveries.host = ? AND activities.object_uri = ?", x.gts.Name, olgasPost.URI).
+			Pluck("activities.type", &about).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(about) != 1 || about[0] != "Announce" {
+			t.Errorf("GoToSocial was sent %v about olga's post, want one Announce", about)
+		}
+	}
 	for _, w := range x.gts.Warnings() {
 		if strings.Contains(w, cp.Domain) || strings.Contains(w, "empty url host") {
 			t.Errorf("GoToSocial logged: %s", w)
