@@ -395,6 +395,19 @@ func (b *bench) process(ctx context.Context, e *env, first *faulttest.Proc, kind
 			processedBy[i] = marks[b.replicaName(i)]
 		}
 		res["replica_processed"] = processedBy
+		// How many activities each "done" write marked, per replica:
+		// batching amortises less when a replica runs slower.
+		writes, err := faulttest.MarkStatements(ctx, e.db)
+		if err != nil {
+			return err
+		}
+		perWrite := make([]float64, len(procs))
+		for i := range procs {
+			if w := writes[b.replicaName(i)]; w > 0 {
+				perWrite[i] = round2(float64(processedBy[i]) / float64(w))
+			}
+		}
+		res["replica_marks_per_write"] = perWrite
 		res["marked_done_twice"] = twice
 	}
 	res["replica_cpu_ms"] = replicaCPU

@@ -46,7 +46,8 @@ func InstallQueueLog(ctx context.Context, db *storage.DB, claims bool) error {
 	stmts := []string{
 		`CREATE TABLE queue_log (
 			activity_id BIGINT NOT NULL, replica TEXT NOT NULL, done BOOLEAN NOT NULL,
-			locked_until TIMESTAMPTZ, at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())`,
+			locked_until TIMESTAMPTZ, at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+			tx BIGINT NOT NULL DEFAULT txid_current())`,
 		`CREATE FUNCTION queue_log_record() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN
 			INSERT INTO queue_log (activity_id, replica, done, locked_until)
@@ -81,6 +82,23 @@ func ReadQueueLog(ctx context.Context, db *storage.DB) ([]QueueEvent, error) {
 	err := db.Gorm(ctx).Raw(`SELECT activity_id, replica, done, locked_until, at FROM queue_log ORDER BY at, activity_id`).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("read the queue log: %w", err)
+	}
+	return out, nil
+}
+
+// MarkStatements counts the transactions that wrote done marks, by
+// replica: with DoneMarks, how many activities each "done" write marked.
+func MarkStatements(ctx context.Context, db *storage.DB) (map[string]int64, error) {
+	var rows []struct {
+		Replica string
+		N       int64
+	}
+	if err := db.Gorm(ctx).Raw(`SELECT replica, COUNT(DISTINCT tx) AS n FROM queue_log WHERE done GROUP BY replica`).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read the queue log: %w", err)
+	}
+	out := map[string]int64{}
+	for _, r := range rows {
+		out[r.Replica] = r.N
 	}
 	return out, nil
 }
