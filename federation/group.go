@@ -165,6 +165,8 @@ func (s *Service) onUndo(ctx context.Context, act *vocab.Activity, raw []byte, a
 		}
 		s.Log.Info("unfollow", "community", m.CommunityActorID, "member", actor.URI)
 		return ignoreNotFound(s.DB.DeleteMembership(ctx, m.CommunityActorID, actor.ID))
+	case vocab.TypeAnnounce:
+		return s.onUnboost(ctx, innerID, actor)
 	case vocab.TypeLike:
 		like, err := s.DB.GetLikeByURI(ctx, innerID)
 		if errors.Is(err, storage.ErrNotFound) {
@@ -709,8 +711,11 @@ func (s *Service) onLike(ctx context.Context, act *vocab.Activity, raw []byte, a
 // fetched from their origin: the community's signature does not vouch for
 // another server's content.
 func (s *Service) onAnnounce(ctx context.Context, act *vocab.Activity, group *storage.Actor) error {
-	if group.Local || group.Type != storage.TypeGroup {
+	if group.Local {
 		return nil
+	}
+	if group.Type != storage.TypeGroup {
+		return s.onBoost(ctx, act, group)
 	}
 	if ok, err := s.DB.HasLocalMember(ctx, group.ID); err != nil || !ok {
 		return err

@@ -131,10 +131,79 @@ func (s *Service) reblogged(ctx context.Context, tx *storage.DB, o *storage.Obje
 	if author == nil || !author.Local || author.Type != storage.TypePerson || author.ID == by.ID {
 		return nil
 	}
-	_, err := tx.PutNotification(ctx, &storage.Notification{
+	return s.notify(ctx, tx, &storage.Notification{
 		RecipientActorID: author.ID, Type: storage.NotifyReblog, FromActorID: by.ID, ObjectID: o.ID,
 	})
-	return err
+}
+
+// onBoost records a remote person's boost (an Announce of a post's id from
+// an actor that is not a Group), as Mastodon does when it concerns this
+// server (ActivityPub::Activity::Announce): the boost of one of our posts,
+// whose author is notified, or a boost by someone a member here follows,
+// which their home timelines then show. A post not known here is fetched
+// from its own server and kept only if public. As Mastodon's
+// StatusPolicy#reblog?: a public or unlisted post, or the booster's own
+// followers-only one; other boosts are ignored.
+func (s *Service) onBoost(ctx context.Context, act *vocab.Activity, actor *storage.Actor) error {
+	objectID := act.Object.ID()
+	if act.ID == "" || objectID == "" || !sameHost(act.ID, actor.URI) {
+		return nil
+	}
+	followed, err := s.DB.HasLocalMember(ctx, actor.ID)
+	if err != nil {
+		return err
+	}
+	o, err := s.DB.GetObjectByURI(ctx, objectID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound) && followed && !s.URLs.IsLocal(objectID):
+		// Never the embedded copy: the booster's signature does not
+		// vouch for another server's post.
+		if o, err = s.LookupPost(ctx, objectID); errors.Is(err, storage.ErrNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	case errors.Is(err, storage.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	}
+	if o.DeletedAt != nil || !o.Local && !followed {
+		return nil
+	}
+	if !(o.Visibility == storage.VisibilityPublic || o.Visibility == storage.VisibilityUnlisted ||
+		o.Visibility == storage.VisibilityPrivate && o.AuthorActorID == actor.ID) {
+		return nil
+	}
+	if c := o.CommunityActor; c != nil && c.Local {
+		if err := s.checkPartner(ctx, c, actor); err != nil {
+			return err
+		}
+		if err := s.checkBanned(ctx, c, actor); err != nil {
+			return err
+		}
+	}
+	err = s.DB.Tx(ctx, func(tx *storage.DB) error {
+		if err := s.putBoost(ctx, tx, &storage.Reblog{URI: act.ID, ActorID: actor.ID, ObjectID: o.ID, CreatedAt: time.Now().UTC()}); err != nil {
+			return err
+		}
+		return s.reblogged(ctx, tx, o, actor)
+	})
+	return ignoreConflict(err) // a repeat, or a second boost of the post
+}
+
+// onUnboost withdraws a remote person's boost, by its Announce's id.
+func (s *Service) onUnboost(ctx context.Context, announceID string, actor *storage.Actor) error {
+	r, err := s.DB.GetReblogByURI(ctx, announceID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if r.ActorID != actor.ID {
+		return fmt.Errorf("%w: %s may not undo another actor's boost", ErrForbidden, actor.URI)
+	}
+	return s.DB.Tx(ctx, func(tx *storage.DB) error { return s.dropBoost(ctx, tx, r) })
 }
 
 // Unreblog withdraws a member's boost: an Undo of the Announce as sent. No

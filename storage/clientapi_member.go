@@ -206,6 +206,13 @@ func (db *DB) nextObjectID(ctx context.Context) (int64, error) {
 	return id, wrap(err, "next object id")
 }
 
+// GetReblogByURI returns the boost whose Announce has the id uri.
+func (db *DB) GetReblogByURI(ctx context.Context, uri string) (*Reblog, error) {
+	var r Reblog
+	err := db.Gorm(ctx).Where("uri = ?", uri).Take(&r).Error
+	return &r, wrap(err, "get reblog %q", uri)
+}
+
 // GetReblogByID returns the boost with the given id.
 func (db *DB) GetReblogByID(ctx context.Context, id int64) (*Reblog, error) {
 	var r Reblog

@@ -20,6 +20,17 @@ func (m *Mastodon) Followers() string { return m.ActorURI() + "/followers" }
 // addresses it, and delivers it to inbox. It returns the Note's id and
 // the status code.
 func (m *Mastodon) PostWithVisibility(inbox, visibility, text string, mentions map[string]string) (string, int) {
+	noteID, note := m.NoteWithVisibility(visibility, text, mentions)
+	create := withContext(map[string]any{
+		"id": noteID + "/activity", "type": "Create", "actor": m.ActorURI(),
+		"published": note["published"], "to": note["to"], "cc": note["cc"], "object": note,
+	})
+	return noteID, m.Send(inbox, create)
+}
+
+// NoteWithVisibility writes the status PostWithVisibility delivers, only
+// served at its id (for fetches), and returns its id and the Note.
+func (m *Mastodon) NoteWithVisibility(visibility, text string, mentions map[string]string) (string, map[string]any) {
 	n := m.nextID.Add(1)
 	noteID := fmt.Sprintf("%s/statuses/%d", m.ActorURI(), n)
 	var named []string
@@ -55,11 +66,34 @@ func (m *Mastodon) PostWithVisibility(inbox, visibility, text string, mentions m
 	m.mu.Lock()
 	m.notes[fmt.Sprint(n)] = noteBody
 	m.mu.Unlock()
-	create := withContext(map[string]any{
-		"id": noteID + "/activity", "type": "Create", "actor": m.ActorURI(),
-		"published": note["published"], "to": to, "cc": cc, "object": note,
+	return noteID, note
+}
+
+// Boost delivers alice's boost of the status objectID (by author) to
+// inbox, addressed as Mastodon addresses a public reblog: Public, cc the
+// post's author and alice's followers. It returns the Announce's id and
+// the status code.
+func (m *Mastodon) Boost(inbox, objectID, author string) (string, int) {
+	id := fmt.Sprintf("%s/statuses/%d/activity", m.ActorURI(), m.nextID.Add(1))
+	return id, m.Send(inbox, map[string]any{
+		"@context": "https://www.w3.org/ns/activitystreams",
+		"id":       id, "type": "Announce", "actor": m.ActorURI(),
+		"published": time.Now().UTC().Format(time.RFC3339),
+		"to":        []string{publicCollection}, "cc": []string{author, m.Followers()},
+		"object": objectID,
 	})
-	return noteID, m.Send(inbox, create)
+}
+
+// Unboost delivers the Undo of alice's boost announceID of objectID, with
+// the Announce embedded as Mastodon sends it.
+func (m *Mastodon) Unboost(inbox, announceID, objectID string) int {
+	return m.Send(inbox, map[string]any{
+		"@context": "https://www.w3.org/ns/activitystreams",
+		"id":       announceID + "#undo", "type": "Undo", "actor": m.ActorURI(),
+		"to": []string{publicCollection},
+		"object": map[string]any{"id": announceID, "type": "Announce", "actor": m.ActorURI(),
+			"to": []string{publicCollection}, "object": objectID},
+	})
 }
 
 // MastodonVisibility reads a status's visibility as Mastodon does
