@@ -13,7 +13,9 @@ func (db *DB) CreateObject(ctx context.Context, o *Object) error {
 	if o.Visibility == "" {
 		o.Visibility = VisibilityPublic
 	}
-	return wrap(db.Gorm(ctx).Create(o).Error, "create object %q", o.URI)
+	// The author and community are stored already: without Omit, GORM
+	// would upsert both actor rows with every post (two statements).
+	return wrap(db.Gorm(ctx).Omit(clause.Associations).Create(o).Error, "create object %q", o.URI)
 }
 
 // GetObjectByURI returns the object (possibly a tombstone) with id uri.

@@ -66,6 +66,8 @@ type DB struct {
 	// writer, on SQLite, is held by this process's transaction in
 	// progress (a semaphore of one): see Tx.
 	writer chan struct{}
+	// stmts keeps SQLite's statements prepared (nil on PostgreSQL).
+	stmts *stmtCache
 }
 
 // sqliteTimeFormat stores times as fixed-width UTC text with milliseconds (a format the driver
@@ -143,6 +145,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	db := &DB{gorm: g, sql: sqlDB, dialect: dialect, dsn: dsn}
 	if dialect == SQLite {
 		db.writer = make(chan struct{}, 1)
+		// pgx keeps its statements prepared by itself; SQLite's driver
+		// does not.
+		db.stmts = newStmtCache(sqlDB)
+		g.ConnPool, g.Statement.ConnPool = db.stmts, db.stmts
 	}
 	if dialect == Postgres {
 		if err := sqlDB.QueryRowContext(ctx, "SELECT current_schema()").Scan(&db.schema); err != nil {
@@ -191,7 +197,12 @@ func (db *DB) DSN() string { return db.dsn }
 func (db *DB) Dialect() Dialect { return db.dialect }
 
 // Close releases the connection pool.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	if db.stmts != nil {
+		db.stmts.close()
+	}
+	return db.sql.Close()
+}
 
 // Ping checks that the database answers; /readyz uses it.
 func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
@@ -222,7 +233,7 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *DB) error) error {
 	}
 	state := &txState{}
 	err := db.gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		return fn(&DB{gorm: g, sql: db.sql, dialect: db.dialect, dsn: db.dsn, schema: db.schema, tx: state, writer: db.writer})
+		return fn(&DB{gorm: g, sql: db.sql, dialect: db.dialect, dsn: db.dsn, schema: db.schema, tx: state, writer: db.writer, stmts: db.stmts})
 	})
 	if err != nil {
 		return err
