@@ -34,9 +34,10 @@ func TestActorDocuments(t *testing.T) {
 		}{
 			{
 				path: "/c/practice", typ: "Group", username: "practice", golden: "group.json",
-				extra: []string{"followers", "following", "featured", "attributedTo", "moderators", "postingRestrictedToMods"},
+				extra: []string{"followers", "following", "featured", "featuredTags", "attributedTo", "moderators", "postingRestrictedToMods"},
 				want: map[string]any{
 					"name":                      "Practice",
+					"featuredTags":              testBase + "/c/practice/tags",
 					"manuallyApprovesFollowers": true,
 					"discoverable":              true,
 					"postingRestrictedToMods":   false,
@@ -50,9 +51,10 @@ func TestActorDocuments(t *testing.T) {
 			},
 			{
 				path: "/u/alice", typ: "Person", username: "alice", golden: "person.json",
-				extra: []string{"followers", "following"},
+				extra: []string{"followers", "following", "featuredTags"},
 				want: map[string]any{
 					"name":                      "Alice Example",
+					"featuredTags":              testBase + "/u/alice/tags",
 					"manuallyApprovesFollowers": false,
 					"discoverable":              false,
 					"summary":                   "",

@@ -310,6 +310,50 @@ func (s *Server) personFeatured(c echo.Context) error {
 	return inline(c, a.FeaturedURI, ids)
 }
 
+// groupFeaturedTags is the community's tags as its featuredTags
+// collection, which Mastodon shows as the community's featured hashtags.
+func (s *Server) groupFeaturedTags(c echo.Context) error {
+	name, err := actorName(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	com, err := s.db.GetCommunityByName(ctx, name)
+	if err != nil {
+		return err
+	}
+	if err := s.svc.CollectionAllowed(ctx, c.Request(), com.Actor); err != nil {
+		return err
+	}
+	doc, err := hashtagsOf(s.urls, featuredTagsURI(com.Actor), com.TagNames())
+	if err != nil {
+		return err
+	}
+	return activityJSON(c, doc)
+}
+
+// personFeaturedTags is the member's featured hashtags as their
+// featuredTags collection, in the order /api/v1/featured_tags lists them.
+func (s *Server) personFeaturedTags(c echo.Context) error {
+	a, err := s.localActor(c, storage.TypePerson)
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.ListTags(c.Request().Context(), storage.FeaturedTags, a.ID, storage.Page{Limit: storage.MaxFeaturedTags})
+	if err != nil {
+		return err
+	}
+	tags := make([]string, 0, len(rows))
+	for _, r := range rows {
+		tags = append(tags, r.Tag)
+	}
+	doc, err := hashtagsOf(s.urls, featuredTagsURI(a), tags)
+	if err != nil {
+		return err
+	}
+	return activityJSON(c, doc)
+}
+
 // groupModerators lists owners and moderators, inline as Lemmy reads it.
 func (s *Server) groupModerators(c echo.Context) error {
 	a, err := s.localActor(c, storage.TypeGroup)

@@ -2,11 +2,18 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/piprate/json-gold/ld"
 
 	"github.com/commonplace/commonplace/federation"
 	"github.com/commonplace/commonplace/federation/vocab"
@@ -276,3 +283,184 @@ func TestHiddenNetworkCollections(t *testing.T) {
 		}
 	})
 }
+
+// mastodonFeaturedTags reads a featuredTags collection as Mastodon's
+// ActivityPub::FetchFeaturedTagsCollectionService does: the items of a
+// Collection or the orderedItems of an OrderedCollection, the names of
+// those of type Hashtag without their '#'. It also returns each name's
+// href.
+func mastodonFeaturedTags(t *testing.T, body []byte) (names []string, hrefs map[string]string) {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if ctx, _ := doc["@context"].([]any); len(ctx) == 0 || ctx[0] != "https://www.w3.org/ns/activitystreams" {
+		t.Errorf("unsupported @context (Mastodon's supported_context?): %v", doc["@context"])
+	}
+	var items []any
+	switch doc["type"] {
+	case "Collection", "CollectionPage":
+		items, _ = doc["items"].([]any)
+	case "OrderedCollection", "OrderedCollectionPage":
+		items, _ = doc["orderedItems"].([]any)
+	default:
+		t.Fatalf("type %v is no collection: %s", doc["type"], body)
+	}
+	hrefs = map[string]string{}
+	for _, it := range items {
+		m, _ := it.(map[string]any)
+		name, _ := m["name"].(string)
+		if m["type"] != "Hashtag" || name == "" {
+			t.Errorf("item %v is not a Hashtag with a name", it)
+			continue
+		}
+		name = strings.TrimPrefix(name, "#")
+		names = append(names, name)
+		hrefs[name], _ = m["href"].(string)
+	}
+	return names, hrefs
+}
+
+// The community's tags and a member's featured hashtags are published as
+// Mastodon publishes an account's featured tags: the actor's featuredTags
+// (toot:featuredTags, an @id) names a collection of Hashtag objects, each
+// with its page here as href and its name with '#'.
+func TestFeaturedTagsCollections(t *testing.T) {
+	t.Parallel()
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		t.Parallel()
+		f := seeded(t, db)
+		ctx := t.Context()
+		alice, err := db.GetAccountByUsername(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tag := range []string{"Handover", "sepsis"} {
+			if _, err := f.svc.FeatureTag(ctx, alice.Actor, tag); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tc := range []struct {
+			actor string
+			want  []string
+		}{
+			{"/c/practice", []string{"early_years", "literacy"}},
+			{"/u/alice", []string{"handover", "sepsis"}},
+		} {
+			var actor map[string]any
+			f.getJSON(tc.actor, &actor)
+			if actor["featuredTags"] != testBase+tc.actor+"/tags" {
+				t.Fatalf("%s: featuredTags %v", tc.actor, actor["featuredTags"])
+			}
+			res := f.get(tc.actor+"/tags", acceptAP)
+			mustStatus(t, res, http.StatusOK)
+			names, hrefs := mastodonFeaturedTags(t, res.body)
+			slices.Sort(names)
+			if !slices.Equal(names, tc.want) {
+				t.Errorf("%s/tags: names %v, want %v\n%s", tc.actor, names, tc.want, res.body)
+			}
+			for _, n := range names {
+				if hrefs[n] != testBase+"/tags/"+n {
+					t.Errorf("%s/tags: href of %s is %q", tc.actor, n, hrefs[n])
+				}
+			}
+			c, err := vocab.ParseCollection(res.body)
+			if err != nil || c.ID != testBase+tc.actor+"/tags" || c.TotalItems == nil || *c.TotalItems != len(tc.want) {
+				t.Errorf("%s/tags: %+v, %v", tc.actor, c, err)
+			}
+		}
+		// An actor with none has an empty collection; no such actor, none.
+		if err := f.svc.UnfeatureTag(ctx, alice.Actor, mustFeatured(t, db, alice.Actor.ID, "sepsis")); err != nil {
+			t.Fatal(err)
+		}
+		if names, _ := mastodonFeaturedTags(t, f.get("/u/alice/tags", acceptAP).body); len(names) != 1 || names[0] != "handover" {
+			t.Errorf("after unfeaturing: %v", names)
+		}
+		mustStatus(t, f.get("/u/nobody/tags", acceptAP), http.StatusNotFound)
+		mustStatus(t, f.get("/c/alice/tags", acceptAP), http.StatusNotFound)
+	})
+}
+
+func mustFeatured(t *testing.T, db *storage.DB, actorID int64, tag string) int64 {
+	t.Helper()
+	rows, err := db.ListTags(t.Context(), storage.FeaturedTags, actorID, storage.Page{Limit: storage.MaxFeaturedTags})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.Tag == tag {
+			return r.ID
+		}
+	}
+	t.Fatalf("%s is not featured", tag)
+	return 0
+}
+
+// Our actors define featuredTags as Mastodon's do: expanded with their
+// contexts, Mastodon's Person (a real payload) and ours both hold
+// toot:featuredTags as a node reference.
+func TestFeaturedTagsTermAsMastodons(t *testing.T) {
+	t.Parallel()
+	sample, err := os.ReadFile(sharedSample("ap-samples/from-lemmy-tests/mastodon/objects/person.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		t.Skip("Mastodon's sample actor is not present (shared/ap-samples beside the clone, or COMMONPLACE_SHARED)")
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	f := seeded(t, storagetest.Open(t, storage.SQLite))
+	const term = "http://joinmastodon.org/ns#featuredTags"
+	expanded := func(body []byte) any {
+		t.Helper()
+		var doc map[string]any
+		if err := json.Unmarshal(body, &doc); err != nil {
+			t.Fatal(err)
+		}
+		opts := ld.NewJsonLdOptions("")
+		opts.DocumentLoader = localContexts{dir: filepath.Join("testdata", "jsonld")}
+		out, err := ld.NewJsonLdProcessor().Expand(doc, opts)
+		if err != nil || len(out) != 1 {
+			t.Fatalf("expand: %v", err)
+		}
+		m, _ := out[0].(map[string]any)
+		refs, _ := m[term].([]any)
+		if len(refs) != 1 {
+			t.Fatalf("%s missing after expansion: %v", term, m)
+		}
+		ref, _ := refs[0].(map[string]any)
+		if len(ref) != 1 || ref["@id"] == nil {
+			t.Fatalf("%s is %v, want a node reference (@id)", term, refs[0])
+		}
+		return ref["@id"]
+	}
+	if got := expanded(sample); got != "https://masto.qa.urbanwildlife.biz/users/mastodon/collections/tags" {
+		t.Fatalf("Mastodon's featuredTags expands to %v", got)
+	}
+	for _, p := range []string{"/u/alice", "/c/practice"} {
+		if got := expanded(f.get(p, acceptAP).body); got != testBase+p+"/tags" {
+			t.Errorf("%s: featuredTags expands to %v", p, got)
+		}
+	}
+}
+
+// sharedSample is the path of rel in the project's shared directory, found
+// as fedtest.SharedDir finds it (which this package cannot import): in
+// COMMONPLACE_SHARED, or in a "shared" directory beside the clone or above
+// it. A path that does not exist when there is none.
+func sharedSample(rel string) string {
+	if dir := os.Getenv("COMMONPLACE_SHARED"); dir != "" {
+		return filepath.Join(dir, rel)
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return rel
+	}
+	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
+		if p := filepath.Join(dir, "shared", rel); fileExists(p) {
+			return p
+		}
+	}
+	return filepath.Join(dir, "shared", rel)
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

@@ -44,11 +44,33 @@ func actorToAS(a *storage.Actor) vocab.Actor {
 	return doc
 }
 
+// featuredTagsURI is an actor's featuredTags collection (toot:), the
+// Hashtags Mastodon shows on its profile.
+func featuredTagsURI(a *storage.Actor) string { return a.URI + "/tags" }
+
+// hashtagsOf is the featuredTags collection id of tags: Hashtag objects
+// as Mastodon publishes them (href the tag's page here, name with '#'),
+// inline.
+func hashtagsOf(urls federation.URLs, id string, tags []string) (vocab.ItemsPage, error) {
+	total := int64(len(tags))
+	doc := vocab.ItemsPage{ID: id, Type: vocab.TypeOrderedCollection, TotalItems: &total, OrderedItems: make([]vocab.Ref, 0, len(tags))}
+	for _, t := range tags {
+		ref, err := vocab.Embed(&vocab.Tag{Type: vocab.TypeHashtag, Href: urls.TagURL(t), Name: "#" + t})
+		if err != nil {
+			return doc, err
+		}
+		doc.OrderedItems = append(doc.OrderedItems, ref)
+	}
+	return doc, nil
+}
+
 // personToAS is a member's Person, with the profile's fields as Mastodon
-// publishes them (PropertyValue). Members are not listed in directories
-// unless they opt in (discoverable).
+// publishes them (PropertyValue) and their featured hashtags
+// (featuredTags). Members are not listed in directories unless they opt in
+// (discoverable).
 func personToAS(a *storage.Actor) vocab.ServedActor {
 	doc := actorToAS(a)
+	doc.FeaturedTags = vocab.IRI(featuredTagsURI(a))
 	for _, f := range a.ProfileFields() {
 		doc.Attachment = append(doc.Attachment, vocab.Attachment{
 			Type: vocab.TypePropertyValue, Name: f.Name, Value: html.EscapeString(f.Value),
@@ -65,9 +87,12 @@ func personToAS(a *storage.Actor) vocab.ServedActor {
 //
 // Community tags are not published as Hashtag objects in tag: Lemmy reads
 // a Group's tag list as its own CommunityPostTag type, and an entry it
-// cannot read would make the whole Group unreadable to it.
+// cannot read would make the whole Group unreadable to it. They are the
+// Group's featuredTags collection instead, which Mastodon shows on the
+// community's profile as an account's featured hashtags.
 func groupToAS(c *storage.Community, moderatorsURI string) vocab.ServedActor {
 	doc := actorToAS(c.Actor)
+	doc.FeaturedTags = vocab.IRI(featuredTagsURI(c.Actor))
 	doc.Name = c.Title
 	doc.Summary = textToHTML(c.Summary)
 	doc.AttributedTo = vocab.RefsTo(moderatorsURI)

@@ -174,7 +174,7 @@ func TestJSONLDExpansionLosesNoTerm(t *testing.T) {
 	paths := []string{
 		"/c/practice", "/u/alice", "/actor",
 		strings.TrimPrefix(question.URI, testBase), strings.TrimPrefix(reply.URI, testBase),
-		"/c/practice/featured", "/u/alice/featured",
+		"/c/practice/featured", "/u/alice/featured", "/c/practice/tags", "/u/alice/tags",
 		"/c/practice/outbox?page=true", "/u/alice/outbox?page=true",
 	}
 	paths = append(paths, extraJSONLDPaths(t, f, question, reply)...)

@@ -213,6 +213,7 @@ func (s *Server) routes() {
 	get(Peers, "/u/:name/followers", s.personFollowers)
 	get(Peers, "/u/:name/following", s.personFollowing)
 	get(Peers, "/u/:name/featured", s.personFeatured)
+	get(Peers, "/u/:name/tags", s.personFeaturedTags)
 
 	get(Peers, "/c/:name", s.group)
 	get(Peers, "/c/:name/outbox", s.groupOutbox)
@@ -220,6 +221,7 @@ func (s *Server) routes() {
 	get(Peers, "/c/:name/following", s.groupFollowing)
 	get(Peers, "/c/:name/featured", s.groupFeatured)
 	get(Peers, "/c/:name/featured/:id", s.groupFeaturedEntry)
+	get(Peers, "/c/:name/tags", s.groupFeaturedTags)
 	get(Peers, "/c/:name/moderators", s.groupModerators)
 
 	// Inboxes: one pipeline behind the shared and per-actor doors.

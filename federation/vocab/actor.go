@@ -8,21 +8,25 @@ package vocab
 // MembersOnly (commonplace:membersOnly) that only its members read its
 // posts.
 type Actor struct {
-	ID                        string      `json:"id"`
-	Type                      string      `json:"type"`
-	PreferredUsername         string      `json:"preferredUsername,omitempty"`
-	Name                      string      `json:"name,omitempty"`
-	NameMap                   LangMap     `json:"nameMap,omitempty"`
-	Summary                   string      `json:"summary,omitempty"`
-	SummaryMap                LangMap     `json:"summaryMap,omitempty"`
-	Source                    *Source     `json:"source,omitempty"`
-	MediaType                 string      `json:"mediaType,omitempty"`
-	URL                       Links       `json:"url,omitempty"`
-	Inbox                     IRI         `json:"inbox"`
-	Outbox                    IRI         `json:"outbox,omitempty"`
-	Followers                 IRI         `json:"followers,omitempty"`
-	Following                 IRI         `json:"following,omitempty"`
-	Featured                  IRI         `json:"featured,omitempty"`
+	ID                string  `json:"id"`
+	Type              string  `json:"type"`
+	PreferredUsername string  `json:"preferredUsername,omitempty"`
+	Name              string  `json:"name,omitempty"`
+	NameMap           LangMap `json:"nameMap,omitempty"`
+	Summary           string  `json:"summary,omitempty"`
+	SummaryMap        LangMap `json:"summaryMap,omitempty"`
+	Source            *Source `json:"source,omitempty"`
+	MediaType         string  `json:"mediaType,omitempty"`
+	URL               Links   `json:"url,omitempty"`
+	Inbox             IRI     `json:"inbox"`
+	Outbox            IRI     `json:"outbox,omitempty"`
+	Followers         IRI     `json:"followers,omitempty"`
+	Following         IRI     `json:"following,omitempty"`
+	Featured          IRI     `json:"featured,omitempty"`
+	// FeaturedTags (toot:featuredTags) is the collection of the Hashtags
+	// shown on the profile: a member's featured hashtags, a community's
+	// tags.
+	FeaturedTags              IRI         `json:"featuredTags,omitempty"`
 	Endpoints                 *Endpoints  `json:"endpoints,omitempty"`
 	PublicKey                 PublicKeys  `json:"publicKey,omitempty"`
 	Icon                      *Image      `json:"icon,omitempty"`

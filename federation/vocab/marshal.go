@@ -19,6 +19,7 @@ const Context = `["https://www.w3.org/ns/activitystreams","https://w3id.org/secu
 	`"alsoKnownAs":{"@id":"as:alsoKnownAs","@type":"@id"},` +
 	`"toot":"http://joinmastodon.org/ns#",` +
 	`"featured":{"@id":"toot:featured","@type":"@id"},` +
+	`"featuredTags":{"@id":"toot:featuredTags","@type":"@id"},` +
 	`"discoverable":"toot:discoverable",` +
 	`"Emoji":"toot:Emoji",` +
 	`"blurhash":"toot:blurhash",` +
