@@ -718,7 +718,20 @@ func (s *Service) FeatureTag(ctx context.Context, actor *storage.Actor, tag stri
 	if err != nil {
 		return nil, err
 	}
-	row, err := s.DB.PutTag(ctx, storage.FeaturedTags, actor.ID, tag)
+	rows, err := s.DB.ListTags(ctx, storage.FeaturedTags, actor.ID, storage.Page{Limit: storage.MaxFeaturedTags})
+	if err != nil {
+		return nil, err
+	}
+	for i := range rows {
+		if rows[i].Tag == tag {
+			return &rows[i], nil
+		}
+	}
+	var row *storage.TagRow
+	err = s.tellFeaturedTag(ctx, actor, tag, vocab.TypeAdd, func(tx *storage.DB) error {
+		row, err = tx.PutTag(ctx, storage.FeaturedTags, actor.ID, tag)
+		return err
+	})
 	if errors.Is(err, storage.ErrConflict) {
 		return nil, fmt.Errorf("%w: at most %d featured hashtags", ErrInvalid, storage.MaxFeaturedTags)
 	}
@@ -727,7 +740,56 @@ func (s *Service) FeatureTag(ctx context.Context, actor *storage.Actor, tag stri
 
 // UnfeatureTag removes one of the member's featured hashtags by id.
 func (s *Service) UnfeatureTag(ctx context.Context, actor *storage.Actor, id int64) error {
-	return s.DB.DeleteTag(ctx, storage.FeaturedTags, actor.ID, "id = ?", id)
+	rows, err := s.DB.ListTags(ctx, storage.FeaturedTags, actor.ID, storage.Page{Limit: storage.MaxFeaturedTags})
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if r.ID == id {
+			return s.tellFeaturedTag(ctx, actor, r.Tag, vocab.TypeRemove, func(tx *storage.DB) error {
+				return tx.DeleteTag(ctx, storage.FeaturedTags, actor.ID, "id = ?", id)
+			})
+		}
+	}
+	return fmt.Errorf("featured tag %d: %w", id, storage.ErrNotFound)
+}
+
+// FeaturedTagsURI is a local actor's featuredTags collection (toot:), the
+// Hashtags Mastodon shows on its profile: a member's featured hashtags, a
+// community's tags.
+func FeaturedTagsURI(a *storage.Actor) string { return a.URI + "/tags" }
+
+// tellFeaturedTag applies a change of the member's featured hashtags and
+// sends the Add (or Remove) of the Hashtag to their featuredTags
+// collection to their followers' servers, in the same transaction, as
+// Mastodon sends it (AddHashtagSerializer) and applies it.
+func (s *Service) tellFeaturedTag(ctx context.Context, actor *storage.Actor, tag, typ string, apply func(*storage.DB) error) error {
+	err := s.DB.Tx(ctx, func(tx *storage.DB) error {
+		if err := apply(tx); err != nil {
+			return err
+		}
+		inboxes, err := tx.MemberInboxes(ctx, actor.ID)
+		if err != nil || len(inboxes) == 0 {
+			return err
+		}
+		hashtag, err := vocab.Embed(&vocab.Tag{Type: vocab.TypeHashtag, Href: s.URLs.TagURL(tag), Name: "#" + tag})
+		if err != nil {
+			return err
+		}
+		body, err := vocab.Marshal(&vocab.Activity{
+			ID: s.URLs.NewActivity(), Type: typ, Actor: vocab.IRI(actor.URI), Object: vocab.Refs{hashtag},
+			Target: vocab.NewRef(FeaturedTagsURI(actor)), To: vocab.IRIs{vocab.Public}, CC: vocab.IRIs{actor.FollowersURI},
+		})
+		if err != nil {
+			return err
+		}
+		_, err = s.send(ctx, tx, actor, body, inboxes)
+		return err
+	})
+	if err == nil {
+		s.notifyDeliveries()
+	}
+	return err
 }
 
 // validTag checks a hashtag's name as Mastodon does (letters, digits,

@@ -325,7 +325,7 @@ func (s *Server) groupFeaturedTags(c echo.Context) error {
 	if err := s.svc.CollectionAllowed(ctx, c.Request(), com.Actor); err != nil {
 		return err
 	}
-	doc, err := hashtagsOf(s.urls, featuredTagsURI(com.Actor), com.TagNames())
+	doc, err := hashtagsOf(s.urls, federation.FeaturedTagsURI(com.Actor), com.TagNames())
 	if err != nil {
 		return err
 	}
@@ -347,7 +347,7 @@ func (s *Server) personFeaturedTags(c echo.Context) error {
 	for _, r := range rows {
 		tags = append(tags, r.Tag)
 	}
-	doc, err := hashtagsOf(s.urls, featuredTagsURI(a), tags)
+	doc, err := hashtagsOf(s.urls, federation.FeaturedTagsURI(a), tags)
 	if err != nil {
 		return err
 	}

@@ -44,10 +44,6 @@ func actorToAS(a *storage.Actor) vocab.Actor {
 	return doc
 }
 
-// featuredTagsURI is an actor's featuredTags collection (toot:), the
-// Hashtags Mastodon shows on its profile.
-func featuredTagsURI(a *storage.Actor) string { return a.URI + "/tags" }
-
 // hashtagsOf is the featuredTags collection id of tags: Hashtag objects
 // as Mastodon publishes them (href the tag's page here, name with '#'),
 // inline.
@@ -70,7 +66,7 @@ func hashtagsOf(urls federation.URLs, id string, tags []string) (vocab.ItemsPage
 // (discoverable).
 func personToAS(a *storage.Actor) vocab.ServedActor {
 	doc := actorToAS(a)
-	doc.FeaturedTags = vocab.IRI(featuredTagsURI(a))
+	doc.FeaturedTags = vocab.IRI(federation.FeaturedTagsURI(a))
 	for _, f := range a.ProfileFields() {
 		doc.Attachment = append(doc.Attachment, vocab.Attachment{
 			Type: vocab.TypePropertyValue, Name: f.Name, Value: html.EscapeString(f.Value),
@@ -92,7 +88,7 @@ func personToAS(a *storage.Actor) vocab.ServedActor {
 // community's profile as an account's featured hashtags.
 func groupToAS(c *storage.Community, moderatorsURI string) vocab.ServedActor {
 	doc := actorToAS(c.Actor)
-	doc.FeaturedTags = vocab.IRI(featuredTagsURI(c.Actor))
+	doc.FeaturedTags = vocab.IRI(federation.FeaturedTagsURI(c.Actor))
 	doc.Name = c.Title
 	doc.Summary = textToHTML(c.Summary)
 	doc.AttributedTo = vocab.RefsTo(moderatorsURI)

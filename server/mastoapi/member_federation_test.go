@@ -14,7 +14,9 @@ import (
 // What a member does through the apps reaches a Mastodon follower as
 // Mastodon sends it: a boost is an Announce of the post's id that
 // Mastodon can render, and its undoing an Undo of that Announce; a
-// profile edit is an Update of the Person; a block is a Block (and ends
+// profile edit is an Update of the Person; a featured hashtag an Add of
+// the Hashtag to the featuredTags collection (Remove when unfeatured); a
+// block is a Block (and ends
 // the follow), an unblock its Undo. (The storage behind these is tested
 // on both databases by TestContractMemberSurface; this is about the wire.)
 func TestMemberActionsReachMastodon(t *testing.T) {
@@ -66,6 +68,30 @@ func TestMemberActionsReachMastodon(t *testing.T) {
 	}
 	expect(t, cl.do("POST", "/api/v1/statuses/"+sid+"/unpin", nil), 200, "Status")
 	m.WaitFor("Remove of the pin", func(r fedtest.Received) bool { return r.Type == "Remove" && r.Doc["object"] == uri })
+
+	// A featured hashtag is an Add of the Hashtag to the featuredTags
+	// collection, which Mastodon applies (ActivityPub::Activity::Add).
+	ft := expect(t, cl.do("POST", "/api/v1/featured_tags", url.Values{"name": {"Sepsis"}}), 200, "FeaturedTag")
+	hashtagChange := func(typ string) func(fedtest.Received) bool {
+		return func(r fedtest.Received) bool {
+			obj, _ := r.Doc["object"].(map[string]any)
+			return r.Type == typ && r.Doc["target"] == ana.URI+"/tags" && obj != nil && obj["type"] == "Hashtag" &&
+				obj["name"] == "#sepsis" && obj["href"] == n.URL+"/tags/sepsis"
+		}
+	}
+	m.WaitFor("Add of the featured hashtag", hashtagChange("Add"))
+	expect(t, cl.do("POST", "/api/v1/featured_tags", url.Values{"name": {"sepsis"}}), 200, "FeaturedTag")
+	expect(t, cl.do("DELETE", "/api/v1/featured_tags/"+str(field(ft, "id")), nil), 200, "object")
+	m.WaitFor("Remove of the featured hashtag", hashtagChange("Remove"))
+	adds := 0
+	for _, r := range m.Received() {
+		if hashtagChange("Add")(r) {
+			adds++
+		}
+	}
+	if adds != 1 {
+		t.Errorf("%d Adds of the hashtag: featuring it again must send none", adds)
+	}
 
 	expect(t, cl.do("PATCH", "/api/v1/accounts/update_credentials", url.Values{
 		"display_name": {"Ana from ward 7"}, "fields_attributes[0][name]": {"Ward"}, "fields_attributes[0][value]": {"7"},
