@@ -15,7 +15,27 @@ func (db *DB) CreateObject(ctx context.Context, o *Object) error {
 	}
 	// The author and community are stored already: without Omit, GORM
 	// would upsert both actor rows with every post (two statements).
-	return wrap(db.Gorm(ctx).Omit(clause.Associations).Create(o).Error, "create object %q", o.URI)
+	if err := db.Gorm(ctx).Omit(clause.Associations).Create(o).Error; err != nil {
+		return wrap(err, "create object %q", o.URI)
+	}
+	return db.touchThread(ctx, o)
+}
+
+// touchThread keeps objects.last_activity_id (the newest live post of a
+// top-level post's thread, for the "active" sort) up to date after o is
+// stored: o is the newest post of its thread, so the thread's top-level
+// posts (o itself, if it is one) are active as of o. Ids only grow, so
+// this never lowers a value a concurrent post set.
+func (db *DB) touchThread(ctx context.Context, o *Object) error {
+	var err error
+	switch {
+	case o.ContextURI != "":
+		err = db.Gorm(ctx).Exec(`UPDATE objects SET last_activity_id = ?
+			WHERE context_uri = ? AND in_reply_to_uri = '' AND last_activity_id < ?`, o.ID, o.ContextURI, o.ID).Error
+	case o.InReplyToURI == "":
+		err = db.Gorm(ctx).Exec(`UPDATE objects SET last_activity_id = id WHERE id = ?`, o.ID).Error
+	}
+	return wrap(err, "thread activity of object %q", o.URI)
 }
 
 // GetObjectByURI returns the object (possibly a tombstone) with id uri.
@@ -146,7 +166,14 @@ func (db *DB) TombstoneObject(ctx context.Context, id int64, at time.Time) error
 			"content": "", "source": "", "name": "", "summary": "", "raw": "",
 			"deleted_at": at.UTC(), "updated_at": time.Now().UTC(),
 		}).Error
-		return wrap(err, "tombstone object %d", id)
+		if err != nil {
+			return wrap(err, "tombstone object %d", id)
+		}
+		// Its thread was last active with the newest post still live.
+		err = tx.Gorm(ctx).Exec(`UPDATE objects SET last_activity_id = COALESCE(
+			(SELECT MAX(r.id) FROM objects r WHERE r.context_uri = objects.context_uri AND r.deleted_at IS NULL), id)
+			WHERE context_uri = (SELECT d.context_uri FROM objects d WHERE d.id = ?) AND context_uri <> '' AND in_reply_to_uri = ''`, id).Error
+		return wrap(err, "thread activity after tombstoning object %d", id)
 	})
 }
 

@@ -286,8 +286,26 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) ([]MigrationResult,
 	return db.migrateFS(ctx, log, fsys)
 }
 
-// migrateFS applies the migrations in fsys (one dialect's folder).
-func (db *DB) migrateFS(ctx context.Context, log *slog.Logger, fsys fs.FS) ([]MigrationResult, error) {
+// UndoMigration undoes one applied migration (runs its Down section), so
+// that it can be applied again: commonplace-bench's scale scenario times
+// the latest migrations on a large database this way.
+func (db *DB) UndoMigration(ctx context.Context, version int64) error {
+	fsys, err := fs.Sub(migrations, "migrations/"+string(db.dialect))
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	p, err := db.migrationProvider(fsys)
+	if err != nil {
+		return err
+	}
+	if _, err := p.ApplyVersion(ctx, version, false); err != nil {
+		return fmt.Errorf("undo migration %d: %w", version, err)
+	}
+	return nil
+}
+
+// migrationProvider is goose's, over fsys (one dialect's folder).
+func (db *DB) migrationProvider(fsys fs.FS) (*goose.Provider, error) {
 	opts := []goose.ProviderOption{goose.WithSessionLocker(sqliteLocker{stale: 10 * time.Minute})}
 	gooseDialect := goose.DialectSQLite3
 	if db.dialect == Postgres {
@@ -308,6 +326,15 @@ func (db *DB) migrateFS(ctx context.Context, log *slog.Logger, fsys fs.FS) ([]Mi
 	p, err := goose.NewProvider(gooseDialect, db.sql, fsys, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	return p, nil
+}
+
+// migrateFS applies the migrations in fsys (one dialect's folder).
+func (db *DB) migrateFS(ctx context.Context, log *slog.Logger, fsys fs.FS) ([]MigrationResult, error) {
+	p, err := db.migrationProvider(fsys)
+	if err != nil {
+		return nil, err
 	}
 	results, err := p.Up(ctx)
 	if err != nil {

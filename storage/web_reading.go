@@ -18,7 +18,8 @@ func (db *DB) ListLikers(ctx context.Context, objectID int64, limit int) ([]Acto
 // ListActiveTopLevel returns a community's live public top-level posts
 // (with members, its members posts too: for a members-only community's
 // members), the most recently answered (or posted) first, skipping offset
-// of them.
+// of them: by objects.last_activity_id (see touchThread), in the order of
+// the objects_community_activity index.
 func (db *DB) ListActiveTopLevel(ctx context.Context, communityActorID int64, hideLimited, members bool, offset, limit int) ([]Object, error) {
 	visibilities := []string{VisibilityPublic}
 	if members {
@@ -31,7 +32,7 @@ func (db *DB) ListActiveTopLevel(ctx context.Context, communityActorID int64, hi
 	}
 	var out []Object
 	err := q.Preload("AuthorActor").Preload("CommunityActor").
-		Order("COALESCE((SELECT MAX(r.id) FROM objects r WHERE r.context_uri = objects.context_uri AND r.deleted_at IS NULL), objects.id) DESC").
+		Order("objects.last_activity_id DESC, objects.id DESC").
 		Offset(offset).Limit(limit).Find(&out).Error
 	return out, wrap(err, "list active posts of %d", communityActorID)
 }
