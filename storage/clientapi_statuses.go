@@ -48,7 +48,8 @@ type StatusFilter struct {
 	Origin       string
 	Tag          string
 	TopLevelOnly bool
-	// Query matches the text of posts (a plain substring search).
+	// Query finds posts by their words (every word, stemmed) in the
+	// search index (search.go), newest first.
 	Query string
 	// HideLimited leaves out posts from domains the federation policy
 	// limits: set for public timelines.
@@ -112,8 +113,7 @@ func (db *DB) ListStatuses(ctx context.Context, f StatusFilter) ([]Object, error
 		q = HideLimited(q)
 	}
 	if f.Query != "" {
-		like := "%" + escapeLike(strings.ToLower(f.Query)) + "%"
-		q = q.Where("(lower(objects.content) LIKE ? ESCAPE '\\' OR lower(objects.name) LIKE ? ESCAPE '\\')", like, like)
+		q = db.matchingText(q, f.Query)
 	}
 	q, order := pageQuery(q, "objects.id", f.Page)
 	var out []Object
@@ -227,6 +227,20 @@ func mergeTimeline(a, b []Object, p Page) []Object {
 	return out
 }
 
+// prefixMatch is the condition that expr (lower-case) starts with
+// prefix, lower-cased, in the form an index on expr serves: LIKE for
+// PostgreSQL's text_pattern_ops indexes; for SQLite, whose LIKE no index
+// on an expression serves, also the range of strings that start with it
+// (in its byte order: prefix, then anything below the last code point).
+func (db *DB) prefixMatch(expr, prefix string) (string, []any) {
+	prefix = strings.ToLower(prefix)
+	like := escapeLike(prefix) + "%"
+	if db.dialect == Postgres {
+		return expr + ` LIKE ? ESCAPE '\'`, []any{like}
+	}
+	return "(" + expr + " >= ? AND " + expr + " < ? AND " + expr + ` LIKE ? ESCAPE '\')`, []any{prefix, prefix + "\U0010FFFF", like}
+}
+
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
@@ -288,12 +302,12 @@ func (db *DB) ObjectTags(ctx context.Context, objectIDs []int64) (map[int64][]st
 // SearchTags returns known hashtags (of posts and of communities) that
 // start with prefix.
 func (db *DB) SearchTags(ctx context.Context, prefix string, limit int) ([]string, error) {
-	like := escapeLike(strings.ToLower(prefix)) + "%"
+	match, args := db.prefixMatch("tag", prefix)
 	var a, b []string
-	if err := db.Gorm(ctx).Model(&ObjectTag{}).Distinct().Where("tag LIKE ? ESCAPE '\\'", like).Order("tag").Limit(limit).Pluck("tag", &a).Error; err != nil {
+	if err := db.Gorm(ctx).Model(&ObjectTag{}).Distinct().Where(match, args...).Order("tag").Limit(limit).Pluck("tag", &a).Error; err != nil {
 		return nil, wrap(err, "search tags")
 	}
-	if err := db.Gorm(ctx).Model(&CommunityTag{}).Distinct().Where("tag LIKE ? ESCAPE '\\'", like).Order("tag").Limit(limit).Pluck("tag", &b).Error; err != nil {
+	if err := db.Gorm(ctx).Model(&CommunityTag{}).Distinct().Where(match, args...).Order("tag").Limit(limit).Pluck("tag", &b).Error; err != nil {
 		return nil, wrap(err, "search tags")
 	}
 	out := append(a, b...)
@@ -308,10 +322,11 @@ func (db *DB) SearchTags(ctx context.Context, prefix string, limit int) ([]strin
 // SearchActors returns actors whose username or display name starts with
 // q, local ones first.
 func (db *DB) SearchActors(ctx context.Context, q string, limit int) ([]Actor, error) {
-	like := escapeLike(strings.ToLower(q)) + "%"
+	byName, args := db.prefixMatch("lower(username)", q)
+	byDisplay, more := db.prefixMatch("lower(display_name)", q)
 	var out []Actor
 	err := db.Gorm(ctx).Where("type IN ?", []string{TypePerson, TypeGroup}).
-		Where("(lower(username) LIKE ? ESCAPE '\\' OR lower(display_name) LIKE ? ESCAPE '\\')", like, like).
+		Where("("+byName+" OR "+byDisplay+")", append(args, more...)...).
 		Order("local DESC, username").Limit(limit).Find(&out).Error
 	return out, wrap(err, "search actors")
 }

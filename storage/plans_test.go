@@ -25,12 +25,13 @@ import (
 // COMMONPLACE_PLAN_POSTS raises it (e.g. 1000000, with a tenth as many
 // remote members and a thousandth as many communities). The planners'
 // choices are checked after ANALYZE, as on a live database.
+// COMMONPLACE_PLAN_SHOW=1 logs every statement with its plan.
 
 // largeTables are the tables that grow with the instance. Those holding
 // at least largeRows rows when the plans are checked count as large: below
 // that, reading a table whole is what a planner rightly prefers (the
 // default, CI-sized instance has fewer remote actors than that).
-var largeTables = []string{"objects", "actors", "memberships", "object_tags", "activities", "deliveries", "likes", "reblogs"}
+var largeTables = []string{"objects", "actors", "memberships", "object_tags", "activities", "deliveries", "likes", "reblogs", "object_texts"}
 
 const largeRows = 10000
 
@@ -76,10 +77,10 @@ func (r *sqlRecorder) take() []recorded {
 	return s
 }
 
-// planSize is the generated instance's size.
-type planSize struct{ posts, actors, communities int }
-
-func planSizeFromEnv(t *testing.T) planSize {
+// planSize is the generated instance's size: COMMONPLACE_PLAN_POSTS
+// posts (30,000 by default), a tenth as many remote members and a
+// thousandth as many communities (at least 20).
+func planSize(t *testing.T) GenerateOptions {
 	n := 30000
 	if v := os.Getenv("COMMONPLACE_PLAN_POSTS"); v != "" {
 		var err error
@@ -87,68 +88,7 @@ func planSizeFromEnv(t *testing.T) planSize {
 			t.Fatalf("COMMONPLACE_PLAN_POSTS=%q: want a number ≥ 2000", v)
 		}
 	}
-	return planSize{posts: n, actors: n / 10, communities: max(20, n/1000)}
-}
-
-// generate fills db with a large instance in a few set-based statements:
-// remote actors on 100 domains, each a member of one local community; a
-// local viewer following five communities and a tag; posts spread over
-// authors and communities, every tenth tagged, every fifth a reply, every
-// third boosted; and one thread of 500 replies. It returns the viewer, a community and the
-// thread's context.
-func generate(t *testing.T, db *DB, sz planSize) (viewer, community int64, thread string) {
-	ctx := context.Background()
-	g := db.Gorm(ctx)
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if err := g.Exec(q, args...).Error; err != nil {
-			t.Fatalf("generate: %v\n%s", err, q)
-		}
-	}
-	seq := func(n int) string {
-		return fmt.Sprintf(`WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < %d)`, n-1)
-	}
-	now := time.Now().UTC()
-	exec(seq(sz.communities)+` INSERT INTO actors (uri, type, username, domain, local, inbox_uri, created_at, updated_at)
-		SELECT 'https://here.test/c/c' || i, 'Group', 'c' || i, 'here.test', TRUE, 'https://here.test/c/c' || i || '/inbox', ?, ? FROM n ORDER BY i`, now, now)
-	exec(`INSERT INTO actors (uri, type, username, domain, local, created_at, updated_at)
-		VALUES ('https://here.test/u/viewer', 'Person', 'viewer', 'here.test', TRUE, ?, ?)`, now, now)
-	var firstCommunity, base int64
-	g.Raw(`SELECT MIN(id) FROM actors WHERE type = 'Group'`).Scan(&firstCommunity)
-	g.Raw(`SELECT id FROM actors WHERE username = 'viewer'`).Scan(&viewer)
-	exec(seq(sz.communities)+` INSERT INTO communities (actor_id, title, created_at, updated_at)
-		SELECT ? + i, 'Community ' || i, ?, ? FROM n ORDER BY i`, firstCommunity, now, now)
-	exec(seq(sz.actors)+` INSERT INTO actors (uri, type, username, domain, inbox_uri, shared_inbox_uri, key_id, created_at, updated_at)
-		SELECT 'https://d' || (i % 100) || '.test/users/u' || i, 'Person', 'u' || i, 'd' || (i % 100) || '.test',
-			'https://d' || (i % 100) || '.test/users/u' || i || '/inbox', 'https://d' || (i % 100) || '.test/inbox',
-			'https://d' || (i % 100) || '.test/users/u' || i || '#main-key', ?, ? FROM n ORDER BY i`, now, now)
-	g.Raw(`SELECT MIN(id) FROM actors WHERE domain <> 'here.test'`).Scan(&base)
-	exec(seq(sz.actors)+` INSERT INTO memberships (community_actor_id, member_actor_id, state, follow_uri, accepted_at, created_at, updated_at)
-		SELECT ? + (i % ?), ? + i, 'accepted', 'https://d' || (i % 100) || '.test/follows/' || i, ?, ?, ? FROM n ORDER BY i`,
-		firstCommunity, sz.communities, base, now, now, now)
-	exec(seq(5)+` INSERT INTO memberships (community_actor_id, member_actor_id, state, created_at, updated_at)
-		SELECT ? + i, ?, 'accepted', ?, ? FROM n`, firstCommunity, viewer, now, now)
-	exec(`INSERT INTO followed_tags (actor_id, tag, created_at) VALUES (?, 'tag7', ?)`, viewer, now)
-	// The viewer follows 20 people; every third post is boosted.
-	exec(seq(20)+` INSERT INTO memberships (community_actor_id, member_actor_id, state, created_at, updated_at)
-		SELECT ? + i * 7, ?, 'accepted', ?, ? FROM n`, base, viewer, now, now)
-	// Posts: every fifth replies to the post before it (same thread).
-	exec(seq(sz.posts)+` INSERT INTO objects (uri, type, author_actor_id, community_actor_id, in_reply_to_uri, context_uri, content, published_at, created_at, updated_at)
-		SELECT 'https://d' || (i % 100) || '.test/p/' || i, 'Note', ? + (i % ?), ? + (i % ?),
-			CASE WHEN i % 5 = 4 THEN 'https://d' || ((i - 1) % 100) || '.test/p/' || (i - 1) ELSE '' END,
-			'https://d' || ((i - (i % 5 / 4)) % 100) || '.test/p/' || (i - (i % 5 / 4)),
-			'<p>Post ' || i || '</p>', ?, ?, ? FROM n ORDER BY i`,
-		base, sz.actors, firstCommunity, sz.communities, now, now, now)
-	exec(`INSERT INTO object_tags (object_id, tag) SELECT id, 'tag' || (id % 50) FROM objects WHERE id % 10 = 0`)
-	exec(`INSERT INTO reblogs (uri, actor_id, object_id, created_at)
-		SELECT 'https://d0.test/announces/' || id, ? + (id % ?), id, ? FROM objects WHERE id % 3 = 0`, base, sz.actors, now)
-	// A thread of 500 replies to post 0.
-	thread = "https://d0.test/p/0"
-	exec(seq(500)+` INSERT INTO objects (uri, type, author_actor_id, community_actor_id, in_reply_to_uri, context_uri, content, published_at, created_at, updated_at)
-		SELECT 'https://d1.test/r/' || i, 'Note', ? + (i % ?), ?, ?, ?, '<p>Reply</p>', ?, ?, ? FROM n ORDER BY i`,
-		base, sz.actors, firstCommunity, thread, thread, now, now, now)
-	exec(`ANALYZE`)
-	return viewer, firstCommunity, thread
+	return GenerateOptions{Posts: n, Actors: n / 10, Communities: max(20, n/1000), Base: "https://here.test"}
 }
 
 // seqScan returns the large table the plan of sql reads from end to end,
@@ -158,9 +98,19 @@ func seqScan(t *testing.T, db *DB, large []string, st recorded) (string, []strin
 	sql := st.sql
 	var lines []string
 	if db.Dialect() == Postgres {
-		if err := db.Gorm(context.Background()).Raw("EXPLAIN "+sql, st.vars...).Scan(&lines).Error; err != nil {
+		// database/sql, not GORM: the statement is already in $n form.
+		rows, err := db.sql.QueryContext(context.Background(), "EXPLAIN "+sql, st.vars...)
+		if err != nil {
 			t.Fatalf("explain: %v\n%s\n%#v", err, sql, st.vars)
 		}
+		for rows.Next() {
+			var l string
+			if err := rows.Scan(&l); err != nil {
+				t.Fatal(err)
+			}
+			lines = append(lines, l)
+		}
+		rows.Close()
 		for _, l := range lines {
 			for _, tbl := range large {
 				if regexp.MustCompile(`Seq Scan on ` + tbl + `\b`).MatchString(l) {
@@ -197,15 +147,22 @@ func TestQueryPlansAtScale(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates an instance")
 	}
-	sz := planSizeFromEnv(t)
+	sz := planSize(t)
 	eachDialect(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		start := time.Now()
-		viewer, community, thread := generate(t, db, sz)
-		t.Logf("generated %d posts, %d remote members, %d communities in %v", sz.posts, sz.actors, sz.communities, time.Since(start).Round(time.Millisecond))
+		gen, err := db.Generate(ctx, sz)
+		if err != nil {
+			t.Fatal(err)
+		}
+		viewer, community, thread := gen.Viewer, gen.Community, gen.Thread
+		t.Logf("generated %d posts, %d remote members, %d communities in %v", sz.Posts, sz.Actors, sz.Communities, time.Since(start).Round(time.Millisecond))
 		var large []string
 		for _, tbl := range largeTables {
 			var n int64
+			if tbl == "object_texts" && db.Dialect() == SQLite {
+				continue // PostgreSQL's search index (SQLite's is FTS5's)
+			}
 			if err := db.Gorm(ctx).Table(tbl).Count(&n).Error; err != nil {
 				t.Fatal(err)
 			}
@@ -271,6 +228,28 @@ func TestQueryPlansAtScale(t *testing.T) {
 			}, false},
 			{"followers count", func() error { _, err := rdb.CountMembers(ctx, community, StateAccepted); return err }, false},
 			{"member inboxes (fan-out)", func() error { _, err := rdb.MemberInboxes(ctx, community); return err }, false},
+			{"search (client API and web): statuses, rare word", func() error {
+				_, err := rdb.ListStatuses(ctx, StatusFilter{Query: gen.RareWord, Page: Page{Limit: 20}})
+				return err
+			}, false},
+			{"search: statuses, common word", func() error {
+				_, err := rdb.ListStatuses(ctx, StatusFilter{Query: gen.CommonWord, HideLimited: true, Page: Page{Limit: 20}})
+				return err
+			}, false},
+			{"search: statuses, a word no post holds", func() error {
+				_, err := rdb.ListStatuses(ctx, StatusFilter{Query: "nowhere", Page: Page{Limit: 20}})
+				return err
+			}, false},
+			{"search: accounts", func() error { _, err := rdb.SearchActors(ctx, "u12", 20); return err }, false},
+			{"search: hashtags", func() error { _, err := rdb.SearchTags(ctx, "tag1", 20); return err }, false},
+			{"community search, rare word", func() error {
+				_, err := rdb.Search(ctx, SearchFilter{Query: gen.RareWord, CommunityActorID: community, Limit: 21})
+				return err
+			}, false},
+			{"community search, common word", func() error {
+				_, err := rdb.Search(ctx, SearchFilter{Query: gen.CommonWord, CommunityActorID: community, Limit: 21})
+				return err
+			}, false},
 		}
 		for _, c := range cases {
 			rec.take()
@@ -285,6 +264,9 @@ func TestQueryPlansAtScale(t *testing.T) {
 				}
 				selects++
 				tbl, plan := seqScan(t, db, large, st)
+				if os.Getenv("COMMONPLACE_PLAN_SHOW") != "" {
+					t.Logf("%s:\n%s\nplan:\n  %s", c.name, sql, strings.Join(plan, "\n  "))
+				}
 				if tbl == "" {
 					continue
 				}

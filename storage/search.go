@@ -10,6 +10,7 @@ import (
 
 	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/ext/fts5"
+	"gorm.io/gorm"
 )
 
 // Full-text search over posts and replies (issue 15, item 4): SQLite's
@@ -228,6 +229,24 @@ func (db *DB) searchPostgres(ctx context.Context, words []string, f SearchFilter
 		ORDER BY h.rank DESC, h.object_id DESC`, parse, conds),
 		append(append([]any{text, headlineOptions, text}, args...), f.Limit, f.Offset)...).Scan(&hits).Error
 	return hits, err
+}
+
+// matchingText restricts a query on objects to those whose indexed text
+// holds every word of query (none if it has no words): the search index
+// finds them, not a reading of every post.
+func (db *DB) matchingText(q *gorm.DB, query string) *gorm.DB {
+	words := searchWords(query)
+	if len(words) == 0 {
+		return q.Where("1 = 0")
+	}
+	if db.dialect == Postgres {
+		return q.Where("objects.id IN (SELECT object_id FROM object_texts WHERE tsv @@ plainto_tsquery('english', ?))", strings.Join(words, " "))
+	}
+	quoted := make([]string, len(words))
+	for i, w := range words {
+		quoted[i] = `"` + w + `"`
+	}
+	return q.Where("objects.id IN (SELECT rowid FROM object_fts WHERE object_fts MATCH ?)", strings.Join(quoted, " "))
 }
 
 // UnindexedObjects returns live objects with ids above afterID that the
