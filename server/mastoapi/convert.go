@@ -3,6 +3,8 @@ package mastoapi
 import (
 	"context"
 	"html"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +31,9 @@ type renderer struct {
 	viewer   int64
 	accounts map[int64]*Account
 	actors   map[string]*storage.Actor
+	// counts are accounts' figures fetched for a page at once (see
+	// statusesOf); an account not in it is counted on its own.
+	counts map[int64]storage.AccountCounts
 	// filterContext is where the statuses are shown (home, notifications,
 	// public, thread, account): the viewer's filters for it apply.
 	filterContext string
@@ -68,15 +73,14 @@ func (r *renderer) account(a *storage.Actor) (*Account, error) {
 	if got, ok := r.accounts[a.ID]; ok {
 		return got, nil
 	}
-	db := r.a.db
-	statuses, err := db.CountObjects(r.ctx, storage.ObjectFilter{AuthorActorID: a.ID})
-	if err != nil {
-		return nil, err
+	counts, ok := r.counts[a.ID]
+	if !ok {
+		var err error
+		if counts, err = r.countAccount(a.ID); err != nil {
+			return nil, err
+		}
 	}
-	followers, err := db.CountMembers(r.ctx, a.ID, storage.StateAccepted)
-	if err != nil {
-		return nil, err
-	}
+	statuses, followers, following, last := counts.Statuses, counts.Followers, counts.Following, counts.LastPostAt
 	if a.MembersOnly && followers > 0 {
 		// Who is in a members-only community, or how many, is its
 		// members' business.
@@ -87,14 +91,6 @@ func (r *renderer) account(a *storage.Actor) (*Account, error) {
 		if !ok {
 			followers = 0
 		}
-	}
-	following, err := db.CountFollowing(r.ctx, a.ID)
-	if err != nil {
-		return nil, err
-	}
-	last, err := db.LastPostAt(r.ctx, a.ID)
-	if err != nil {
-		return nil, err
 	}
 	created := a.CreatedAt
 	if a.PublishedAt != nil {
@@ -163,6 +159,60 @@ func plainToHTML(text string) string {
 	return b.String()
 }
 
+// countAccount is one account's AccountCounts.
+func (r *renderer) countAccount(actorID int64) (storage.AccountCounts, error) {
+	db := r.a.db
+	var c storage.AccountCounts
+	var err error
+	if c.Statuses, err = db.CountObjects(r.ctx, storage.ObjectFilter{AuthorActorID: actorID}); err != nil {
+		return c, err
+	}
+	if c.Followers, err = db.CountMembers(r.ctx, actorID, storage.StateAccepted); err != nil {
+		return c, err
+	}
+	if c.Following, err = db.CountFollowing(r.ctx, actorID); err != nil {
+		return c, err
+	}
+	c.LastPostAt, err = db.LastPostAt(r.ctx, actorID)
+	return c, err
+}
+
+// countAccounts fetches at once the figures of the accounts objs show
+// (authors, and communities for reblogs) that are not rendered yet.
+func (r *renderer) countAccounts(objs []storage.Object) error {
+	var ids []int64
+	add := func(a *storage.Actor) {
+		if a == nil {
+			return
+		}
+		if _, ok := r.accounts[a.ID]; ok {
+			return
+		}
+		if _, ok := r.counts[a.ID]; ok {
+			return
+		}
+		ids = append(ids, a.ID)
+	}
+	for i := range objs {
+		add(objs[i].AuthorActor)
+		add(objs[i].CommunityActor)
+	}
+	if len(ids) < 2 {
+		return nil
+	}
+	slices.Sort(ids)
+	counts, err := r.a.db.AccountCountsOf(r.ctx, slices.Compact(ids))
+	if err != nil {
+		return err
+	}
+	if r.counts == nil {
+		r.counts = counts
+		return nil
+	}
+	maps.Copy(r.counts, counts)
+	return nil
+}
+
 // statusesOf renders a page of posts. reblog reports whether a post shows
 // as its community's reblog (home timelines).
 func (r *renderer) statusesOf(objs []storage.Object, reblog func(*storage.Object) bool) ([]*Status, error) {
@@ -200,6 +250,9 @@ func (r *renderer) statusesOf(objs []storage.Object, reblog func(*storage.Object
 	}
 	attached, err := r.a.db.MediaOfObjects(r.ctx, ids)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.countAccounts(objs); err != nil {
 		return nil, err
 	}
 	parentAuthor := map[int64]int64{}
