@@ -501,7 +501,7 @@ func (db *DB) hiddenNotifiers(ctx context.Context, viewerID int64) *gorm.DB {
 	now := time.Now().UTC()
 	return db.Gorm(ctx).Raw(`SELECT target_actor_id FROM account_mutes WHERE actor_id = ? AND notifications AND (expires_at IS NULL OR expires_at > ?)
 		UNION SELECT target_actor_id FROM account_blocks WHERE actor_id = ?
-		UNION SELECT actors.id FROM actors JOIN member_domain_blocks ON lower(actors.domain) = member_domain_blocks.domain WHERE member_domain_blocks.actor_id = ?`,
+		UNION SELECT id FROM actors WHERE lower(domain) IN (SELECT domain || '' FROM member_domain_blocks WHERE actor_id = ?)`,
 		viewerID, now, viewerID, viewerID)
 }
 
