@@ -159,6 +159,9 @@ func (b *bench) sharedKeys() ([]*rsa.PrivateKey, error) {
 }
 
 func (b *bench) run(ctx context.Context, scenario, dbKind string) (result, error) {
+	if scenario == "scale" {
+		return b.scale(ctx, dbKind) // a database of its own, kept between runs
+	}
 	e, err := b.newEnv(ctx, dbKind)
 	if err != nil {
 		return nil, err

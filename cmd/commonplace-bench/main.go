@@ -34,6 +34,9 @@
 //	        client API: upload-to-status time (median).
 //	media20 one 20-megapixel photo uploaded: the peak memory while it is
 //	        processed.
+//	scale   a generated instance of -posts posts (see scale.go): the time
+//	        to generate it and to migrate it, start-up, and p50/p99 of
+//	        each page a reader asks for.
 //
 // Every run also reports the time to /readyz and resident memory idle
 // (after start) and at the peak (VmHWM).
@@ -89,6 +92,7 @@ type options struct {
 	profile     string
 	profileSecs int
 	hostDelay   time.Duration
+	scaleOpts   scaleOptions
 }
 
 func defaultOptions() options {
@@ -100,7 +104,7 @@ func defaultOptions() options {
 }
 
 func (o *options) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.scenarios, "scenario", o.scenarios, "comma-separated scenarios: fanout, inbox, process, follows, media, media20, start")
+	fs.StringVar(&o.scenarios, "scenario", o.scenarios, "comma-separated scenarios: fanout, inbox, process, follows, media, media20, start, scale")
 	fs.StringVar(&o.dbs, "db", o.dbs, "comma-separated databases: sqlite, postgres")
 	fs.StringVar(&o.postgres, "postgres", o.postgres, "PostgreSQL URL for -db postgres (each run gets a schema of its own, dropped after); default $COMMONPLACE_TEST_POSTGRES")
 	fs.IntVar(&o.runs, "runs", o.runs, "runs of each scenario on each database")
@@ -119,6 +123,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.DurationVar(&o.hostDelay, "host-delay", o.hostDelay, "fanout: each stand-in host answers an inbox POST this long after it arrives, as a server across a network would (default 0: at once, on loopback)")
 	fs.StringVar(&o.profile, "profile", o.profile, "fanout: write the server's CPU profile during the measured post, and its heap after it, to PREFIX-DB-N.cpu.prof and PREFIX-DB-N.heap.prof (N counts the runs)")
 	fs.IntVar(&o.profileSecs, "profile-seconds", 5, "fanout: length of the CPU profile, from just before the measured post")
+	o.scaleOpts.register(fs)
 	fs.BoolVar(&o.verbose, "v", o.verbose, "show the server's log")
 	fs.StringVar(&o.serverEnv, "server-env", o.serverEnv, "comma-separated KEY=VALUE settings added to the server's environment, e.g. COMMONPLACE_DELIVERY_WORKERS=64, to compare settings (results are for the defaults without it)")
 }
