@@ -269,3 +269,16 @@ func TestMigrateAppliesLowerNumberAddedLater(t *testing.T) {
 		})
 	}
 }
+
+// PostgreSQL connections run without JIT compilation unless the URL asks
+// for it (see withoutJIT).
+func TestPostgresWithoutJIT(t *testing.T) {
+	db := storagetest.Open(t, storage.Postgres)
+	var jit string
+	if err := db.Gorm(context.Background()).Raw("SHOW jit").Scan(&jit).Error; err != nil {
+		t.Fatal(err)
+	}
+	if jit != "off" {
+		t.Errorf("jit = %q", jit)
+	}
+}
