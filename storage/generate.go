@@ -50,9 +50,9 @@ type Generated struct {
 // one community; the viewer a member of five communities and a follower
 // of a tag and of 20 people; o.Posts posts spread over authors and
 // communities, every fifth a reply to the post before it, every tenth
-// tagged, every third boosted, all indexed for search; one thread of 500
-// replies; a limit rule on one domain. Then it runs ANALYZE, as a live
-// database would have.
+// tagged, every seventh liked, every third boosted, all indexed for
+// search; one thread of 500 replies; a limit rule on one domain. Then it
+// runs ANALYZE, as a live database would have.
 func (db *DB) Generate(ctx context.Context, o GenerateOptions) (*Generated, error) {
 	g := db.Gorm(ctx)
 	var err error
@@ -121,6 +121,9 @@ func (db *DB) Generate(ctx context.Context, o GenerateOptions) (*Generated, erro
 		first, o.Actors, out.Community, o.Communities, o.Communities, o.Communities, now, now, now)
 	scan(&firstPost, `SELECT id FROM objects WHERE uri = 'https://d0.test/p/0'`)
 	exec(`INSERT INTO object_tags (object_id, tag) SELECT id, 'tag' || (id / 10 % 50) FROM objects WHERE id % 10 = 0`)
+	// Every seventh post is liked.
+	exec(`INSERT INTO likes (uri, actor_id, object_id, created_at)
+		SELECT 'https://d0.test/likes/' || id, ? + (id % ?), id, ? FROM objects WHERE id % 7 = 0`, first, o.Actors, now)
 	// Every third post is boosted.
 	exec(`INSERT INTO reblogs (uri, actor_id, object_id, created_at)
 		SELECT 'https://d0.test/announces/' || id, ? + (id % ?), id, ? FROM objects WHERE id % 3 = 0`, first, o.Actors, now)

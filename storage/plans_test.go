@@ -218,6 +218,11 @@ func TestQueryPlansAtScale(t *testing.T) {
 				return err
 			}, false},
 			{"thread of 500 replies", func() error { _, err := rdb.ListThread(ctx, thread, nil, 1000); return err }, false},
+			{"likers of a post (its page)", func() error { _, err := rdb.ListLikers(ctx, root.ID, 20); return err }, false},
+			{"status counts of a page", func() error {
+				_, err := rdb.StatusStats(ctx, []int64{root.ID, root.ID + 7, root.ID + 14}, viewer)
+				return err
+			}, false},
 			{"replies collection", func() error {
 				_, err := rdb.ListObjects(ctx, ObjectFilter{InReplyToID: root.ID, Limit: 20})
 				return err

@@ -55,7 +55,7 @@ func (s *scaleOptions) register(fs *flag.FlagSet) {
 
 // scaleMigrations are undone and applied again on the generated instance:
 // the latest ones, those of issue 17.
-var scaleMigrations = []int64{1704, 1703, 1702, 1701}
+var scaleMigrations = []int64{1705, 1704, 1703, 1702, 1701}
 
 // scaleInstance is the generated instance, as the harness finds it.
 type scaleInstance struct {
