@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // PutInboundActivity persists an accepted inbound activity as pending work.
@@ -18,11 +17,28 @@ func (db *DB) PutInboundActivity(ctx context.Context, a *Activity) (bool, error)
 	a.Local = false
 	a.State = ActivityPending
 	a.RunAfter = &now
-	res := db.Gorm(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "uri"}}, DoNothing: true}).Create(a)
-	if res.Error != nil {
-		return false, wrap(res.Error, "put inbound activity %q", a.URI)
+	a.CreatedAt, a.UpdatedAt = now, now
+	// Every POST to an inbox ends here, so the statement is written out
+	// rather than built by GORM's Create (reflection, callbacks), and it
+	// is one statement that commits on its own: one round trip, not
+	// three (BEGIN, INSERT, COMMIT), and still committed before the
+	// caller answers. The columns left out take their defaults
+	// (local false, no attempts, no error, not locked). On SQLite it does
+	// not wait for this process's writer turn (Tx): it then takes
+	// SQLite's lock between the processing's transactions instead of
+	// queueing behind all of them, which halved acceptance when tried.
+	var ids []int64
+	err := db.Gorm(ctx).Raw(`INSERT INTO activities (uri, type, actor_uri, object_uri, raw, state, run_after, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uri) DO NOTHING RETURNING id`,
+		a.URI, a.Type, a.ActorURI, a.ObjectURI, a.Raw, a.State, now, now, now).Scan(&ids).Error
+	if err != nil {
+		return false, wrap(err, "put inbound activity %q", a.URI)
 	}
-	return res.RowsAffected == 1, nil
+	if len(ids) == 0 {
+		return false, nil
+	}
+	a.ID = ids[0]
+	return true, nil
 }
 
 // PutLocalActivity records an activity this instance sends. It is not
