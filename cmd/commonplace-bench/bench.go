@@ -191,7 +191,7 @@ func (b *bench) run(ctx context.Context, scenario, dbKind string) (result, error
 			return nil, err
 		}
 		defer farm.Close()
-		body = func(*faulttest.Proc) error { return b.inbox(ctx, e, reqs, res) }
+		body = func(p *faulttest.Proc) error { return b.inbox(ctx, e, p, reqs, res) }
 	case "media", "media20":
 		token, err := b.seedMedia(ctx, e)
 		if err != nil {
@@ -496,6 +496,14 @@ type prepared struct {
 // own so that each post is redistributed, and signs every request in
 // advance so that the harness's signing does not compete with the server.
 func (b *bench) seedInbox(ctx context.Context, e *env, res result) (*faulttest.Farm, []prepared, error) {
+	if e.db.Dialect() == storage.Postgres {
+		// Named, so that inbox can find the server's backends.
+		dsn, err := faulttest.ReplicaDSN(e.dsn, b.replicaName(0))
+		if err != nil {
+			return nil, nil, err
+		}
+		e.dsn = dsn
+	}
 	keys, err := b.sharedKeys()
 	if err != nil {
 		return nil, nil, err
@@ -554,8 +562,13 @@ func (b *bench) seedInbox(ctx context.Context, e *env, res result) (*faulttest.F
 }
 
 // inbox sends the prepared requests at the chosen concurrency and waits
-// until the server has processed every accepted one.
-func (b *bench) inbox(ctx context.Context, e *env, reqs []prepared, res result) error {
+// until the server has processed every accepted one. Besides wall-clock
+// figures it reports where processor time went while the requests were
+// sent, per accepted activity: the server's, its PostgreSQL backends',
+// the harness's own (clients and stand-ins) and the rest of the
+// machine's; and how many activities were processed meanwhile, which
+// competed with acceptance for the same cores.
+func (b *bench) inbox(ctx context.Context, e *env, p *faulttest.Proc, reqs []prepared, res result) error {
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		MaxIdleConns: b.o.concurrency, MaxIdleConnsPerHost: b.o.concurrency,
 	}}
@@ -565,6 +578,21 @@ func (b *bench) inbox(ctx context.Context, e *env, reqs []prepared, res result) 
 	codes := make([]int, len(reqs))
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	var backends *backendSampler
+	if e.db.Dialect() == storage.Postgres {
+		backends = newBackendSampler(e.db, b.replicaName(0), "")
+		backends.run(ctx)
+		backends.mark(ctx)
+	}
+	cpu0, err := p.CPU()
+	if err != nil {
+		return err
+	}
+	self0 := selfCPU()
+	busy0, _, err := machineCPU()
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	for range b.o.concurrency {
 		wg.Go(func() {
@@ -589,6 +617,29 @@ func (b *bench) inbox(ctx context.Context, e *env, reqs []prepared, res result) 
 	}
 	wg.Wait()
 	sent := time.Since(start)
+	cpu, err := p.CPU()
+	if err != nil {
+		return err
+	}
+	self := selfCPU()
+	busy, _, err := machineCPU()
+	if err != nil {
+		return err
+	}
+	var dbCPU time.Duration
+	if backends != nil {
+		byName, err := backends.finish(ctx)
+		if err != nil {
+			return err
+		}
+		for _, d := range byName {
+			dbCPU += d
+		}
+	}
+	processedSending, err := countInbound(ctx, e.db, storage.ActivityDone)
+	if err != nil {
+		return err
+	}
 	accepted := 0
 	other := map[int]int{}
 	for _, c := range codes {
@@ -628,6 +679,17 @@ func (b *bench) inbox(ctx context.Context, e *env, reqs []prepared, res result) 
 	res["accepted_per_s"] = round2(float64(accepted) / sent.Seconds())
 	res["p50_ms"] = ms(latencies[len(latencies)/2])
 	res["p99_ms"] = ms(latencies[len(latencies)*99/100])
+	perAccepted := func(d time.Duration) float64 {
+		return round2(float64(d) / float64(time.Millisecond) / float64(max(accepted, 1)))
+	}
+	res["server_cpu_ms_per_accepted"] = perAccepted(cpu - cpu0)
+	if backends != nil {
+		res["pg_cpu_ms_per_accepted"] = perAccepted(dbCPU)
+	}
+	res["harness_cpu_ms_per_accepted"] = perAccepted(self - self0)
+	res["other_cpu_ms_per_accepted"] = perAccepted(max(0, (busy-busy0)-(cpu-cpu0)-(self-self0)-dbCPU))
+	res["machine_busy_cores_sending"] = round2(float64(busy-busy0) / float64(sent))
+	res["processed_while_sending"] = processedSending
 	res["processed"] = processed
 	res["processed_per_s"] = round2(float64(processed) / done.Seconds())
 	if accepted == 0 {
