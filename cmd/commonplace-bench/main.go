@@ -16,7 +16,10 @@
 //	        per host, signatures verified, forms received.
 //	inbox   -activities signed Create activities from -actors remote
 //	        actors (keys already cached) at -concurrency: accepted/s,
-//	        p50/p99 latency, processed/s (stored, redistribution queued).
+//	        p50/p99 latency, processed/s (stored, redistribution queued);
+//	        processor time per accepted activity while sending (server,
+//	        its PostgreSQL backends, harness, rest of the machine) and
+//	        how many were processed meanwhile.
 //	process a backlog of -activities accepted Creates in the community
 //	        from -actors actors, written straight into the queue: time
 //	        until every one is processed (stored, Announce queued to the
