@@ -125,13 +125,20 @@ func pgSchema(ctx context.Context, base, schema string) (string, func(), error) 
 // proc starts commonplace for e with the default settings, apart from
 // what loopback needs.
 func (b *bench) proc(ctx context.Context, e *env) (*faulttest.Proc, error) {
-	p := &faulttest.Proc{Bin: b.bin, Listen: e.addr, Env: []string{
-		"COMMONPLACE_DOMAIN=" + e.addr, "COMMONPLACE_PROTOCOL=http", "COMMONPLACE_LISTEN=" + e.addr,
-		"COMMONPLACE_DATABASE=" + e.dsn, "COMMONPLACE_ALLOW_PRIVATE_ADDRESSES=true", "COMMONPLACE_LOG_LEVEL=warn",
-		"COMMONPLACE_MEDIA_DIR=" + filepath.Join(b.dir, fmt.Sprintf("media%d", b.n)),
+	return b.start(ctx, e.addr, e.addr, e.dsn, fmt.Sprintf("media%d", b.n), e.debug)
+}
+
+// start runs the binary for the instance at domain, listening on listen,
+// on the database dsn, with media under the run's directory in mediaDir,
+// the Go profiler on debug when set, and -server-env added.
+func (b *bench) start(ctx context.Context, domain, listen, dsn, mediaDir, debug string) (*faulttest.Proc, error) {
+	p := &faulttest.Proc{Bin: b.bin, Listen: listen, Env: []string{
+		"COMMONPLACE_DOMAIN=" + domain, "COMMONPLACE_PROTOCOL=http", "COMMONPLACE_LISTEN=" + listen,
+		"COMMONPLACE_DATABASE=" + dsn, "COMMONPLACE_ALLOW_PRIVATE_ADDRESSES=true", "COMMONPLACE_LOG_LEVEL=warn",
+		"COMMONPLACE_MEDIA_DIR=" + filepath.Join(b.dir, mediaDir),
 	}}
-	if e.debug != "" {
-		p.Env = append(p.Env, "COMMONPLACE_DEBUG_LISTEN="+e.debug)
+	if debug != "" {
+		p.Env = append(p.Env, "COMMONPLACE_DEBUG_LISTEN="+debug)
 	}
 	for _, kv := range strings.Split(b.o.serverEnv, ",") {
 		if kv = strings.TrimSpace(kv); kv != "" {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/commonplace/commonplace/server/faulttest"
 	"github.com/commonplace/commonplace/storage"
 )
 
@@ -25,28 +25,6 @@ import (
 // also plays the remote servers) and everything else on the machine. On a
 // machine with two cores it says whether a figure is bounded by the
 // server's work, the database's or simply by the cores being full.
-
-// procTicks is the processor time pid has used (utime + stime from /proc,
-// in ticks of 10 ms).
-func procTicks(pid int) (time.Duration, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name, in parentheses, may hold spaces: count fields
-	// from the last ')'. utime and stime are fields 14 and 15.
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 {
-		return 0, errors.New("unreadable /proc stat")
-	}
-	f := strings.Fields(string(data[i+1:]))
-	if len(f) < 13 {
-		return 0, errors.New("unreadable /proc stat")
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
-}
 
 // machineCPU is the machine's busy and total processor time so far, over
 // all cores (the first line of /proc/stat).
@@ -157,7 +135,7 @@ func (s *backendSampler) sample(ctx context.Context) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range rows {
-		v, err := procTicks(r.Pid)
+		v, err := faulttest.ProcessCPU(r.Pid)
 		if err != nil {
 			continue // gone, or not on this machine
 		}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -173,23 +172,7 @@ func (b *bench) replica(ctx context.Context, e *env, i int) (*faulttest.Proc, er
 	if err != nil {
 		return nil, err
 	}
-	p := &faulttest.Proc{Bin: b.bin, Listen: addr, Env: []string{
-		"COMMONPLACE_DOMAIN=" + e.addr, "COMMONPLACE_PROTOCOL=http", "COMMONPLACE_LISTEN=" + addr,
-		"COMMONPLACE_DATABASE=" + dsn, "COMMONPLACE_ALLOW_PRIVATE_ADDRESSES=true", "COMMONPLACE_LOG_LEVEL=warn",
-		"COMMONPLACE_MEDIA_DIR=" + filepath.Join(b.dir, fmt.Sprintf("media%d", b.n)),
-	}}
-	for _, kv := range strings.Split(b.o.serverEnv, ",") {
-		if kv = strings.TrimSpace(kv); kv != "" {
-			p.Env = append(p.Env, kv)
-		}
-	}
-	if b.o.verbose {
-		p.Log = b.logw
-	}
-	if err := p.Start(ctx); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return b.start(ctx, e.addr, addr, dsn, fmt.Sprintf("media%d", b.n), "")
 }
 
 // process starts the other replicas, queues the backlog, wakes every

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/commonplace/commonplace/federation"
@@ -89,20 +88,8 @@ func (b *bench) scale(ctx context.Context, dbKind string) (result, error) {
 		return nil, err
 	}
 
-	p := &faulttest.Proc{Bin: b.bin, Listen: inst.addr, Env: []string{
-		"COMMONPLACE_DOMAIN=" + inst.addr, "COMMONPLACE_PROTOCOL=http", "COMMONPLACE_LISTEN=" + inst.addr,
-		"COMMONPLACE_DATABASE=" + dsn, "COMMONPLACE_ALLOW_PRIVATE_ADDRESSES=true", "COMMONPLACE_LOG_LEVEL=warn",
-		"COMMONPLACE_MEDIA_DIR=" + filepath.Join(b.dir, "scale-media"),
-	}}
-	for _, kv := range strings.Split(b.o.serverEnv, ",") {
-		if kv = strings.TrimSpace(kv); kv != "" {
-			p.Env = append(p.Env, kv)
-		}
-	}
-	if b.o.verbose {
-		p.Log = b.logw
-	}
-	if err := p.Start(ctx); err != nil {
+	p, err := b.start(ctx, inst.addr, inst.addr, dsn, "scale-media", "")
+	if err != nil {
 		return nil, err
 	}
 	defer p.Stop()

@@ -208,13 +208,19 @@ func ProcMemory(pid int) (rss, peak int64, err error) {
 }
 
 // CPU returns the processor time the process has used so far, user and
-// system together (utime + stime from /proc, in clock ticks of 10 ms). On
-// a shared machine it is a steadier measure of work than wall time.
+// system together. On a shared machine it is a steadier measure of work
+// than wall time.
 func (p *Proc) CPU() (time.Duration, error) {
 	pid := p.Pid()
 	if pid == 0 {
 		return 0, errors.New("no process")
 	}
+	return ProcessCPU(pid)
+}
+
+// ProcessCPU is the processor time process pid has used (utime + stime
+// from /proc, in clock ticks of 10 ms).
+func ProcessCPU(pid int) (time.Duration, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
